@@ -1,0 +1,117 @@
+"""Command line: serve | ingest | check | snapshots | openapi. Thin commands over the layers below."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from service.config import Settings
+from service.errors import YardstickError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="yardstick", description="Regional economic indicators over HTTP.")
+    parser.add_argument("--data-dir", type=Path, help="lake directory (default: $YARDSTICK_DATA_DIR or var/lake)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service (loads the shipped data into an empty lake)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    ing = sub.add_parser("ingest", help="load regions, indicators, sources or observations (CSV, Parquet, JSONL)")
+    ing.add_argument("files", nargs="+", type=Path)
+    ing.add_argument("--dry-run", action="store_true", help="validate only; commit nothing")
+    ing.add_argument("--kind", choices=["regions", "indicators", "sources", "observations"])
+    ing.add_argument("--author", default="cli")
+    sub.add_parser("seed", help="load the shipped dataset into an empty lake")
+    sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
+    sub.add_parser("snapshots", help="list snapshots")
+    sub.add_parser("openapi", help="print the OpenAPI document")
+    args = parser.parse_args(argv)
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    settings = Settings(**overrides)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except YardstickError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if exc.status < 500 else 1
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.ingest.seed import ensure_seed
+    from service.store.lake import Lake
+
+    changes = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k) is not None}
+    settings = settings.model_copy(update=changes)
+    if settings.load_seed:
+        ensure_seed(Lake(settings.data_dir), settings.seed_dir)
+    uvicorn.run(
+        "service.api:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+        env_file=None,
+    )
+    return 0
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ingest.load import ingest_paths
+    from service.store.lake import Lake
+
+    result = ingest_paths(Lake(settings.data_dir), args.files, author=args.author, dry_run=args.dry_run,
+                          kind=args.kind)
+    print(orjson.dumps(result.__dict__, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ingest.seed import ensure_seed
+    from service.store.lake import Lake
+
+    result = ensure_seed(Lake(settings.data_dir), settings.seed_dir)
+    print("lake already has data" if result is None or result.skipped else f"seeded snapshot {result.snapshot}")
+    return 0
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.integrity import check
+
+    problems = check(settings.data_dir)
+    for p in problems:
+        print(p, file=sys.stderr)
+    print("ok" if not problems else f"{len(problems)} problem(s)")
+    return 0 if not problems else 1
+
+
+def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.lake import Lake
+
+    lake = Lake(settings.data_dir)
+    for sid in lake.snapshot_ids():
+        m = lake.manifest(sid)
+        print(f"{m.label}  {m.committed_at}  {m.author:<10} {orjson.dumps(m.counts).decode()}  {m.message}")
+    return 0
+
+
+def _openapi(settings: Settings, args: argparse.Namespace) -> int:
+    from service.api import openapi_document
+
+    sys.stdout.write(orjson.dumps(openapi_document(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+COMMANDS = {
+    "serve": _serve,
+    "ingest": _ingest,
+    "seed": _seed,
+    "check": _check,
+    "snapshots": _snapshots,
+    "openapi": _openapi,
+}

@@ -1,0 +1,27 @@
+"""Settings from the environment (prefix YARDSTICK_), built by the caller and passed explicitly; never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+class Settings(BaseSettings):
+    """Every field is documented in docs/configuration.md (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="YARDSTICK_", frozen=True)
+
+    data_dir: Path = Field(Path("var/lake"), description="The lake: Parquet files, snapshot manifests, CURRENT, LOCK.")
+    seed_dir: Path = Field(REPO_DATA, description="The shipped dataset loaded into an empty lake on first start.")
+    load_seed: bool = Field(True, description="Load seed_dir into an empty lake when the service starts.")
+    host: str = Field("127.0.0.1", description="Address `yardstick serve` binds.")
+    port: int = Field(8000, description="Port `yardstick serve` binds.")
+    workers: int = Field(1, ge=1, description="uvicorn worker processes.")
+    cors_origins: list[str] = Field(["*"], description="Origins allowed to call GET endpoints from a browser.")
+    refresh_seconds: float = Field(0.5, ge=0, description="How often a worker checks for a newer snapshot.")
+    max_limit: int = Field(10000, ge=1, description="Largest page size a client may ask for.")
+    cache_entries: int = Field(4096, ge=0, description="Responses kept per worker for the current snapshot.")

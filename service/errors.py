@@ -1,0 +1,85 @@
+"""The one exception hierarchy: each class carries its HTTP status and RFC 9457 problem type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: a parameter, or a file's row and column."""
+
+    detail: str
+    parameter: str | None = None
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    allowed: list[str] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class YardstickError(Exception):
+    """Base error. ``status`` and ``type`` are on the class; ``problems`` locate what was wrong."""
+
+    detail: str
+    problems: list[Problem] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "about:blank"
+    title: ClassVar[str] = "Internal error"
+
+    def __str__(self) -> str:
+        lines = [self.detail] + [_locate(p) for p in self.problems[:50]]
+        if len(self.problems) > 50:
+            lines.append(f"... and {len(self.problems) - 50} more")
+        return "\n".join(lines)
+
+
+def _locate(p: Problem) -> str:
+    where = ", ".join(
+        f"{k} {v}"
+        for k, v in (("file", p.file), ("row", p.row), ("column", p.column), ("parameter", p.parameter))
+        if v is not None
+    )
+    return f"  {where}: {p.detail}" if where else f"  {p.detail}"
+
+
+class BadParameter(YardstickError):
+    status = 400
+    type = "/problems/bad-parameter"
+    title = "Bad parameter"
+
+
+class NotFound(YardstickError):
+    status = 404
+    type = "/problems/not-found"
+    title = "Not found"
+
+
+class NotAcceptable(YardstickError):
+    status = 406
+    type = "/problems/not-acceptable"
+    title = "Not acceptable"
+
+
+class Conflict(YardstickError):
+    status = 409
+    type = "/problems/conflict"
+    title = "Conflicting revision"
+
+
+class InvalidData(YardstickError):
+    status = 422
+    type = "/problems/invalid-data"
+    title = "Invalid data"
+
+
+class Busy(YardstickError):
+    status = 503
+    type = "/problems/busy"
+    title = "Another writer holds the lock"

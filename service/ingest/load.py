@@ -1,0 +1,218 @@
+"""One ingest = one commit: decode, validate against the catalogs, merge with the current snapshot, commit.
+
+All or nothing: any bad row in any file rejects the whole ingest with every problem located, and nothing is
+written. Re-ingesting an identical observation is a no-op; the same (indicator, region, period, published) with
+another value is a conflict; a new ``published`` for an existing period is a revision (a new vintage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from service.errors import Conflict, InvalidData, Problem, YardstickError
+from service.ingest import readers
+from service.ingest.validate import Catalog, IndicatorInfo, validate
+from service.model.schema import KEYS, OBSERVATIONS
+from service.store.lake import Lake, Writer
+
+CATALOG_ORDER = ("regions", "indicators", "sources", "observations")
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did (or, with dry_run, would do)."""
+
+    snapshot: str | None
+    files: list[dict[str, object]] = field(default_factory=list)
+    added: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    catalog_rows: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    skipped: bool = False
+
+
+def ingest_paths(lake: Lake, paths: list[Path], **kwargs: object) -> IngestResult:
+    """Ingest files from disk (see ``ingest``)."""
+    files: list[tuple[str, bytes]] = []
+    for p in paths:
+        try:
+            files.append((p.name, p.read_bytes()))
+        except OSError as exc:
+            raise InvalidData(f"cannot read {p}", [Problem(exc.strerror or str(exc), file=str(p))]) from exc
+    return ingest(lake, files, **kwargs)  # type: ignore[arg-type]
+
+
+def ingest(
+    lake: Lake,
+    files: list[tuple[str, bytes]],
+    *,
+    author: str = "cli",
+    dry_run: bool = False,
+    today: date | None = None,
+    kind: str | None = None,
+    only_if_empty: bool = False,
+) -> IngestResult:
+    """Validate ``files`` (name, bytes) as one batch and commit them as one snapshot."""
+    raws, problems = [], []
+    for name, data in files:
+        try:
+            raws.append(readers.read(name, data, kind))
+        except InvalidData as exc:
+            problems.extend(exc.problems or [Problem(exc.detail, file=name)])
+    if problems:
+        raise InvalidData("the files could not be read; nothing was stored", problems)
+    raws.sort(key=lambda r: CATALOG_ORDER.index(r.kind))
+    with lake.writer(wait_seconds=120 if only_if_empty else 30) as writer:
+        if only_if_empty and writer.base.id != 0:
+            return IngestResult(writer.base.label, skipped=True)
+        return _apply(writer, raws, author, dry_run, today or date.today())
+
+
+def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: bool, today: date) -> IngestResult:
+    lake, base = writer.lake, writer.base
+    tables = {t: lake.read_table(base, t) for t in CATALOG_ORDER[:3]}
+    catalog = _catalog(tables)
+    problems: list[Problem] = []
+    incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]] = {t: [] for t in CATALOG_ORDER}
+    result = IngestResult(None, dry_run=dry_run)
+    for raw in raws:
+        table, found = validate(raw, catalog, today)
+        problems.extend(found)
+        result.files.append({"file": raw.name, "kind": raw.kind, "rows": raw.table.num_rows, "encoding": raw.encoding})
+        if table is not None:
+            incoming[raw.kind].append((raw, table))
+            if raw.kind != "observations":
+                tables[raw.kind] = _upsert(tables[raw.kind], table, KEYS[raw.kind][0])
+                catalog = _catalog(tables)
+    if problems:
+        raise InvalidData("some rows are invalid; nothing was stored", problems)
+    changed = False
+    for kind in CATALOG_ORDER[:3]:
+        if incoming[kind]:
+            result.catalog_rows[kind] = sum(t.num_rows for _, t in incoming[kind])
+            key = KEYS[kind][0]
+            if not tables[kind].sort_by(key).equals(lake.read_table(base, kind).sort_by(key)):
+                writer.put(kind, tables[kind])
+                changed = True
+    if incoming["observations"]:
+        _merge_observations(writer, incoming["observations"], result)
+    changed = changed or result.added + result.revised > 0
+    if not changed:
+        result.snapshot = base.label if base.id else None
+    elif not dry_run:
+        manifest = writer.commit(
+            author, ", ".join(r.name for r in raws), {"added": result.added, "unchanged": result.unchanged,
+                                                       "revised": result.revised}
+        )
+        result.snapshot = manifest.label
+    return result
+
+
+def _catalog(tables: dict[str, pa.Table]) -> Catalog:
+    regions = tables["regions"]
+    ind = tables["indicators"]
+    return Catalog(
+        regions=dict(zip(regions.column("code").to_pylist(), regions.column("parent").to_pylist(), strict=True)),
+        indicators={
+            c: IndicatorInfo(f, a)  # type: ignore[arg-type]
+            for c, f, a in zip(
+                ind.column("code").to_pylist(),
+                ind.column("frequency").to_pylist(),
+                ind.column("accumulation").to_pylist(),
+                strict=True,
+            )
+        },
+        sources=set(tables["sources"].column("id").to_pylist()),
+    )
+
+
+def _upsert(old: pa.Table, new: pa.Table, key: str) -> pa.Table:
+    keep = pc.invert(pc.is_in(old.column(key), new.column(key)))
+    return pa.concat_tables([old.filter(keep), new.cast(old.schema)])
+
+
+def _merge_observations(
+    writer: Writer, batches: list[tuple[readers.RawTable, pa.Table]], result: IngestResult
+) -> None:
+    now = datetime.now(UTC)
+    stamped = []
+    for raw, table in batches:
+        n = table.num_rows
+        stamped.append(
+            table.append_column("recorded_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+            .cast(OBSERVATIONS)
+            .append_column("_file", pa.array([raw.name] * n, pa.string()))
+            .append_column("_row", pa.array(range(raw.first_row, raw.first_row + n), pa.int64()))
+        )
+    new = pa.concat_tables(stamped)
+    con = duckdb.connect()
+    con.register("new_rows", new)
+    indicators = sorted(set(new.column("indicator").to_pylist()))
+    old_files = [str(writer.lake.path(f)) for f in writer.base.of("observations") if f.indicator in indicators]
+    if old_files:
+        con.execute(f"create view old_rows as select * from read_parquet({_sql_list(old_files)})")
+    else:
+        con.execute("create view old_rows as select * exclude (_file, _row) from new_rows where false")
+    _check_conflicts(con)
+    cols = ", ".join(f.name for f in OBSERVATIONS)
+    key = "indicator, region, period, published"
+    con.execute(f"""
+        create temp table fresh as
+        select n.* from new_rows n anti join old_rows o using ({key})
+        qualify row_number() over (partition by {key} order by n._file, n._row) = 1""")
+    fresh = _count(con, "fresh")
+    revised = _count(con, "fresh f semi join old_rows o using (indicator, region, period)")
+    result.unchanged += new.num_rows - fresh
+    result.revised += revised
+    result.added += fresh - revised
+    touched = [r[0] for r in con.execute("select distinct indicator from fresh order by 1").fetchall()]
+    for indicator in touched:
+        merged = con.execute(
+            f"""select {cols} from (select {cols} from old_rows where indicator = $i
+                union all select {cols} from fresh where indicator = $i)
+                order by region, period_end, published""",
+            {"i": indicator},
+        ).to_arrow_table()
+        writer.put("observations", merged, indicator=indicator)
+
+
+def _check_conflicts(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute("""
+        select n._file, n._row, n.period, o.value, n.value, o.status, n.status
+        from new_rows n join (select * exclude (_file, _row) from new_rows union all select * from old_rows) o
+        using (indicator, region, period, published)
+        where o.value is distinct from n.value or o.status <> n.status
+        order by n._file, n._row limit 1000""").fetchall()
+    if rows:
+        raise Conflict(
+            "some rows contradict figures already stored for the same period and vintage; nothing was stored",
+            [
+                Problem(
+                    f"{period}: stored value {ov} ({os_}) vs new {nv} ({ns}); publish a revision with a later "
+                    "'published' date instead",
+                    file=f,
+                    row=r,
+                    column="value",
+                )
+                for f, r, period, ov, nv, os_, ns in rows
+            ],
+        )
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = con.execute(f"select count(*) from {relation}").fetchone()
+    if row is None:
+        raise YardstickError("count returned nothing")
+    return int(row[0])
+
+
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+

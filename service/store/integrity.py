@@ -1,0 +1,25 @@
+"""`yardstick check`: every file of the current snapshot exists and matches its recorded size and sha256."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from service.store.lake import Lake
+
+
+def check(root: Path) -> list[str]:
+    lake = Lake(root)
+    problems = []
+    for entry in lake.manifest().files:
+        path = lake.path(entry)
+        if not path.exists():
+            problems.append(f"{entry.path}: missing")
+            continue
+        if path.stat().st_size != entry.bytes:
+            problems.append(f"{entry.path}: {path.stat().st_size} bytes, manifest says {entry.bytes}")
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != entry.sha256:
+            problems.append(f"{entry.path}: sha256 differs from the manifest")
+    return problems

@@ -1,0 +1,221 @@
+"""The Parquet lake on disk: immutable files, one JSON manifest per snapshot, a CURRENT pointer, a writer lock.
+
+Layout (see docs/design.md)::
+
+    DATA_DIR/
+      CURRENT                                  id of the newest committed snapshot, e.g. "000007"
+      LOCK                                     flock(2) held by the one writer; the OS releases it if the writer dies
+      snapshots/000007.json                    manifest: id, time, author, counts, and every file with rows/bytes/sha256
+      tables/<table>/000007-<uuid>.parquet     regions, indicators, sources
+      tables/observations/<indicator>/000007-<uuid>.parquet
+      staging/                                 files being written; never referenced, cleared by the next writer
+
+Commit protocol: write new files in staging/ → fsync → rename into tables/ (unreferenced, so invisible) → write the
+manifest (staging, fsync, rename) → replace CURRENT atomically (staging, fsync, rename, fsync dir). A crash before
+the last rename leaves the previous snapshot current and only unreferenced files behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from service.errors import Busy, YardstickError
+from service.model.schema import KEYS, TABLES
+
+ROW_GROUP_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One immutable Parquet file of a snapshot."""
+
+    table: str
+    path: str  # relative to the data directory
+    rows: int
+    bytes: int
+    sha256: str
+    indicator: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What one snapshot is made of."""
+
+    id: int
+    committed_at: str
+    author: str
+    message: str
+    files: tuple[FileEntry, ...]
+    counts: dict[str, int]
+    changes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id:06d}"
+
+    def of(self, table: str) -> list[FileEntry]:
+        return [f for f in self.files if f.table == table]
+
+    def to_json(self) -> bytes:
+        body = {**self.__dict__, "files": [f.as_dict() for f in self.files], "snapshot": self.label}
+        return orjson.dumps(body, option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        raw = orjson.loads(data)
+        raw.pop("snapshot", None)
+        raw["files"] = tuple(FileEntry(**f) for f in raw["files"])
+        return cls(**raw)
+
+
+EMPTY = Manifest(0, "1970-01-01T00:00:00+00:00", "", "empty lake", (), dict.fromkeys(TABLES, 0))
+
+
+class Lake:
+    """Reads snapshots of a data directory, and commits new ones under the writer lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        for sub in ("snapshots", "tables", "staging"):
+            (self.root / sub).mkdir(exist_ok=True)
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def current_id(self) -> int:
+        try:
+            return int((self.root / "CURRENT").read_text().strip())
+        except FileNotFoundError:
+            return 0
+
+    def manifest(self, snapshot: int | None = None) -> Manifest:
+        snapshot = self.current_id() if snapshot is None else snapshot
+        if snapshot == 0:
+            return EMPTY
+        return Manifest.from_json((self.root / "snapshots" / f"{snapshot:06d}.json").read_bytes())
+
+    def snapshot_ids(self) -> list[int]:
+        return sorted(int(p.stem) for p in (self.root / "snapshots").glob("*.json") if p.stem.isdigit())
+
+    def path(self, entry: FileEntry) -> Path:
+        return self.root / entry.path
+
+    def read_table(self, manifest: Manifest, table: str) -> pa.Table:
+        files = [str(self.path(f)) for f in manifest.of(table)]
+        schema = TABLES[table]
+        if not files:
+            return schema.empty_table()
+        return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
+
+    # -- writing -------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
+        """Hold the one-writer lock (across processes) for the duration of a commit."""
+        fd = os.open(self.root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise Busy("another writer is committing; try again shortly") from None
+                    time.sleep(0.05)
+            shutil.rmtree(self.root / "staging", ignore_errors=True)
+            (self.root / "staging").mkdir()
+            yield Writer(self, self.manifest())
+        finally:
+            os.close(fd)  # releases the lock
+
+
+class Writer:
+    """Stages files for one commit on top of ``base``; nothing is visible until ``commit``."""
+
+    def __init__(self, lake: Lake, base: Manifest) -> None:
+        self.lake = lake
+        self.base = base
+        self.id = base.id + 1
+        self.files: dict[tuple[str, str | None], FileEntry] = {
+            (f.table, f.indicator): f for f in base.files
+        }
+
+    def put(self, table: str, data: pa.Table, indicator: str | None = None, metadata: dict[str, str] | None = None) -> None:
+        """Stage ``data`` as the whole of ``table`` (or of one indicator's observations); empty removes it."""
+        key = (table, indicator)
+        if data.num_rows == 0:
+            self.files.pop(key, None)
+            return
+        folder = f"tables/{table}" + (f"/{indicator}" if indicator else "")
+        name = f"{self.id:06d}-{uuid.uuid4().hex[:12]}.parquet"
+        staged = self.lake.root / "staging" / name
+        schema = TABLES[table].with_metadata(
+            {"yardstick.snapshot": f"{self.id:06d}", "yardstick.table": table, **(metadata or {})}
+        )
+        sort = [pq.SortingColumn(data.schema.get_field_index(k)) for k in KEYS[table][:3]]
+        pq.write_table(
+            data.cast(schema),
+            staged,
+            row_group_size=ROW_GROUP_SIZE,
+            compression="zstd",
+            sorting_columns=sort,
+            write_statistics=True,
+            store_schema=True,
+        )
+        digest = _fsync_and_hash(staged)
+        final = self.lake.root / folder / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, final)
+        self.files[key] = FileEntry(table, f"{folder}/{name}", data.num_rows, final.stat().st_size, digest, indicator)
+
+    def commit(self, author: str, message: str, changes: dict[str, int]) -> Manifest:
+        """Publish the staged files as the next snapshot (atomic)."""
+        files = tuple(sorted(self.files.values(), key=lambda f: (f.table, f.indicator or "")))
+        counts = {t: sum(f.rows for f in files if f.table == t) for t in TABLES}
+        manifest = Manifest(self.id, datetime.now(UTC).isoformat(), author, message, files, counts, changes)
+        for entry in files:
+            if not self.lake.path(entry).exists():
+                raise YardstickError(f"refusing to commit: {entry.path} is missing")
+        _atomic_write(self.lake.root / "snapshots" / f"{self.id:06d}.json", manifest.to_json(), self.lake.root)
+        _atomic_write(self.lake.root / "CURRENT", f"{self.id:06d}\n".encode(), self.lake.root)
+        return manifest
+
+
+def _fsync_and_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb+") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+        os.fsync(f.fileno())
+    return h.hexdigest()
+
+
+def _atomic_write(target: Path, data: bytes, root: Path) -> None:
+    staged = root / "staging" / f"{target.name}.{uuid.uuid4().hex[:8]}"
+    with open(staged, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(staged, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
