@@ -65,8 +65,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.load import ingest_paths
     from service.store.lake import Lake
 
-    result = ingest_paths(Lake(settings.data_dir), args.files, author=args.author, dry_run=args.dry_run,
-                          kind=args.kind)
+    result = ingest_paths(Lake(settings.data_dir), args.files, author=args.author, dry_run=args.dry_run, kind=args.kind)
     print(orjson.dumps(result.__dict__, option=orjson.OPT_INDENT_2).decode())
     return 0
 

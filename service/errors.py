@@ -83,3 +83,12 @@ class Busy(YardstickError):
     status = 503
     type = "/problems/busy"
     title = "Another writer holds the lock"
+
+
+def bad_parameter(parameter: str, detail: str, allowed: list[str] | None = None) -> BadParameter:
+    """A 400 naming the parameter (and the allowed values, where there is a list)."""
+    return BadParameter(detail, [Problem(detail, parameter=parameter, allowed=allowed)])
+
+
+def not_found(parameter: str, detail: str) -> NotFound:
+    return NotFound(detail, [Problem(detail, parameter=parameter)])

@@ -93,14 +93,7 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
                 catalog = _catalog(tables)
     if problems:
         raise InvalidData("some rows are invalid; nothing was stored", problems)
-    changed = False
-    for kind in CATALOG_ORDER[:3]:
-        if incoming[kind]:
-            result.catalog_rows[kind] = sum(t.num_rows for _, t in incoming[kind])
-            key = KEYS[kind][0]
-            if not tables[kind].sort_by(key).equals(lake.read_table(base, kind).sort_by(key)):
-                writer.put(kind, tables[kind])
-                changed = True
+    changed = _put_catalogs(writer, tables, incoming, result)
     if incoming["observations"]:
         _merge_observations(writer, incoming["observations"], result)
     changed = changed or result.added + result.revised > 0
@@ -108,11 +101,30 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
         result.snapshot = base.label if base.id else None
     elif not dry_run:
         manifest = writer.commit(
-            author, ", ".join(r.name for r in raws), {"added": result.added, "unchanged": result.unchanged,
-                                                       "revised": result.revised}
+            author,
+            ", ".join(r.name for r in raws),
+            {"added": result.added, "unchanged": result.unchanged, "revised": result.revised},
         )
         result.snapshot = manifest.label
     return result
+
+
+def _put_catalogs(
+    writer: Writer,
+    tables: dict[str, pa.Table],
+    incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]],
+    result: IngestResult,
+) -> bool:
+    """Stage the catalogs that the ingest changed; True if any did."""
+    changed = False
+    for kind in CATALOG_ORDER[:3]:
+        if incoming[kind]:
+            result.catalog_rows[kind] = sum(t.num_rows for _, t in incoming[kind])
+            key = KEYS[kind][0]
+            if not tables[kind].sort_by(key).equals(writer.lake.read_table(writer.base, kind).sort_by(key)):
+                writer.put(kind, tables[kind])
+                changed = True
+    return changed
 
 
 def _catalog(tables: dict[str, pa.Table]) -> Catalog:
@@ -121,7 +133,7 @@ def _catalog(tables: dict[str, pa.Table]) -> Catalog:
     return Catalog(
         regions=dict(zip(regions.column("code").to_pylist(), regions.column("parent").to_pylist(), strict=True)),
         indicators={
-            c: IndicatorInfo(f, a)  # type: ignore[arg-type]
+            c: IndicatorInfo(f, a)
             for c, f, a in zip(
                 ind.column("code").to_pylist(),
                 ind.column("frequency").to_pylist(),
@@ -138,9 +150,7 @@ def _upsert(old: pa.Table, new: pa.Table, key: str) -> pa.Table:
     return pa.concat_tables([old.filter(keep), new.cast(old.schema)])
 
 
-def _merge_observations(
-    writer: Writer, batches: list[tuple[readers.RawTable, pa.Table]], result: IngestResult
-) -> None:
+def _merge_observations(writer: Writer, batches: list[tuple[readers.RawTable, pa.Table]], result: IngestResult) -> None:
     now = datetime.now(UTC)
     stamped = []
     for raw, table in batches:
@@ -215,4 +225,3 @@ def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
 
 def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-

@@ -6,12 +6,14 @@ the bulk files describe it.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 import pyarrow as pa
 
-LEVELS: Final = ("world", "continent", "nation", "province", "prefecture", "county", "zone", "other")
-KINDS: Final = ("level", "growth", "rank", "count", "share")
+Level = Literal["world", "continent", "nation", "province", "prefecture", "county", "zone", "other"]
+Kind = Literal["level", "growth", "rank", "count", "share"]
+LEVELS: Final = get_args(Level)
+KINDS: Final = get_args(Kind)
 FREQUENCIES: Final = ("A", "Q", "M")
 ACCUMULATIONS: Final = ("period", "ytd")
 BASES: Final = ("real", "nominal")

@@ -153,11 +153,11 @@ class Writer:
         self.lake = lake
         self.base = base
         self.id = base.id + 1
-        self.files: dict[tuple[str, str | None], FileEntry] = {
-            (f.table, f.indicator): f for f in base.files
-        }
+        self.files: dict[tuple[str, str | None], FileEntry] = {(f.table, f.indicator): f for f in base.files}
 
-    def put(self, table: str, data: pa.Table, indicator: str | None = None, metadata: dict[str, str] | None = None) -> None:
+    def put(
+        self, table: str, data: pa.Table, indicator: str | None = None, metadata: dict[str, str] | None = None
+    ) -> None:
         """Stage ``data`` as the whole of ``table`` (or of one indicator's observations); empty removes it."""
         key = (table, indicator)
         if data.num_rows == 0:

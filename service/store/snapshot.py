@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from service.config import Settings
 from service.model.catalog import Indicator, Region, Source
@@ -101,7 +100,3 @@ class Store:
                     if manifest.id != self._snapshot.manifest.id:
                         self._snapshot = open_snapshot(self.lake, manifest)
         return self._snapshot
-
-
-def table_rows(table: pa.Table) -> list[dict[str, Any]]:
-    return table.to_pylist()

@@ -1,0 +1,25 @@
+# Yardstick: slim Python, non-root, the lake on a volume, a health check against /healthz.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    YARDSTICK_DATA_DIR=/data \
+    YARDSTICK_SEED_DIR=/app/data \
+    YARDSTICK_HOST=0.0.0.0 \
+    YARDSTICK_PORT=8000
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY data ./data
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home-dir /app yardstick \
+    && mkdir -p /data && chown yardstick /data
+
+USER 10001
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"]
+CMD ["yardstick", "serve"]

@@ -1,0 +1,80 @@
+"""create_app(settings) → FastAPI: routers, middleware, the error handler, and the lifespan that opens the store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
+
+from service import __version__
+from service.api import catalog, compare, ops, problems, series
+from service.api.caching import SnapshotCaching
+from service.config import Settings
+from service.ingest.seed import ensure_seed
+from service.store.lake import Lake
+from service.store.snapshot import Store
+
+DESCRIPTION = """Regional economic indicators as time series: every revision kept (vintages), comparisons of a
+region with its province and nation, rankings among siblings, in JSON, CSV, Parquet and Arrow.
+Errors are RFC 9457 problem documents."""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.load_seed:
+            ensure_seed(Lake(settings.data_dir), settings.seed_dir)
+        app.state.store.__init__(settings)  # open the (possibly just seeded) current snapshot
+        yield
+
+    app = FastAPI(
+        title="Yardstick",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    store = Store(settings)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.metrics = ops.Metrics()
+    for module in (catalog, series, compare, ops):
+        app.include_router(module.router)
+    problems.install(app)
+    app.add_middleware(SnapshotCaching, store=store, max_age=60, entries=settings.cache_entries)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "X-Snapshot", "Content-Disposition"],
+        max_age=3600,
+    )
+    app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: settings from the environment."""
+    return create_app(Settings())
+
+
+def openapi_document() -> dict[str, Any]:
+    return create_app(Settings(load_seed=False, data_dir=_scratch())).openapi()
+
+
+def _scratch() -> Any:
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="yardstick-openapi-"))

@@ -1,0 +1,107 @@
+"""Comparisons and league tables: /v1/compare/{indicator}/{region} and /v1/rankings/{indicator}."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from service.api.deps import (
+    BomParam,
+    IndicatorDep,
+    MediaDep,
+    RangeDep,
+    RegionDep,
+    SnapshotDep,
+    period_for,
+    region_param,
+    respond,
+)
+from service.errors import bad_parameter
+from service.formats import Payload
+from service.model.schema import Level
+from service.query import compare as q_compare
+from service.query import rankings as q_rankings
+from service.query.run import run, scalar
+from service.store.snapshot import Snapshot
+
+router = APIRouter(prefix="/v1", tags=["comparisons"])
+
+PeriodParam = Annotated[
+    str | None, Query(max_length=64, description="The period (default: the latest with data)", examples=["2022-Q3"])
+]
+AsOf = Annotated[date | None, Query(description="Vintage: what was known on this date")]
+
+
+@router.get(
+    "/compare/{indicator}/{region}",
+    name="compare-get",
+    summary="A region against its province and nation, with its rank among its siblings",
+)
+def compare_get(
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    region: RegionDep,
+    media: MediaDep,
+    window: RangeDep,
+    period: PeriodParam = None,
+    as_of: AsOf = None,
+    bom: BomParam = False,
+) -> Response:
+    if period is not None and (window.start_label or window.end_label):
+        raise bad_parameter("period", "give period or start/end, not both")
+    if window.start_label or window.end_label:
+        rows = run(
+            snap.cursor(),
+            "periods_between",
+            indicator=indicator.code,
+            region=region.code,
+            start=window.start,
+            end=window.end,
+            as_of=as_of,
+        )
+        periods = rows.column("period").to_pylist()
+    else:
+        periods = [_period_or_latest(snap, indicator, [region.code], period, as_of)]
+    document, table = q_compare.compare(snap, indicator, region, periods, as_of)
+    doc = {"snapshot": snap.id, "indicator": asdict(indicator), "region": asdict(region), **document}
+    return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
+
+
+@router.get(
+    "/rankings/{indicator}",
+    name="rankings-get",
+    summary="A parent's children ranked for one period (ties share a rank, the next rank skips)",
+)
+def rankings_get(
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    media: MediaDep,
+    parent: Annotated[str, Query(max_length=64, description="Rank the children of this region", examples=["430000"])],
+    level: Annotated[Level | None, Query(description="Children of this level (default: the usual one)")] = None,
+    period: PeriodParam = None,
+    order: Annotated[str, Query(pattern="^(asc|desc)$", description="desc: highest value ranks first")] = "desc",
+    as_of: AsOf = None,
+    bom: BomParam = False,
+) -> Response:
+    p = region_param(snap, parent, "parent")
+    assert p is not None
+    kids = q_rankings.children(snap, p, level)
+    label = _period_or_latest(snap, indicator, kids, period, as_of)
+    meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
+    doc = {"snapshot": snap.id, "indicator": asdict(indicator), **meta}
+    return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
+
+
+def _period_or_latest(
+    snap: Snapshot, indicator: IndicatorDep, regions: list[str], period: str | None, as_of: date | None
+) -> str:
+    if period is not None:
+        return period_for(indicator, period).label
+    latest = scalar(snap.cursor(), "latest_period", indicator=indicator.code, regions=regions, as_of=as_of)
+    if latest is None:
+        raise bad_parameter("period", f"no data for {indicator.code} in these regions: give a period")
+    return str(latest)

@@ -1,0 +1,168 @@
+"""Annotated dependencies: path and query parameters become domain objects here (404 and 400 raised here)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from starlette.responses import Response
+
+from service.config import Settings
+from service.errors import bad_parameter, not_found
+from service.formats import MediaType, Payload, content_type, encode, negotiate
+from service.model import period as periods
+from service.model.catalog import Indicator, Region
+from service.store.snapshot import Snapshot, Store
+
+
+def get_snapshot(request: Request) -> Snapshot:
+    snap = getattr(request.state, "snapshot", None)
+    if snap is None:
+        store: Store = request.app.state.store
+        snap = store.snapshot()
+    return snap
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_indicator(
+    snap: SnapshotDep,
+    indicator: Annotated[str, Path(description="Indicator code", examples=["industry.value_added.growth"])],
+) -> Indicator:
+    found = snap.indicators.get(indicator)
+    if found is None:
+        raise not_found("indicator", f"unknown indicator {indicator!r}: see /v1/indicators")
+    return found
+
+
+def get_region(
+    snap: SnapshotDep, region: Annotated[str, Path(description="Region code", examples=["430400"])]
+) -> Region:
+    found = snap.regions.get(region)
+    if found is None:
+        raise not_found("region", f"unknown region {region!r}: see /v1/regions")
+    return found
+
+
+IndicatorDep = Annotated[Indicator, Depends(get_indicator)]
+RegionDep = Annotated[Region, Depends(get_region)]
+
+
+def region_param(snap: Snapshot, code: str | None, parameter: str) -> Region | None:
+    if code is None:
+        return None
+    found = snap.regions.get(code)
+    if found is None:
+        raise not_found(parameter, f"unknown region {code!r} in {parameter}")
+    return found
+
+
+def codes(value: str | None) -> list[str]:
+    """A comma-separated list parameter."""
+    return [c.strip() for c in value.split(",") if c.strip()] if value else []
+
+
+def bound(label: str | None, parameter: str, which: int) -> date | None:
+    """First (which=0) or last (which=1) day a period label covers, for start/end filters."""
+    if label is None:
+        return None
+    try:
+        return periods.bounds(label)[which]
+    except periods.PeriodError as exc:
+        raise bad_parameter(parameter, str(exc)) from None
+
+
+def period_for(indicator: Indicator, label: str, parameter: str = "period") -> periods.Period:
+    try:
+        return periods.parse(label, indicator.frequency, indicator.accumulation)
+    except periods.PeriodError as exc:
+        raise bad_parameter(
+            parameter, f"{exc} (indicator {indicator.code} is {indicator.frequency}, {indicator.accumulation})"
+        ) from None
+
+
+class Range:
+    """start/end period labels (SDMX's startPeriod/endPeriod accepted), checked for order."""
+
+    def __init__(
+        self,
+        start: Annotated[
+            str | None, Query(description="First period, e.g. 2022-Q1, 2022-01, 2022", examples=["2022-Q1"])
+        ] = None,
+        end: Annotated[str | None, Query(description="Last period", examples=["2022-Q4"])] = None,
+        startPeriod: Annotated[str | None, Query(description="SDMX alias of start")] = None,
+        endPeriod: Annotated[str | None, Query(description="SDMX alias of end")] = None,
+    ) -> None:
+        self.start_label = start or startPeriod
+        self.end_label = end or endPeriod
+        self.start = bound(self.start_label, "start", 0)
+        self.end = bound(self.end_label, "end", 1)
+        if self.start and self.end and self.start > self.end:
+            raise bad_parameter("start", f"start {self.start_label} is after end {self.end_label}")
+
+
+RangeDep = Annotated[Range, Depends()]
+
+
+class VintageParams:
+    def __init__(
+        self,
+        as_of: Annotated[
+            date | None, Query(description="Vintage: what was known on this date (YYYY-MM-DD)", examples=["2022-12-31"])
+        ] = None,
+        vintages: Annotated[
+            str | None,
+            Query(description="'all' returns every release with its published date", pattern="^(all|latest)$"),
+        ] = None,
+        initial: Annotated[bool, Query(description="First releases only")] = False,
+        updated_after: Annotated[
+            datetime | None, Query(description="Only rows committed after this timestamp (ISO 8601)")
+        ] = None,
+    ) -> None:
+        from service.query.series import Vintage
+
+        if initial and vintages == "all":
+            raise bad_parameter("initial", "initial=true and vintages=all exclude each other")
+        if updated_after is not None and updated_after.tzinfo is None:
+            from datetime import UTC
+
+            updated_after = updated_after.replace(tzinfo=UTC)
+        self.value = Vintage(as_of=as_of, initial=initial, all=vintages == "all", updated_after=updated_after)
+
+
+VintageDep = Annotated[VintageParams, Depends()]
+
+
+def get_media_type(
+    request: Request,
+    format: Annotated[str | None, Query(description="json, csv, parquet or arrow; wins over Accept")] = None,
+) -> MediaType:
+    return negotiate(format, request.headers.get("accept"))
+
+
+MediaDep = Annotated[MediaType, Depends(get_media_type)]
+BomParam = Annotated[bool, Query(description="CSV only: prefix a UTF-8 BOM so Excel shows Chinese text")]
+
+
+def respond(payload: Payload, media: MediaType, snap: Snapshot, bom: bool = False) -> Response:
+    """Encode and wrap: one call at the end of every data handler."""
+    payload.metadata.setdefault("yardstick.snapshot", snap.id)
+    headers = {"x-snapshot": snap.id}
+    if media is not MediaType.JSON:
+        from service.formats import EXTENSIONS
+
+        headers["content-disposition"] = f'inline; filename="{payload.name}.{EXTENSIONS[media]}"'
+    return Response(encode(payload, media, bom), media_type=content_type(media), headers=headers)
+
+
+def page_params(settings: Settings, limit: int, offset: int) -> tuple[int, int]:
+    if limit > settings.max_limit:
+        raise bad_parameter("limit", f"limit must be at most {settings.max_limit}")
+    return limit, offset

@@ -1,0 +1,82 @@
+"""The one error handler: every error becomes an RFC 9457 application/problem+json response."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from service.errors import YardstickError
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("yardstick")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    instance: str,
+    type_: str = "about:blank",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
+    if errors:
+        body["errors"] = errors
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def _yardstick(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, YardstickError)
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        request.url.path,
+        exc.type,
+        [p.as_dict() for p in exc.problems[:1000]] or None,
+    )
+
+
+_LOCATION = {"query": "parameter", "path": "parameter", "header": "header", "body": "body"}
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ())]
+        where = _LOCATION.get(loc[0], "parameter") if loc else "parameter"
+        entry: dict[str, Any] = {"detail": e.get("msg", "invalid"), where: ".".join(loc[1:]) or loc[0]}
+        if e.get("input") is not None and isinstance(e.get("input"), str | int | float):
+            entry["value"] = e["input"]
+        errors.append(entry)
+    names = ", ".join(sorted({str(e.get("parameter") or e.get("header") or e.get("body")) for e in errors}))
+    return problem(
+        400, "Bad parameter", f"invalid value for {names}", request.url.path, "/problems/bad-parameter", errors
+    )
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    detail = f"no such resource: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+    return problem(exc.status_code, title, detail, request.url.path, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return problem(500, "Internal error", "the server failed to answer; the error was logged", request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(YardstickError, _yardstick)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,138 @@
+"""Observations: /v1/series/{indicator}/{region} (one series) and /v1/observations (many, as one long table)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from service.api.deps import (
+    BomParam,
+    IndicatorDep,
+    MediaDep,
+    RangeDep,
+    RegionDep,
+    SettingsDep,
+    SnapshotDep,
+    VintageDep,
+    codes,
+    page_params,
+    period_for,
+    region_param,
+    respond,
+)
+from service.errors import bad_parameter, not_found
+from service.formats import Payload
+from service.model.schema import Level
+from service.query import transforms
+from service.query.series import ObservationsQuery, SeriesQuery, Window, decode_cursor, encode_cursor
+from service.query.series import observations as query_observations
+from service.query.series import series as query_series
+
+router = APIRouter(prefix="/v1", tags=["observations"])
+
+Units = Annotated[
+    str,
+    Query(
+        description="Transform: FRED codes lin, chg, ch1, pch, pc1, pca, cch, cca, log, plus from_ytd and normalize "
+        "(long names accepted: levels, change, change_from_year_ago, percent_change, percent_change_from_year_ago, "
+        "compounded_annual_rate, continuously_compounded_change, continuously_compounded_annual_rate, natural_log, "
+        "period_values, index)",
+        max_length=64,
+        examples=["pc1"],
+    ),
+]
+
+
+@router.get("/series/{indicator}/{region}", name="series-get", summary="The observations of one series")
+def series_get(
+    snap: SnapshotDep,
+    settings: SettingsDep,
+    indicator: IndicatorDep,
+    region: RegionDep,
+    media: MediaDep,
+    window: RangeDep,
+    vintage: VintageDep,
+    units: Units = "lin",
+    base: Annotated[str | None, Query(description="normalize: the base period (default: the first)")] = None,
+    last_n: Annotated[int | None, Query(ge=1, le=100_000, description="Only the latest N observations")] = None,
+    mrnev: Annotated[int | None, Query(ge=1, le=100_000, description="The most recent N non-empty values")] = None,
+    sort: Annotated[str, Query(pattern="^(asc|desc)$", description="Period order")] = "asc",
+    limit: Annotated[int | None, Query(ge=1, le=100_000, description="Page size")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")] = 0,
+    bom: BomParam = False,
+) -> Response:
+    if limit is not None:
+        page_params(settings, limit, offset)
+    t = transforms.lookup(units, indicator)
+    base_period = period_for(indicator, base, "base") if base else None
+    q = SeriesQuery(vintage.value, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
+    table = query_series(snap, indicator, region.code, q)
+    doc = {
+        "snapshot": snap.id,
+        "indicator": asdict(indicator),
+        "region": asdict(region),
+        "units": {"code": t.code, "name": t.long_name, "title": t.title, "unit": t.unit or indicator.unit},
+        "count": table.num_rows,
+    }
+    return respond(Payload(table, doc, "observations", f"{indicator.code}-{region.code}"), media, snap, bom)
+
+
+@router.get(
+    "/observations", name="observations-list", summary="Many series as one long table (paginated with a stable cursor)"
+)
+def observations_list(
+    request: Request,
+    snap: SnapshotDep,
+    settings: SettingsDep,
+    media: MediaDep,
+    window: RangeDep,
+    vintage: VintageDep,
+    indicator: Annotated[str, Query(max_length=4000, description="Indicator codes, comma-separated")],
+    region: Annotated[str | None, Query(max_length=4000, description="Region codes, comma-separated")] = None,
+    parent: Annotated[str | None, Query(max_length=64, description="All children of this region")] = None,
+    level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
+    period: Annotated[str | None, Query(max_length=64, description="One period (instead of start/end)")] = None,
+    units: Units = "lin",
+    align_periods: Annotated[bool, Query(description="Union of periods across series, nulls where missing")] = False,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="Page size")] = 1000,
+    cursor: Annotated[str | None, Query(max_length=200, description="The 'next' cursor of the previous page")] = None,
+    bom: BomParam = False,
+) -> Response:
+    page_params(settings, limit, 0)
+    indicators = codes(indicator)
+    for code in indicators:
+        if code not in snap.indicators:
+            raise not_found("indicator", f"unknown indicator {code!r}")
+        transforms.lookup(units, snap.indicators[code])
+    regions = _regions(snap, codes(region), parent, level)
+    start, end = window.start, window.end
+    if period is not None:
+        if window.start_label or window.end_label:
+            raise bad_parameter("period", "give period or start/end, not both")
+        from service.api.deps import bound
+
+        start, end = bound(period, "period", 1), bound(period, "period", 1)
+    offset = 0
+    if cursor is not None:
+        _, offset = decode_cursor(cursor)
+    q = ObservationsQuery(indicators, regions, vintage.value, start, end, units, align_periods, limit, cursor)
+    table, total = query_observations(snap, q, offset)
+    nxt = None
+    if offset + table.num_rows < total:
+        nxt = str(request.url.include_query_params(cursor=encode_cursor(snap.id, offset + table.num_rows)))
+    doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
+    return respond(Payload(table, doc, "observations", "observations"), media, snap, bom)
+
+
+def _regions(snap: SnapshotDep, listed: list[str], parent: str | None, level: str | None) -> list[str]:
+    for code in listed:
+        region_param(snap, code, "region")
+    p = region_param(snap, parent, "parent")
+    if p is not None:
+        listed = listed + [c for c in snap.children.get(p.code, []) if level is None or snap.regions[c].level == level]
+    if not listed:
+        raise bad_parameter("region", "name regions with region=, or their parent with parent=")
+    return list(dict.fromkeys(listed))

@@ -1,0 +1,224 @@
+"""A region against its ancestors for the same period: gaps in percentage points for rates; ratio and share for
+levels; and its rank among its siblings, computed from their data or as reported.
+
+Every figure in one comparison is for the same period: a region without that period is listed as missing, never
+replaced by another period's value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+
+from service.model.catalog import Indicator, Region
+from service.query.run import run
+from service.store.snapshot import Snapshot
+
+DIGITS = 10  # gaps and ratios are rounded here to drop binary noise (8.4 - 7.4 = 1.0000000000000009)
+
+
+@dataclass(frozen=True)
+class Figure:
+    region: Region
+    period: str
+    value: float | None
+    status: str | None = None
+    published: date | None = None
+    source: str | None = None
+    quote: str | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region.code,
+            "name": self.region.name,
+            "name_en": self.region.name_en,
+            "level": self.region.level,
+            "value": self.value,
+            "status": self.status,
+            "published": self.published,
+            "source": self.source,
+            "quote": self.quote,
+            "note": self.note,
+            "missing": self.value is None,
+        }
+
+
+def figures(
+    snap: Snapshot, indicator: str, regions: list[str], periods: list[str], as_of: date | None
+) -> dict[tuple[str, str], Figure]:
+    """(region, period) → Figure for every pair, missing ones with value None."""
+    t = run(snap.cursor(), "period_slice", indicator=indicator, regions=regions, periods=periods, as_of=as_of)
+    found = {(r["region"], r["period"]): r for r in t.to_pylist()}
+    out = {}
+    for code in regions:
+        for p in periods:
+            row = found.get((code, p))
+            out[(code, p)] = (
+                Figure(
+                    snap.regions[code],
+                    p,
+                    **{k: row[k] for k in ("value", "status", "published", "source", "quote", "note")},
+                )
+                if row
+                else Figure(snap.regions[code], p, None)
+            )
+    return out
+
+
+def relation(indicator: Indicator, value: float | None, other: float | None) -> dict[str, float | None]:
+    """How ``value`` stands against ``other``: percentage points for rates, ratio and share for levels."""
+    ok = value is not None and other is not None
+    if indicator.is_rate:
+        return {"gap_pp": round(value - other, DIGITS) if ok else None}  # type: ignore[operator]
+    ratio = round(value / other, DIGITS) if ok and other != 0 else None  # type: ignore[operator]
+    return {"ratio": ratio, "share_pct": round(ratio * 100, DIGITS) if ratio is not None else None}
+
+
+def competition_ranks(values: dict[str, float], descending: bool = True) -> dict[str, int]:
+    """Ties share a rank and the next rank skips (1, 2, 2, 4)."""
+    return {
+        code: 1 + sum(1 for other in values.values() if (other > v if descending else other < v))
+        for code, v in values.items()
+    }
+
+
+def rank_indicators(snap: Snapshot, indicator: Indicator) -> list[Indicator]:
+    return [i for i in snap.indicators.values() if i.kind == "rank" and i.rank_of == indicator.code]
+
+
+def siblings(snap: Snapshot, region: Region) -> list[str]:
+    if region.parent is None:
+        return [region.code]
+    return [c for c in snap.children.get(region.parent, []) if snap.regions[c].level == region.level]
+
+
+def reported_ranks(
+    snap: Snapshot, indicator: Indicator, regions: list[str], periods: list[str], as_of: date | None
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """(region, period) → (reported rank, rank indicator code)."""
+    out: dict[tuple[str, str], tuple[int, str]] = {}
+    for rank_ind in rank_indicators(snap, indicator):
+        for key, fig in figures(snap, rank_ind.code, regions, periods, as_of).items():
+            if fig.value is not None and key not in out:
+                out[key] = (int(fig.value), rank_ind.code)
+    return out
+
+
+def rank_block(
+    region: str, period: str, values: dict[str, float | None], reported: tuple[int, str] | None, descending: bool = True
+) -> dict[str, Any] | None:
+    present = {c: v for c, v in values.items() if v is not None}
+    computed = None
+    if region in present and len(present) >= 2:
+        computed = {
+            "rank": competition_ranks(present, descending)[region],
+            "of": len(present),
+            "complete": len(present) == len(values),
+            "missing": sorted(c for c, v in values.items() if v is None),
+        }
+    rep = {"rank": reported[0], "indicator": reported[1]} if reported else None
+    if computed is None and rep is None:
+        return None
+    if computed is not None and (computed["complete"] or rep is None):
+        method, rank, of = "computed", computed["rank"], computed["of"]
+    else:
+        assert rep is not None
+        method, rank, of = "reported", rep["rank"], len(values)
+    agree = None if computed is None or rep is None else computed["rank"] == rep["rank"]
+    block: dict[str, Any] = {
+        "rank": rank,
+        "of": of,
+        "method": method,
+        "computed": computed,
+        "reported": rep,
+        "agree": agree,
+    }
+    if agree is False and computed is not None and rep is not None:
+        block["warning"] = (
+            f"the rank computed from {computed['of']} of {len(values)} siblings "
+            f"({computed['rank']}) differs from the reported rank ({rep['rank']})"
+        )
+    return block
+
+
+def compare(
+    snap: Snapshot, indicator: Indicator, region: Region, periods: list[str], as_of: date | None
+) -> tuple[dict[str, Any], pa.Table]:
+    """The comparison document (JSON) and the same figures as one long table (CSV, Parquet, Arrow)."""
+    ancestors = snap.ancestors(region.code)
+    sibs = siblings(snap, region)
+    codes = list(dict.fromkeys([region.code, *[a.code for a in ancestors], *sibs]))
+    figs = figures(snap, indicator.code, codes, periods, as_of)
+    reported = reported_ranks(snap, indicator, [region.code], periods, as_of)
+    out_periods, rows = [], []
+    for p in periods:
+        own = figs[(region.code, p)]
+        against = [
+            {**figs[(a.code, p)].as_dict(), **relation(indicator, own.value, figs[(a.code, p)].value)}
+            for a in ancestors
+        ]
+        rank = rank_block(region.code, p, {c: figs[(c, p)].value for c in sibs}, reported.get((region.code, p)))
+        out_periods.append({"period": p, **own.as_dict(), "against": against, "rank": rank})
+        rows.append(
+            {
+                "period": p,
+                "role": "region",
+                **own.as_dict(),
+                "gap_pp": None,
+                "ratio": None,
+                "share_pct": None,
+                "rank": rank and rank["rank"],
+                "rank_of": rank and rank["of"],
+                "rank_method": rank and rank["method"],
+            }
+        )
+        rows.extend(
+            {
+                "period": p,
+                "role": "ancestor",
+                **a,
+                "gap_pp": a.get("gap_pp"),
+                "ratio": a.get("ratio"),
+                "share_pct": a.get("share_pct"),
+                "rank": None,
+                "rank_of": None,
+                "rank_method": None,
+            }
+            for a in against
+        )
+    measure = (
+        "gap in percentage points (region minus ancestor)"
+        if indicator.is_rate
+        else ("ratio of the region's value to the ancestor's, and its share in per cent")
+    )
+    document = {"measure": measure, "periods": out_periods}
+    return document, pa.Table.from_pylist(rows, schema=COMPARE_SCHEMA)
+
+
+COMPARE_SCHEMA = pa.schema(
+    [
+        ("period", pa.string()),
+        ("role", pa.string()),
+        ("region", pa.string()),
+        ("name", pa.string()),
+        ("name_en", pa.string()),
+        ("level", pa.string()),
+        ("value", pa.float64()),
+        ("status", pa.string()),
+        ("published", pa.date32()),
+        ("source", pa.string()),
+        ("quote", pa.string()),
+        ("note", pa.string()),
+        ("missing", pa.bool_()),
+        ("gap_pp", pa.float64()),
+        ("ratio", pa.float64()),
+        ("share_pct", pa.float64()),
+        ("rank", pa.int64()),
+        ("rank_of", pa.int64()),
+        ("rank_method", pa.string()),
+    ]
+)

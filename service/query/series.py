@@ -1,0 +1,206 @@
+"""Series reads: one series with vintages, windows and transforms; many series as one long table; the catalog."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from service.errors import bad_parameter
+from service.model.catalog import Indicator
+from service.model.period import Period, parse_canonical
+from service.query import transforms
+from service.query.run import run
+from service.store.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """Which release of each period: latest (default), as known on ``as_of``, the first, or all of them."""
+
+    as_of: date | None = None
+    initial: bool = False
+    all: bool = False
+    updated_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date | None = None  # keep periods ending on or after
+    end: date | None = None  # keep periods ending on or before
+    last_n: int | None = None
+    mrnev: int | None = None
+    sort: str = "asc"
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    vintage: Vintage = field(default_factory=Vintage)
+    window: Window = field(default_factory=Window)
+    units: transforms.Transform = transforms.TRANSFORMS["lin"]
+    base: Period | None = None
+
+
+def series(snap: Snapshot, indicator: Indicator, region: str, q: SeriesQuery) -> pa.Table:
+    """The observations of one series: vintage → transform on the full series → window → order and page."""
+    v = q.vintage
+    if v.all and q.units.code != "lin":
+        raise bad_parameter("units", "transforms need one value per period: drop vintages=all or use units=lin")
+    table = run(
+        snap.cursor(),
+        "series",
+        indicator=indicator.code,
+        region=region,
+        as_of=v.as_of,
+        initial=v.initial,
+        all_vintages=v.all,
+    )
+    if q.units.code != "lin" and table.num_rows:
+        periods = [parse_canonical(p) for p in table.column("period").to_pylist()]
+        values, starts = transforms.apply(
+            q.units, periods, table.column("value").to_pylist(), table.column("period_start").to_pylist(), q.base
+        )
+        table = table.set_column(table.schema.get_field_index("value"), "value", pa.array(values, pa.float64()))
+        table = table.set_column(
+            table.schema.get_field_index("period_start"), "period_start", pa.array(starts, pa.date32())
+        )
+    if v.updated_after is not None:
+        table = table.filter(
+            pc.greater(table.column("recorded_at"), pa.scalar(v.updated_after, pa.timestamp("us", "UTC")))
+        )
+    return cut(table, q.window)
+
+
+def cut(table: pa.Table, w: Window) -> pa.Table:
+    """Apply the window to a series already in period order."""
+    if w.start is not None:
+        table = table.filter(pc.greater_equal(table.column("period_end"), pa.scalar(w.start, pa.date32())))
+    if w.end is not None:
+        table = table.filter(pc.less_equal(table.column("period_end"), pa.scalar(w.end, pa.date32())))
+    if w.mrnev is not None:
+        table = table.filter(pc.is_valid(table.column("value")))
+        table = table.slice(max(0, table.num_rows - w.mrnev))
+    if w.last_n is not None:
+        table = table.slice(max(0, table.num_rows - w.last_n))
+    if w.sort == "desc":
+        table = table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
+    return table.slice(w.offset, w.limit)
+
+
+def catalog(snap: Snapshot) -> pa.Table:
+    """Every series of the snapshot (cached on the snapshot: computed once per snapshot and process)."""
+    key = ("series_catalog",)
+    if key not in snap.cache:
+        snap.cache[key] = run(snap.cursor(), "series_catalog")
+    table: pa.Table = snap.cache[key]
+    return table
+
+
+@dataclass(frozen=True)
+class ObservationsQuery:
+    indicators: list[str]
+    regions: list[str]
+    vintage: Vintage = field(default_factory=Vintage)
+    start: date | None = None
+    end: date | None = None
+    units: str = "lin"
+    align_periods: bool = False
+    limit: int = 1000
+    cursor: str | None = None
+
+
+def encode_cursor(snapshot: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([snapshot, offset])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        snapshot, offset = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(snapshot, str) or not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return snapshot, offset
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise bad_parameter(
+            "cursor", "not a cursor this API issued: use the 'next' link of the previous page"
+        ) from None
+
+
+MAX_TRANSFORMED_SERIES = 500
+
+
+def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
+    """One page of many series as a long table, and the total row count."""
+    v = q.vintage
+    params = {
+        "indicators": q.indicators,
+        "regions": q.regions,
+        "as_of": v.as_of,
+        "initial": v.initial,
+        "all_vintages": v.all,
+        "updated_after": v.updated_after,
+    }
+    if q.units == "lin" and not q.align_periods:
+        page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
+        total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
+        return page.drop_columns(["total"]), total
+    if len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
+        raise bad_parameter(
+            "units",
+            f"transforms and align_periods take at most {MAX_TRANSFORMED_SERIES} series at "
+            "once: narrow indicator or region",
+        )
+    if v.all:
+        raise bad_parameter("vintages", "vintages=all cannot be combined with units or align_periods")
+    full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **params)
+    full = full.drop_columns(["total"])
+    if q.units != "lin":
+        full = _transform_each(snap, full, q.units)
+    full = cut(full, Window(start=q.start, end=q.end))
+    if q.align_periods:
+        cur = snap.cursor()
+        cur.register("rows", full)
+        full = cur.execute(_align_sql()).to_arrow_table()
+    return full.slice(offset, q.limit), full.num_rows
+
+
+def _total(snap: Snapshot, params: dict[str, Any], q: ObservationsQuery) -> int:
+    t = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=1, offset=0, **params)
+    return int(t.column("total")[0].as_py()) if t.num_rows else 0
+
+
+def _transform_each(snap: Snapshot, table: pa.Table, units: str) -> pa.Table:
+    parts = []
+    keys = table.select(["indicator", "region"]).to_pylist()
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            bounds.append((start, i))
+            start = i
+    for lo, hi in bounds:
+        part = table.slice(lo, hi - lo)
+        indicator = snap.indicators[part.column("indicator")[0].as_py()]
+        t = transforms.lookup(units, indicator)
+        periods = [parse_canonical(p) for p in part.column("period").to_pylist()]
+        values, starts = transforms.apply(
+            t, periods, part.column("value").to_pylist(), part.column("period_start").to_pylist()
+        )
+        part = part.set_column(part.schema.get_field_index("value"), "value", pa.array(values, pa.float64()))
+        part = part.set_column(
+            part.schema.get_field_index("period_start"), "period_start", pa.array(starts, pa.date32())
+        )
+        parts.append(part)
+    return pa.concat_tables(parts) if parts else table
+
+
+def _align_sql() -> str:
+    from service.query.run import statement
+
+    return statement("align")
