@@ -60,18 +60,20 @@ def ingest(
     only_if_empty: bool = False,
 ) -> IngestResult:
     """Validate ``files`` (name, bytes) as one batch and commit them as one snapshot."""
-    raws, problems = [], []
+    raws, problems, details = [], [], []
     for name, data in files:
         try:
             raws.append(readers.read(name, data, kind))
         except InvalidData as exc:
+            details.append(exc.detail)
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])
     if problems:
-        raise InvalidData("the files could not be read; nothing was stored", problems)
+        raise InvalidData(f"nothing was stored: {'; '.join(details)}", problems)
     raws.sort(key=lambda r: CATALOG_ORDER.index(r.kind))
     with lake.writer(wait_seconds=120 if only_if_empty else 30) as writer:
         if only_if_empty and writer.base.id != 0:
             return IngestResult(writer.base.label, skipped=True)
+        writer.dry_run = dry_run
         return _apply(writer, raws, author, dry_run, today or date.today())
 
 

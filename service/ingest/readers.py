@@ -73,17 +73,25 @@ def _read_csv(name: str, data: bytes) -> tuple[pa.Table, int, str]:
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
     columns = [c.strip() for c in header]
     _check_header(name, columns)
+    table, bad = _parse_csv(name, text, columns, threads=True)
+    if bad:  # parse again on one thread, which knows the line numbers of bad rows
+        _, bad = _parse_csv(name, text, columns, threads=False)
+        raise InvalidData(f"{name} has rows with the wrong number of fields", bad)
+    return table, 2, encoding
+
+
+def _parse_csv(name: str, text: str, columns: list[str], threads: bool) -> tuple[pa.Table, list[Problem]]:
     bad: list[Problem] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        line = row.number if row.number is not None else None
-        bad.append(Problem(f"expected {row.expected_columns} fields, found {row.actual_columns}", file=name, row=line))
+        detail = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        bad.append(Problem(detail, file=name, row=row.number))
         return "skip"
 
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=True),
+            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=threads),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=True, null_values=[""]
@@ -91,9 +99,7 @@ def _read_csv(name: str, data: bytes) -> tuple[pa.Table, int, str]:
         )
     except pa.ArrowInvalid as exc:
         raise InvalidData(f"{name} is not valid CSV", [Problem(str(exc).splitlines()[0], file=name)]) from exc
-    if bad:
-        raise InvalidData(f"{name} has rows with the wrong number of fields", bad)
-    return table, 2, encoding
+    return table, bad
 
 
 def _check_header(name: str, columns: list[str]) -> None:

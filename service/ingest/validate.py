@@ -32,6 +32,7 @@ from service.model.schema import (
 )
 
 MAX_PROBLEMS = 1000
+NULLABLE_REQUIRED = {"value"}  # the column must be there; an empty cell needs an explicit status
 _NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -81,7 +82,7 @@ class Checker:
         for column in columns:
             if column not in self.raw.table.column_names:
                 self.problems.append(Problem("required column is missing", file=self.raw.name, row=1, column=column))
-            else:
+            elif column not in NULLABLE_REQUIRED:
                 self.add(pc.is_null(self.text(column)), column, "empty value in a required column")
 
     def one_of(self, values: pa.Array, column: str, allowed: Iterable[str]) -> None:

@@ -139,9 +139,11 @@ class Lake:
                     if time.monotonic() > deadline:
                         raise Busy("another writer is committing; try again shortly") from None
                     time.sleep(0.05)
-            shutil.rmtree(self.root / "staging", ignore_errors=True)
-            (self.root / "staging").mkdir()
-            yield Writer(self, self.manifest())
+            _clear(self.root / "staging")
+            try:
+                yield Writer(self, self.manifest())
+            finally:
+                _clear(self.root / "staging")  # whatever was not committed
         finally:
             os.close(fd)  # releases the lock
 
@@ -153,6 +155,8 @@ class Writer:
         self.lake = lake
         self.base = base
         self.id = base.id + 1
+        self.dry_run = False  # a dry run validates and merges but stages nothing
+        self.staged: list[tuple[Path, Path]] = []
         self.files: dict[tuple[str, str | None], FileEntry] = {(f.table, f.indicator): f for f in base.files}
 
     def put(
@@ -160,6 +164,8 @@ class Writer:
     ) -> None:
         """Stage ``data`` as the whole of ``table`` (or of one indicator's observations); empty removes it."""
         key = (table, indicator)
+        if self.dry_run:
+            return
         if data.num_rows == 0:
             self.files.pop(key, None)
             return
@@ -180,22 +186,28 @@ class Writer:
             store_schema=True,
         )
         digest = _fsync_and_hash(staged)
-        final = self.lake.root / folder / name
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, final)
-        self.files[key] = FileEntry(table, f"{folder}/{name}", data.num_rows, final.stat().st_size, digest, indicator)
+        self.staged.append((staged, self.lake.root / folder / name))
+        self.files[key] = FileEntry(table, f"{folder}/{name}", data.num_rows, staged.stat().st_size, digest, indicator)
 
     def commit(self, author: str, message: str, changes: dict[str, int]) -> Manifest:
         """Publish the staged files as the next snapshot (atomic)."""
         files = tuple(sorted(self.files.values(), key=lambda f: (f.table, f.indicator or "")))
         counts = {t: sum(f.rows for f in files if f.table == t) for t in TABLES}
         manifest = Manifest(self.id, datetime.now(UTC).isoformat(), author, message, files, counts, changes)
+        for staged, final in self.staged:  # new names: invisible until the manifest below references them
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, final)
         for entry in files:
             if not self.lake.path(entry).exists():
                 raise YardstickError(f"refusing to commit: {entry.path} is missing")
         _atomic_write(self.lake.root / "snapshots" / f"{self.id:06d}.json", manifest.to_json(), self.lake.root)
         _atomic_write(self.lake.root / "CURRENT", f"{self.id:06d}\n".encode(), self.lake.root)
         return manifest
+
+
+def _clear(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
 
 
 def _fsync_and_hash(path: Path) -> str:

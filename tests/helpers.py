@@ -1,0 +1,34 @@
+"""Test helpers: write input files, fingerprint a lake directory."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+OBS_HEADER = ["indicator", "region", "period", "value", "status", "published", "source", "quote", "note"]
+
+
+def csv_bytes(rows: list[list[object]], header: list[str] = OBS_HEADER, encoding: str = "utf-8") -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def obs(
+    indicator: str, region: str, period: str, value: object, published: str = "2022-10-31", status: str = ""
+) -> list[object]:
+    return [indicator, region, period, value, status, published, "", "", ""]
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every file of the lake (but the lock and staging) with its sha256: equal fingerprints = untouched lake."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_file() and rel != "LOCK" and not rel.startswith("staging/"):
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
