@@ -21,12 +21,13 @@ from service.api.deps import (
     region_param,
     respond,
 )
+from service.api.docs import DATA_RESPONSES
 from service.errors import not_found
 from service.formats import Payload
 from service.model.schema import Kind, Level
 from service.query import catalog
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(prefix="/v1", tags=["catalog"], responses=DATA_RESPONSES)
 
 Limit = Annotated[int, Query(ge=1, le=100_000, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")]

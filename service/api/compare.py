@@ -20,6 +20,7 @@ from service.api.deps import (
     region_param,
     respond,
 )
+from service.api.docs import DATA_RESPONSES
 from service.errors import bad_parameter
 from service.formats import Payload
 from service.model.schema import Level
@@ -28,7 +29,7 @@ from service.query import rankings as q_rankings
 from service.query.run import run, scalar
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/v1", tags=["comparisons"])
+router = APIRouter(prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
 
 PeriodParam = Annotated[
     str | None, Query(max_length=64, description="The period (default: the latest with data)", examples=["2022-Q3"])

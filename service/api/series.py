@@ -23,6 +23,7 @@ from service.api.deps import (
     region_param,
     respond,
 )
+from service.api.docs import DATA_RESPONSES
 from service.errors import bad_parameter, not_found
 from service.formats import Payload
 from service.model.schema import Level
@@ -31,7 +32,7 @@ from service.query.series import ObservationsQuery, SeriesQuery, Window, decode_
 from service.query.series import observations as query_observations
 from service.query.series import series as query_series
 
-router = APIRouter(prefix="/v1", tags=["observations"])
+router = APIRouter(prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
 
 Units = Annotated[
     str,

@@ -1,0 +1,137 @@
+"""HTTP behaviour: ETag and 304, the response cache, CORS, catalogs, search, pagination, health and metrics."""
+
+from __future__ import annotations
+
+import httpx
+
+URL = "/v1/series/industry.value_added.growth/430400"
+
+
+async def test_strong_etag_and_304(client: httpx.AsyncClient) -> None:
+    r = await client.get(URL)
+    etag = r.headers["etag"]
+    assert etag.startswith('"000001-') and not etag.startswith("W/")
+    assert "max-age" in r.headers["cache-control"]
+    again = await client.get(URL, headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = await client.get(URL, headers={"if-none-match": '"000001-0000"'})
+    assert other.status_code == 200 and other.content == r.content
+    csv = await client.get(URL, params={"format": "csv"})
+    assert csv.headers["etag"] != etag  # the representation is part of the tag
+    by_accept = await client.get(URL, headers={"accept": "text/csv"})
+    assert by_accept.headers["etag"] not in (etag, csv.headers["etag"])
+
+
+async def test_etag_changes_with_the_snapshot(writable_client: httpx.AsyncClient, lake_dir: object) -> None:
+    from pathlib import Path
+
+    from service.ingest.load import ingest
+    from service.store.lake import Lake
+    from tests.helpers import csv_bytes, obs
+
+    first = await writable_client.get(URL)
+    ingest(
+        Lake(Path(str(lake_dir))),
+        [("r.csv", csv_bytes([obs("industry.value_added.growth", "430400", "2022-Q3", 8.5, "2023-02-01")]))],
+    )
+    second = await writable_client.get(URL, headers={"if-none-match": first.headers["etag"]})
+    assert second.status_code == 200 and second.headers["etag"].startswith('"000002-')
+    assert second.json()["observations"][0]["value"] == 8.5
+    assert (await writable_client.get(URL, params={"as_of": "2022-12-31"})).json()["observations"][0]["value"] == 8.4
+
+
+async def test_cors_for_dashboards(client: httpx.AsyncClient) -> None:
+    r = await client.get(URL, headers={"origin": "https://dash.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "etag" in r.headers["access-control-expose-headers"].lower()
+    pre = await client.options(URL, headers={"origin": "https://dash.example", "access-control-request-method": "GET"})
+    assert pre.status_code == 200 and "GET" in pre.headers["access-control-allow-methods"]
+
+
+async def test_repeated_request_is_served_from_cache_identically(client: httpx.AsyncClient) -> None:
+    a = await client.get("/v1/regions/430400")
+    b = await client.get("/v1/regions/430400")
+    assert a.content == b.content and a.headers["etag"] == b.headers["etag"]
+    assert a.headers["content-type"] == b.headers["content-type"] == "application/json"
+
+
+async def test_regions(client: httpx.AsyncClient) -> None:
+    r = (await client.get("/v1/regions/430400")).json()
+    assert r["name"] == "衡阳市" and [a["code"] for a in r["ancestors"]] == ["430000", "CN"]
+    kids = {c["code"]: c["level"] for c in r["children"]}
+    assert kids["430405"] == "county" and kids["430400Z01"] == "zone" and len(kids) == 16
+    provinces = (await client.get("/v1/regions", params={"level": "province"})).json()
+    assert provinces["total"] == 34
+    q = (await client.get("/v1/regions", params={"q": "hengyang"})).json()
+    assert {x["code"] for x in q["regions"]} >= {"430400", "430421", "430400Z01"}
+    page = (await client.get("/v1/regions", params={"level": "county", "limit": 10})).json()
+    assert len(page["regions"]) == 10 and page["total"] == 2846 and "offset=10" in page["next"]
+    assert (await client.get("/v1/regions/999999")).status_code == 404
+
+
+async def test_indicators_and_sources(client: httpx.AsyncClient) -> None:
+    ind = (await client.get("/v1/indicators/industry.value_added.growth")).json()
+    assert ind["accumulation"] == "ytd" and ind["basis"] == "real"
+    assert {r["code"] for r in ind["regions"]} == {"430400", "430000", "CN"}
+    assert ind["first_period"] == ind["last_period"] == "2022-Q3"
+    ranks = (await client.get("/v1/indicators", params={"kind": "rank"})).json()["indicators"]
+    assert all(i["rank_of"] for i in ranks) and len(ranks) >= 6
+    src = (await client.get("/v1/sources/hyrb-2022-q3-industry")).json()
+    assert src["publisher"] == "衡阳日报" and src["author"] == "邓小山"
+    assert (await client.get("/v1/sources/nope")).status_code == 404
+
+
+async def test_series_catalog_and_search(client: httpx.AsyncClient) -> None:
+    s = (await client.get("/v1/series", params={"parent": "430000"})).json()["series"]
+    assert {x["region"] for x in s} == {"430400"}
+    zones = (await client.get("/v1/series", params={"parent": "430400", "level": "zone"})).json()["series"]
+    assert {x["region"] for x in zones} == {"430400Z01", "430400Z02", "430400Z03", "430400Z04"}
+    found = (await client.get("/v1/search", params={"q": "工业"})).json()["results"]
+    assert {"indicator", "series"} <= {x["type"] for x in found}
+    assert any(x["code"] == "industry.value_added.growth" for x in found)
+    hy = (await client.get("/v1/search", params={"q": "衡阳"})).json()["results"]
+    assert hy[0]["code"] == "430400"
+
+
+async def test_observations_long_table_cursor_and_alignment(rich: httpx.AsyncClient) -> None:
+    params = {"indicator": "test.output", "region": "430400,430000,CN", "limit": 3}
+    first = (await rich.get("/v1/observations", params=params)).json()
+    assert first["total"] == 9 and first["count"] == 3 and first["next"]
+    rows = first["observations"]
+    nxt = first["next"]
+    while nxt:
+        page = (await rich.get(nxt)).json()
+        rows += page["observations"]
+        nxt = page["next"]
+    assert len(rows) == 9 and len({(r["region"], r["period"]) for r in rows}) == 9
+    aligned = (
+        await rich.get(
+            "/v1/observations",
+            params={"indicator": "test.output", "region": "430400,430000,CN", "align_periods": "true", "limit": 100},
+        )
+    ).json()
+    assert aligned["total"] == 21  # 3 series x 7 periods, nulls where a series lacks one
+    cn = [r for r in aligned["observations"] if r["region"] == "CN"]
+    assert [r["value"] for r in cn if r["period"] != "2022-Q3"] == [None] * 6
+    one = (
+        await rich.get("/v1/observations", params={"indicator": "test.growth", "parent": "430000", "period": "2022-Q3"})
+    ).json()
+    assert one["total"] == 14
+    transformed = (
+        await rich.get(
+            "/v1/observations",
+            params={"indicator": "test.output", "region": "430400", "units": "pc1", "start": "2022-Q1"},
+        )
+    ).json()
+    assert [round(r["value"], 6) for r in transformed["observations"]] == [10.0, 10.0, round(365 / 330 * 100 - 100, 6)]
+
+
+async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
+    h = await client.get("/healthz")
+    assert h.json()["snapshot"] == "000001" and h.json()["counts"]["observations"] == 55
+    assert h.headers["cache-control"] == "no-store"
+    await client.get(URL)
+    m = await client.get("/metrics")
+    assert m.status_code == 200
+    assert 'yardstick_requests_total{route="/v1/series",status="200"}' in m.text
+    assert "yardstick_snapshot_age_seconds" in m.text
