@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -47,6 +48,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     changes = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k) is not None}
     settings = settings.model_copy(update=changes)
+    # uvicorn workers build their settings from the environment: hand them what the command line chose.
+    os.environ["YARDSTICK_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.load_seed:
         ensure_seed(Lake(settings.data_dir), settings.seed_dir)
     uvicorn.run(

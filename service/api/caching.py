@@ -104,7 +104,8 @@ class _Capture:
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             if message["status"] == 200:
-                headers = [h for h in message.get("headers", []) if h[0] not in (b"etag", b"cache-control")]
+                replaced = {name for name, _ in self.fixed}
+                headers = [h for h in message.get("headers", []) if h[0] not in replaced]
                 self.headers = headers + self.fixed
                 message = {**message, "headers": self.headers}
             else:
