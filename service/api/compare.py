@@ -26,8 +26,8 @@ from service.formats import Payload
 from service.model.schema import Level
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
-from service.query.run import run, scalar
 from service.store.snapshot import Snapshot
+from service.store.statements import run, scalar
 
 router = APIRouter(prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
 

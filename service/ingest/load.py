@@ -7,19 +7,22 @@ another value is a conflict; a new ``published`` for an existing period is a rev
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from service.errors import Conflict, InvalidData, Problem, YardstickError
+from service.errors import Conflict, InvalidData, Problem
 from service.ingest import readers
 from service.ingest.validate import Catalog, IndicatorInfo, validate
 from service.model.schema import KEYS, OBSERVATIONS
 from service.store.lake import Lake, Writer
+from service.store.statements import run, statement
 
 CATALOG_ORDER = ("regions", "indicators", "sources", "observations")
 
@@ -153,76 +156,65 @@ def _upsert(old: pa.Table, new: pa.Table, key: str) -> pa.Table:
 
 
 def _merge_observations(writer: Writer, batches: list[tuple[readers.RawTable, pa.Table]], result: IngestResult) -> None:
-    now = datetime.now(UTC)
+    """Add the new keys of each touched indicator to its stored rows; identical rows are no-ops, contradictions
+    are conflicts."""
+    stamp = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
     stamped = []
     for raw, table in batches:
         n = table.num_rows
         stamped.append(
-            table.append_column("recorded_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+            table.append_column("recorded_at", pa.repeat(stamp, n))
             .cast(OBSERVATIONS)
-            .append_column("_file", pa.array([raw.name] * n, pa.string()))
-            .append_column("_row", pa.array(range(raw.first_row, raw.first_row + n), pa.int64()))
+            .append_column("_file", pa.repeat(pa.scalar(raw.name), n))
+            .append_column("_row", pa.array(np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)))
         )
     new = pa.concat_tables(stamped)
     con = duckdb.connect()
     con.register("new_rows", new)
-    indicators = sorted(set(new.column("indicator").to_pylist()))
-    old_files = [str(writer.lake.path(f)) for f in writer.base.of("observations") if f.indicator in indicators]
+    indicators = pc.unique(new.column("indicator")).to_pylist()
+    old_files = [str(writer.lake.path(f)) for f in writer.base.of("observations") if f.indicator in set(indicators)]
     if old_files:
         con.execute(f"create view old_rows as select * from read_parquet({_sql_list(old_files)})")
     else:
         con.execute("create view old_rows as select * exclude (_file, _row) from new_rows where false")
-    _check_conflicts(con)
-    cols = ", ".join(f.name for f in OBSERVATIONS)
-    key = "indicator, region, period, published"
-    con.execute(f"""
-        create temp table fresh as
-        select n.* from new_rows n anti join old_rows o using ({key})
-        qualify row_number() over (partition by {key} order by n._file, n._row) = 1""")
-    fresh = _count(con, "fresh")
-    revised = _count(con, "fresh f semi join old_rows o using (indicator, region, period)")
+    several = len(batches) > 1
+    _check_conflicts(run(con, "merge_conflicts"))
+    if several:
+        _check_conflicts(run(con, "merge_batch_conflicts"))
+    if old_files or several:
+        con.execute(statement("merge_fresh"), {"dedupe": several})
+        revised, fresh = con.execute(statement("merge_counts")).fetchone() or (0, 0)
+    else:  # a first load of these indicators from one file: every row is fresh
+        con.execute(statement("merge_fresh_all"))
+        revised, fresh = 0, new.num_rows
     result.unchanged += new.num_rows - fresh
     result.revised += revised
     result.added += fresh - revised
-    touched = [r[0] for r in con.execute("select distinct indicator from fresh order by 1").fetchall()]
-    for indicator in touched:
-        merged = con.execute(
-            f"""select {cols} from (select {cols} from old_rows where indicator = $i
-                union all select {cols} from fresh where indicator = $i)
-                order by region, period_end, published""",
-            {"i": indicator},
-        ).to_arrow_table()
-        writer.put("observations", merged, indicator=indicator)
+    merged = run(con, "merge_rows")  # sorted by indicator: each indicator is one contiguous run
+    if merged.num_rows == 0:
+        return
+    codes = merged.column("indicator").combine_chunks().dictionary_encode()
+    idx = np.asarray(codes.indices)
+    starts = [0, *(np.flatnonzero(np.diff(idx)) + 1).tolist(), len(idx)]
+    for lo, hi in itertools.pairwise(starts):
+        writer.put("observations", merged.slice(lo, hi - lo), indicator=codes.dictionary[idx[lo]].as_py())
 
 
-def _check_conflicts(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute("""
-        select n._file, n._row, n.period, o.value, n.value, o.status, n.status
-        from new_rows n join (select * exclude (_file, _row) from new_rows union all select * from old_rows) o
-        using (indicator, region, period, published)
-        where o.value is distinct from n.value or o.status <> n.status
-        order by n._file, n._row limit 1000""").fetchall()
-    if rows:
+def _check_conflicts(rows: pa.Table) -> None:
+    if rows.num_rows:
         raise Conflict(
             "some rows contradict figures already stored for the same period and vintage; nothing was stored",
             [
                 Problem(
-                    f"{period}: stored value {ov} ({os_}) vs new {nv} ({ns}); publish a revision with a later "
-                    "'published' date instead",
-                    file=f,
-                    row=r,
+                    f"{r['period']}: stored value {r['stored_value']} ({r['stored_status']}) vs new "
+                    f"{r['new_value']} ({r['new_status']}); publish a revision with a later 'published' date instead",
+                    file=r["_file"],
+                    row=r["_row"],
                     column="value",
                 )
-                for f, r, period, ov, nv, os_, ns in rows
+                for r in rows.to_pylist()
             ],
         )
-
-
-def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    row = con.execute(f"select count(*) from {relation}").fetchone()
-    if row is None:
-        raise YardstickError("count returned nothing")
-    return int(row[0])
 
 
 def _sql_list(paths: list[str]) -> str:

@@ -75,7 +75,8 @@ class Checker:
             return pa.nulls(t.num_rows, pa.string())
         col = t.column(column).combine_chunks()
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            return pc.utf8_trim_whitespace(col.cast(pa.string()))
+            text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+            return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # empty = absent, as in CSV
         return col.cast(pa.string())
 
     def required(self, columns: Iterable[str]) -> None:
@@ -89,6 +90,13 @@ class Checker:
         allowed = list(allowed)
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, pa.array(allowed))))
         self.add(bad, column, lambda i: f"{values[i].as_py()!r} is not one of {', '.join(allowed)}")
+
+    def unique_columns(self, table: pa.Table, column: str) -> None:
+        """Report rows whose key (all columns of ``table``) repeats; fast when there are none."""
+        counts = table.group_by(table.column_names, use_threads=True).aggregate([([], "count_all")])
+        if counts.num_rows == table.num_rows:
+            return
+        self.unique(pc.binary_join_element_wise(*[c.cast(pa.string()) for c in table.columns], "\x1f"), column)
 
     def unique(self, key: pa.Array, column: str) -> None:
         enc = (
@@ -254,7 +262,7 @@ def _observations(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     )
     published = check.dates("published", not_after=today)
     canon, start, end = _periods(check, indicator, label, catalog)
-    check.unique(pc.binary_join_element_wise(indicator, region, canon, published.cast(pa.string()), "\x1f"), "period")
+    check.unique_columns(pa.table([indicator, region, canon, published], names=["i", "r", "p", "d"]), "period")
     return pa.table(
         {
             "indicator": indicator,

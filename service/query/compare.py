@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow as pa
 
 from service.model.catalog import Indicator, Region
-from service.query.run import run
 from service.store.snapshot import Snapshot
+from service.store.statements import run
 
 DIGITS = 10  # gaps and ratios are rounded here to drop binary noise (8.4 - 7.4 = 1.0000000000000009)
 

@@ -15,8 +15,8 @@ from service.errors import bad_parameter
 from service.model.catalog import Indicator
 from service.model.period import Period, parse_canonical
 from service.query import transforms
-from service.query.run import run
 from service.store.snapshot import Snapshot
+from service.store.statements import run
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,6 @@ def _transform_each(snap: Snapshot, table: pa.Table, units: str) -> pa.Table:
 
 
 def _align_sql() -> str:
-    from service.query.run import statement
+    from service.store.statements import statement
 
     return statement("align")

@@ -14,12 +14,12 @@ from service.errors import BadParameter
 
 @cache
 def statement(name: str) -> str:
-    return (files("service.query") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+    return (files("service.store") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def names() -> list[str]:
     return sorted(
-        p.name.removesuffix(".sql") for p in (files("service.query") / "sql").iterdir() if p.name.endswith(".sql")
+        p.name.removesuffix(".sql") for p in (files("service.store") / "sql").iterdir() if p.name.endswith(".sql")
     )
 
 
