@@ -68,9 +68,26 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.load import ingest_paths
     from service.store.lake import Lake
 
-    result = ingest_paths(Lake(settings.data_dir), args.files, author=args.author, dry_run=args.dry_run, kind=args.kind)
+    progress = _terminal_progress if sys.stderr.isatty() else _no_progress
+    result = ingest_paths(
+        Lake(settings.data_dir), args.files, author=args.author, dry_run=args.dry_run, kind=args.kind, progress=progress
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
     print(orjson.dumps(result.__dict__, option=orjson.OPT_INDENT_2).decode())
     return 0
+
+
+def _terminal_progress(stage: str, done: int, total: int) -> None:
+    """A one-line progress bar on stderr (only when it is a terminal)."""
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r{stage:<9} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}\x1b[K")
+    sys.stderr.flush()
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ another value is a conflict; a new ``published`` for an existing period is a rev
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,6 +26,11 @@ from service.store.lake import Lake, Writer
 from service.store.statements import run, statement
 
 CATALOG_ORDER = ("regions", "indicators", "sources", "observations")
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
 
 
 @dataclass
@@ -61,10 +67,12 @@ def ingest(
     today: date | None = None,
     kind: str | None = None,
     only_if_empty: bool = False,
+    progress: Progress = _quiet,
 ) -> IngestResult:
     """Validate ``files`` (name, bytes) as one batch and commit them as one snapshot."""
     raws, problems, details = [], [], []
-    for name, data in files:
+    for i, (name, data) in enumerate(files):
+        progress("read", i, len(files))
         try:
             raws.append(readers.read(name, data, kind))
         except InvalidData as exc:
@@ -77,6 +85,7 @@ def ingest(
         if only_if_empty and writer.base.id != 0:
             return IngestResult(writer.base.label, skipped=True)
         writer.dry_run = dry_run
+        writer.progress = progress
         return _apply(writer, raws, author, dry_run, today or date.today())
 
 
@@ -87,7 +96,8 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
     problems: list[Problem] = []
     incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]] = {t: [] for t in CATALOG_ORDER}
     result = IngestResult(None, dry_run=dry_run)
-    for raw in raws:
+    for i, raw in enumerate(raws):
+        writer.progress("validate", i, len(raws))
         table, found = validate(raw, catalog, today)
         problems.extend(found)
         result.files.append({"file": raw.name, "kind": raw.kind, "rows": raw.table.num_rows, "encoding": raw.encoding})
@@ -190,13 +200,15 @@ def _merge_observations(writer: Writer, batches: list[tuple[readers.RawTable, pa
     result.unchanged += new.num_rows - fresh
     result.revised += revised
     result.added += fresh - revised
+    writer.progress("merge", 0, 1)
     merged = run(con, "merge_rows")  # sorted by indicator: each indicator is one contiguous run
     if merged.num_rows == 0:
         return
     codes = merged.column("indicator").combine_chunks().dictionary_encode()
     idx = np.asarray(codes.indices)
     starts = [0, *(np.flatnonzero(np.diff(idx)) + 1).tolist(), len(idx)]
-    for lo, hi in itertools.pairwise(starts):
+    for n, (lo, hi) in enumerate(itertools.pairwise(starts)):
+        writer.progress("write", n, len(starts) - 1)
         writer.put("observations", merged.slice(lo, hi - lo), indicator=codes.dictionary[idx[lo]].as_py())
 
 

@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,6 +156,7 @@ class Writer:
         self.base = base
         self.id = base.id + 1
         self.dry_run = False  # a dry run validates and merges but stages nothing
+        self.progress: Callable[[str, int, int], None] = lambda stage, done, total: None
         self.staged: list[tuple[Path, Path]] = []
         self.files: dict[tuple[str, str | None], FileEntry] = {(f.table, f.indicator): f for f in base.files}
 

@@ -30,7 +30,10 @@ def test_serve_with_workers_follows_new_snapshots(tmp_path: Path) -> None:
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "service", "--data-dir", str(lake), "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -48,10 +51,15 @@ def test_serve_with_workers_follows_new_snapshots(tmp_path: Path) -> None:
             url = "/v1/series/industry.value_added.growth/430400"
             assert client.get(url).json()["observations"][0]["value"] == 8.4
             rev = tmp_path / "rev.csv"
-            rev.write_text("indicator,region,period,value,published\n"
-                           "industry.value_added.growth,430400,2022-Q3,8.6,2023-01-20\n", encoding="utf-8")
-            done = subprocess.run([sys.executable, "-m", "service", "--data-dir", str(lake), "ingest", str(rev)],
-                                  capture_output=True, timeout=60)
+            rev.write_text(
+                "indicator,region,period,value,published\nindustry.value_added.growth,430400,2022-Q3,8.6,2023-01-20\n",
+                encoding="utf-8",
+            )
+            done = subprocess.run(
+                [sys.executable, "-m", "service", "--data-dir", str(lake), "ingest", str(rev)],
+                capture_output=True,
+                timeout=60,
+            )
             assert done.returncode == 0, done.stderr
             time.sleep(1.0)
             # Every worker (connections land on either) now serves the new snapshot.
