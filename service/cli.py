@@ -51,7 +51,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # uvicorn workers build their settings from the environment: hand them what the command line chose.
     os.environ["YARDSTICK_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.load_seed:
-        ensure_seed(Lake(settings.data_dir), settings.seed_dir)
+        ensure_seed(Lake.from_settings(settings), settings.seed_dir)
     uvicorn.run(
         "service.api:app_from_env",
         factory=True,
@@ -70,7 +70,12 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
     progress = _terminal_progress if sys.stderr.isatty() else _no_progress
     result = ingest_paths(
-        Lake(settings.data_dir), args.files, author=args.author, dry_run=args.dry_run, kind=args.kind, progress=progress
+        Lake.from_settings(settings),
+        args.files,
+        author=args.author,
+        dry_run=args.dry_run,
+        kind=args.kind,
+        progress=progress,
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
@@ -94,7 +99,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.seed import ensure_seed
     from service.store.lake import Lake
 
-    result = ensure_seed(Lake(settings.data_dir), settings.seed_dir)
+    result = ensure_seed(Lake.from_settings(settings), settings.seed_dir)
     print("lake already has data" if result is None or result.skipped else f"seeded snapshot {result.snapshot}")
     return 0
 
@@ -112,7 +117,7 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
 def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.lake import Lake
 
-    lake = Lake(settings.data_dir)
+    lake = Lake.from_settings(settings)
     for sid in lake.snapshot_ids():
         m = lake.manifest(sid)
         print(f"{m.label}  {m.committed_at}  {m.author:<10} {orjson.dumps(m.counts).decode()}  {m.message}")

@@ -24,4 +24,6 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(["*"], description="Origins allowed to call GET endpoints from a browser.")
     refresh_seconds: float = Field(0.5, ge=0, description="How often a worker checks for a newer snapshot.")
     max_limit: int = Field(10000, ge=1, description="Largest page size a client may ask for.")
+    retain_snapshots: int = Field(10, ge=1, description="Snapshots whose files stay downloadable, newest first.")
+    retain_hours: float = Field(24, ge=0, description="Also keep every snapshot younger than this many hours.")
     cache_entries: int = Field(4096, ge=0, description="Responses kept per worker for the current snapshot.")

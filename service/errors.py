@@ -92,3 +92,15 @@ def bad_parameter(parameter: str, detail: str, allowed: list[str] | None = None)
 
 def not_found(parameter: str, detail: str) -> NotFound:
     return NotFound(detail, [Problem(detail, parameter=parameter)])
+
+
+class Gone(YardstickError):
+    status = 410
+    type = "/problems/gone"
+    title = "No longer available"
+
+
+class RangeNotSatisfiable(YardstickError):
+    status = 416
+    type = "/problems/range-not-satisfiable"
+    title = "Range not satisfiable"

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api import catalog, compare, ops, problems, series
+from service.api import bulk, catalog, compare, ops, problems, series
 from service.api.caching import SnapshotCaching
 from service.config import Settings
 from service.ingest.seed import ensure_seed
@@ -31,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.load_seed:
-            ensure_seed(Lake(settings.data_dir), settings.seed_dir)
+            ensure_seed(Lake.from_settings(settings), settings.seed_dir)
         app.state.store.__init__(settings)  # open the (possibly just seeded) current snapshot
         yield
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = ops.Metrics()
-    for module in (catalog, series, compare, ops):
+    for module in (catalog, series, compare, bulk, ops):
         app.include_router(module.router)
     problems.install(app)
     app.add_middleware(SnapshotCaching, store=store, max_age=60, entries=settings.cache_entries)

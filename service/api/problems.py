@@ -41,6 +41,7 @@ async def _yardstick(request: Request, exc: Exception) -> Response:
         request.url.path,
         exc.type,
         [p.as_dict() for p in exc.problems[:1000]] or None,
+        exc.extra.get("headers"),
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response, StreamingResponse
 
 from service.api.deps import (
     BomParam,
@@ -17,6 +17,7 @@ from service.api.deps import (
     SettingsDep,
     SnapshotDep,
     VintageDep,
+    bound,
     codes,
     page_params,
     period_for,
@@ -25,10 +26,12 @@ from service.api.deps import (
 )
 from service.api.docs import DATA_RESPONSES
 from service.errors import bad_parameter, not_found
-from service.formats import Payload
+from service.formats import EXTENSIONS, MediaType, Payload, content_type
+from service.formats.stream import stream as formats_stream
 from service.model.schema import Level
 from service.query import transforms
 from service.query.series import ObservationsQuery, SeriesQuery, Window, decode_cursor, encode_cursor
+from service.query.series import export as query_export
 from service.query.series import observations as query_observations
 from service.query.series import series as query_series
 
@@ -81,46 +84,76 @@ def series_get(
     return respond(Payload(table, doc, "observations", f"{indicator.code}-{region.code}"), media, snap, bom)
 
 
+class ObservationsFilter:
+    """The filter of /v1/observations as a query object (404 and 400 raised here)."""
+
+    def __init__(
+        self,
+        snap: SnapshotDep,
+        window: RangeDep,
+        vintage: VintageDep,
+        indicator: Annotated[
+            str | None, Query(max_length=4000, description="Indicator codes, comma-separated (default: all)")
+        ] = None,
+        region: Annotated[str | None, Query(max_length=4000, description="Region codes, comma-separated")] = None,
+        parent: Annotated[str | None, Query(max_length=64, description="All children of this region")] = None,
+        level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
+        period: Annotated[str | None, Query(max_length=64, description="One period (instead of start/end)")] = None,
+        units: Units = "lin",
+        align_periods: Annotated[
+            bool, Query(description="Union of periods across series, nulls where missing")
+        ] = False,
+    ) -> None:
+        indicators = codes(indicator)
+        for code in indicators:
+            if code not in snap.indicators:
+                raise not_found("indicator", f"unknown indicator {code!r}")
+            transforms.lookup(units, snap.indicators[code])
+        if (units != "lin" or align_periods) and not indicators:
+            raise bad_parameter("indicator", "transforms and align_periods need indicator=")
+        start, end = window.start, window.end
+        if period is not None:
+            if window.start_label or window.end_label:
+                raise bad_parameter("period", "give period or start/end, not both")
+            start = end = bound(period, "period", 1)
+        self.query = ObservationsQuery(
+            indicators, _regions(snap, codes(region), parent, level), vintage.value, start, end, units, align_periods
+        )
+
+
 @router.get(
-    "/observations", name="observations-list", summary="Many series as one long table (paginated with a stable cursor)"
+    "/observations",
+    name="observations-list",
+    summary="Many series as one long table: JSON pages with a stable cursor, or a streamed file export",
 )
 def observations_list(
     request: Request,
     snap: SnapshotDep,
     settings: SettingsDep,
     media: MediaDep,
-    window: RangeDep,
-    vintage: VintageDep,
-    indicator: Annotated[str, Query(max_length=4000, description="Indicator codes, comma-separated")],
-    region: Annotated[str | None, Query(max_length=4000, description="Region codes, comma-separated")] = None,
-    parent: Annotated[str | None, Query(max_length=64, description="All children of this region")] = None,
-    level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
-    period: Annotated[str | None, Query(max_length=64, description="One period (instead of start/end)")] = None,
-    units: Units = "lin",
-    align_periods: Annotated[bool, Query(description="Union of periods across series, nulls where missing")] = False,
-    limit: Annotated[int, Query(ge=1, le=100_000, description="Page size")] = 1000,
+    selection: Annotated[ObservationsFilter, Depends()],
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=100_000,
+            description="Page size (JSON default 1000; CSV, Parquet and Arrow without limit stream every row)",
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200, description="The 'next' cursor of the previous page")] = None,
     bom: BomParam = False,
 ) -> Response:
-    page_params(settings, limit, 0)
-    indicators = codes(indicator)
-    for code in indicators:
-        if code not in snap.indicators:
-            raise not_found("indicator", f"unknown indicator {code!r}")
-        transforms.lookup(units, snap.indicators[code])
-    regions = _regions(snap, codes(region), parent, level)
-    start, end = window.start, window.end
-    if period is not None:
-        if window.start_label or window.end_label:
-            raise bad_parameter("period", "give period or start/end, not both")
-        from service.api.deps import bound
-
-        start, end = bound(period, "period", 1), bound(period, "period", 1)
-    offset = 0
-    if cursor is not None:
-        _, offset = decode_cursor(cursor)
-    q = ObservationsQuery(indicators, regions, vintage.value, start, end, units, align_periods, limit, cursor)
-    table, total = query_observations(snap, q, offset)
+    meta = {"yardstick.snapshot": snap.id}
+    if media is not MediaType.JSON and limit is None and cursor is None:
+        stream = formats_stream(query_export(snap, selection.query), media, meta, bom)
+        return StreamingResponse(
+            stream,
+            media_type=content_type(media),
+            headers={"content-disposition": f'attachment; filename="observations-{snap.id}.{EXTENSIONS[media]}"'},
+        )
+    limit, _ = page_params(settings, limit or 1000, 0)
+    offset = decode_cursor(cursor)[1] if cursor is not None else 0
+    table, total = query_observations(snap, replace(selection.query, limit=limit), offset)
     nxt = None
     if offset + table.num_rows < total:
         nxt = str(request.url.include_query_params(cursor=encode_cursor(snap.id, offset + table.num_rows)))
@@ -134,6 +167,4 @@ def _regions(snap: SnapshotDep, listed: list[str], parent: str | None, level: st
     p = region_param(snap, parent, "parent")
     if p is not None:
         listed = listed + [c for c in snap.children.get(p.code, []) if level is None or snap.regions[c].level == level]
-    if not listed:
-        raise bad_parameter("region", "name regions with region=, or their parent with parent=")
     return list(dict.fromkeys(listed))

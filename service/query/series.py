@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from service.model.catalog import Indicator
 from service.model.period import Period, parse_canonical
 from service.query import transforms
 from service.store.snapshot import Snapshot
-from service.store.statements import run
+from service.store.statements import run, statement
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class ObservationsQuery:
     end: date | None = None
     units: str = "lin"
     align_periods: bool = False
-    limit: int = 1000
+    limit: int | None = 1000
     cursor: str | None = None
 
 
@@ -133,6 +133,26 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
 
 
 MAX_TRANSFORMED_SERIES = 500
+EXPORT_BATCH = 128 * 1024
+
+
+def export(snap: Snapshot, q: ObservationsQuery) -> pa.RecordBatchReader:
+    """Every row of the filter as a stream of record batches (transformed or aligned ones are bounded)."""
+    if q.units == "lin" and not q.align_periods:
+        v = q.vintage
+        params = {
+            "indicators": q.indicators,
+            "regions": q.regions,
+            "as_of": v.as_of,
+            "initial": v.initial,
+            "all_vintages": v.all,
+            "updated_after": v.updated_after,
+            "start": q.start,
+            "end": q.end,
+        }
+        return snap.cursor().execute(statement("observations_export"), params).to_arrow_reader(EXPORT_BATCH)
+    table, _ = observations(snap, replace(q, limit=None), 0)
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(EXPORT_BATCH))
 
 
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
@@ -150,7 +170,7 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
         page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
         total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
         return page.drop_columns(["total"]), total
-    if len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
+    if not q.indicators or not q.regions or len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
         raise bad_parameter(
             "units",
             f"transforms and align_periods take at most {MAX_TRANSFORMED_SERIES} series at "
@@ -201,6 +221,4 @@ def _transform_each(snap: Snapshot, table: pa.Table, units: str) -> pa.Table:
 
 
 def _align_sql() -> str:
-    from service.store.statements import statement
-
     return statement("align")

@@ -34,6 +34,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from service.config import Settings
 from service.errors import Busy, YardstickError
 from service.model.schema import KEYS, TABLES
 
@@ -92,11 +93,17 @@ EMPTY = Manifest(0, "1970-01-01T00:00:00+00:00", "", "empty lake", (), dict.from
 class Lake:
     """Reads snapshots of a data directory, and commits new ones under the writer lock."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, retain_snapshots: int = 10, retain_seconds: float = 86400) -> None:
         self.root = root
+        self.retain_snapshots = retain_snapshots
+        self.retain_seconds = retain_seconds
         self.root.mkdir(parents=True, exist_ok=True)
         for sub in ("snapshots", "tables", "staging"):
             (self.root / sub).mkdir(exist_ok=True)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Lake:
+        return cls(settings.data_dir, settings.retain_snapshots, settings.retain_hours * 3600)
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:
@@ -123,6 +130,37 @@ class Lake:
         if not files:
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
+
+    def retained(self) -> set[int]:
+        """Snapshots whose files are kept: the newest ``retain_snapshots`` and any younger than retain_seconds."""
+        ids = self.snapshot_ids()
+        keep = set(ids[-self.retain_snapshots :]) if self.retain_snapshots > 0 else set()
+        horizon = time.time() - self.retain_seconds
+        for sid in ids:
+            if (self.root / "snapshots" / f"{sid:06d}.json").stat().st_mtime >= horizon:
+                keep.add(sid)
+        return keep
+
+    def gc(self) -> list[str]:
+        """Delete files no retained snapshot references (and old orphans of dead writers); call under the lock.
+
+        Manifests stay (the audit trail); bulk files of expired snapshots go with them."""
+        keep = self.retained()
+        referenced = {f.path for sid in keep for f in self.manifest(sid).files}
+        horizon = time.time() - self.retain_seconds
+        removed = []
+        for p in (self.root / "tables").rglob("*.parquet"):
+            rel = p.relative_to(self.root).as_posix()
+            if rel not in referenced and p.stat().st_mtime < horizon:
+                p.unlink(missing_ok=True)
+                removed.append(rel)
+        bulk = self.root / "bulk"
+        if bulk.exists():
+            for d in bulk.iterdir():
+                if d.is_dir() and d.name.isdigit() and int(d.name) not in keep:
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(f"bulk/{d.name}")
+        return removed
 
     # -- writing -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -203,6 +241,7 @@ class Writer:
                 raise YardstickError(f"refusing to commit: {entry.path} is missing")
         _atomic_write(self.lake.root / "snapshots" / f"{self.id:06d}.json", manifest.to_json(), self.lake.root)
         _atomic_write(self.lake.root / "CURRENT", f"{self.id:06d}\n".encode(), self.lake.root)
+        self.lake.gc()
         return manifest
 
 

@@ -18,6 +18,7 @@ from service.config import Settings
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import OBSERVATIONS
 from service.store.lake import Lake, Manifest
+from service.store.statements import statement
 
 
 @dataclass
@@ -65,6 +66,7 @@ def open_snapshot(lake: Lake, manifest: Manifest) -> Snapshot:
         con.register("_empty", OBSERVATIONS.empty_table())
         con.execute("create table observations as select * from _empty")
         con.unregister("_empty")
+    con.execute(statement("macros"))
     regions = {r["code"]: Region(**r) for r in tables["regions"].to_pylist()}
     children: dict[str, list[str]] = defaultdict(list)
     for r in regions.values():
@@ -85,7 +87,7 @@ class Store:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.lake = Lake(settings.data_dir)
+        self.lake = Lake.from_settings(settings)
         self._lock = threading.Lock()
         self._snapshot = open_snapshot(self.lake, self.lake.manifest())
         self._checked = time.monotonic()

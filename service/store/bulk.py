@@ -1,0 +1,134 @@
+"""Bulk files of a snapshot: the catalogs and per-indicator observation files are the lake's own immutable files;
+the whole observation table is built once per snapshot (on first request) into DATA_DIR/bulk/<snapshot>/.
+
+The whole-table file is the per-indicator files concatenated in manifest order, so it is sorted by (indicator,
+region, period_end, published) without a sort, and each indicator starts its own row groups (cheap to prune).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+
+from service.model.schema import OBSERVATIONS, TABLES
+from service.store.lake import ROW_GROUP_SIZE, FileEntry, Lake, Manifest
+
+CATALOGS = ("regions", "indicators", "sources")
+
+
+@dataclass(frozen=True)
+class BulkFile:
+    """One downloadable file of a snapshot."""
+
+    name: str  # "observations", "regions", … or "observations/<indicator>"
+    path: Path
+    rows: int
+    bytes: int
+    sha256: str
+    table: str
+
+    def as_dict(self, snapshot: str, base_url: str) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": f"{base_url}/v1/bulk/{snapshot}/{self.name}.parquet",
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "snapshot": snapshot,
+            "media_type": "application/vnd.apache.parquet",
+            "schema": schema_of(self.table),
+        }
+
+
+def schema_of(table: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f.name,
+            "type": str(f.type),
+            "nullable": f.nullable,
+            "description": (f.metadata or {}).get(b"description", b"").decode(),
+        }
+        for f in TABLES[table]
+    ]
+
+
+def _entry(name: str, lake: Lake, f: FileEntry) -> BulkFile:
+    return BulkFile(name, lake.path(f), f.rows, f.bytes, f.sha256, f.table)
+
+
+def lake_files(lake: Lake, manifest: Manifest) -> dict[str, BulkFile]:
+    """The files every snapshot already has: catalogs and one file per indicator."""
+    out = {f.table: _entry(f.table, lake, f) for f in manifest.files if f.table in CATALOGS}
+    for f in manifest.of("observations"):
+        out[f"observations/{f.indicator}"] = _entry(f"observations/{f.indicator}", lake, f)
+    return out
+
+
+def whole_table(lake: Lake, manifest: Manifest, metadata: dict[str, str]) -> BulkFile:
+    """The whole observation table of the snapshot, built once (safe across processes) and then reused."""
+    folder = lake.root / "bulk" / manifest.label
+    sidecar = folder / "observations.json"
+    if not sidecar.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder / ".lock"):
+            if not sidecar.exists():
+                _build(lake, manifest, folder, metadata)
+    info = orjson.loads(sidecar.read_bytes())
+    return BulkFile(
+        "observations", folder / "observations.parquet", info["rows"], info["bytes"], info["sha256"], "observations"
+    )
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _build(lake: Lake, manifest: Manifest, folder: Path, metadata: dict[str, str]) -> None:
+    tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
+    schema = OBSERVATIONS.with_metadata(
+        {"yardstick.snapshot": manifest.label, "yardstick.table": "observations", **metadata}
+    )
+    rows = 0
+    try:
+        with pq.ParquetWriter(
+            tmp,
+            schema,
+            compression="zstd",
+            write_statistics=True,
+            sorting_columns=[pq.SortingColumn(i) for i in range(3)],
+        ) as writer:
+            for f in manifest.of("observations"):
+                table = pq.read_table(lake.path(f), schema=OBSERVATIONS)
+                writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_SIZE)
+                rows += table.num_rows
+            if rows == 0:
+                writer.write_table(schema.empty_table())
+        h = hashlib.sha256()
+        with open(tmp, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+            os.fsync(fh.fileno())
+        final = folder / "observations.parquet"
+        os.replace(tmp, final)
+        info = {"rows": rows, "bytes": final.stat().st_size, "sha256": h.hexdigest()}
+        side_tmp = folder / f".tmp-{uuid.uuid4().hex}.json"
+        side_tmp.write_bytes(orjson.dumps(info))
+        os.replace(side_tmp, folder / "observations.json")
+    finally:
+        tmp.unlink(missing_ok=True)
