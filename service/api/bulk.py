@@ -3,8 +3,11 @@ snapshot, served the way remote Parquet readers need (HEAD, Range, multipart ran
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 from typing import Annotated
 
 import anyio
@@ -139,9 +142,9 @@ async def bulk_datapackage(request: Request, snap: SnapshotDep) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 
-@router.api_route(
+@router.head("/{snapshot}/observations/{indicator}.parquet", name="bulk-indicator-head", include_in_schema=False)
+@router.get(
     "/{snapshot}/observations/{indicator}.parquet",
-    methods=["GET", "HEAD"],
     name="bulk-indicator",
     summary="One indicator's observations of a snapshot",
 )
@@ -154,9 +157,9 @@ async def bulk_indicator(
     return await _serve(request, snap, snapshot, f"observations/{indicator}")
 
 
-@router.api_route(
+@router.head("/{snapshot}/{name}.parquet", name="bulk-file-head", include_in_schema=False)
+@router.get(
     "/{snapshot}/{name}.parquet",
-    methods=["GET", "HEAD"],
     name="bulk-file",
     summary="A table of a snapshot: observations (the whole table), regions, indicators or sources",
 )
@@ -231,3 +234,12 @@ def _check_range(request: Request, response: Response, etag: str, last_modified:
             extra={"headers": {"content-range": f"bytes */{size}"}},
         ) from None
     return response
+
+
+def export_file(request: Request, snap: Snapshot, write: Callable[[Path], int]) -> Response:
+    """A filtered export as a file of the snapshot (built once per distinct request), served like a bulk file so
+    that remote readers get HEAD and Range."""
+    store: Store = request.app.state.store
+    key = hashlib.blake2b(f"{request.url.path}?{request.url.query}".encode(), digest_size=16).hexdigest()
+    entry = bulk.built_once(store.lake.root / "exports" / snap.id, key, "observations", write)
+    return _file_response(request, entry, snap.id)

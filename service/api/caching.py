@@ -103,7 +103,8 @@ class _Capture:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            if message["status"] == 200:
+            own_tag = any(name == b"etag" for name, _ in message.get("headers", []))
+            if message["status"] == 200 and not own_tag:  # files (exports) keep their own validators
                 replaced = {name for name, _ in self.fixed}
                 headers = [h for h in message.get("headers", []) if h[0] not in replaced]
                 self.headers = headers + self.fixed

@@ -46,6 +46,7 @@ class Metrics:
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
         )
+        self.bytes = Counter("yardstick_response_bytes", "Body bytes sent", ["route"], registry=self.registry)
         self.snapshot_age = Gauge(
             "yardstick_snapshot_age_seconds", "Age of the snapshot served", registry=self.registry
         )
@@ -65,11 +66,14 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        sent = 0
 
         async def wrapped(message: Message) -> None:
-            nonlocal status
+            nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
             await send(message)
 
         try:
@@ -78,6 +82,7 @@ class MetricsMiddleware:
             route = route_of(scope["path"])
             self.metrics.requests.labels(route, str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+            self.metrics.bytes.labels(route).inc(sent)
 
 
 @router.get("/healthz", name="healthz", summary="Liveness, with the snapshot served")

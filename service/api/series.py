@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from service.api.bulk import export_file
 from service.api.deps import (
     BomParam,
     IndicatorDep,
@@ -28,6 +29,7 @@ from service.api.docs import DATA_RESPONSES
 from service.errors import bad_parameter, not_found
 from service.formats import EXTENSIONS, MediaType, Payload, content_type
 from service.formats.stream import stream as formats_stream
+from service.formats.stream import write_parquet
 from service.model.schema import Level
 from service.query import transforms
 from service.query.series import ObservationsQuery, SeriesQuery, Window, decode_cursor, encode_cursor
@@ -121,6 +123,7 @@ class ObservationsFilter:
         )
 
 
+@router.head("/observations", name="observations-list-head", include_in_schema=False)
 @router.get(
     "/observations",
     name="observations-list",
@@ -144,6 +147,8 @@ def observations_list(
     bom: BomParam = False,
 ) -> Response:
     meta = {"yardstick.snapshot": snap.id}
+    if media is MediaType.PARQUET and limit is None and cursor is None:
+        return export_file(request, snap, lambda path: write_parquet(query_export(snap, selection.query), path, meta))
     if media is not MediaType.JSON and limit is None and cursor is None:
         stream = formats_stream(query_export(snap, selection.query), media, meta, bom)
         return StreamingResponse(

@@ -6,6 +6,7 @@ Parquet gets one row group per batch (with statistics), so a filtered export is 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -66,3 +67,17 @@ def stream(
         writer.write_table(schema.empty_table())
     writer.close()
     yield sink.drain()
+
+
+def write_parquet(reader: pa.RecordBatchReader, path: Path, metadata: dict[str, str]) -> int:
+    """Write a record-batch stream to a Parquet file, one row group per batch; returns the row count."""
+    schema = reader.schema.with_metadata({**(reader.schema.metadata or {}), **metadata})
+    rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True) as writer:
+        for batch in reader:
+            if batch.num_rows:
+                writer.write_batch(batch.replace_schema_metadata(schema.metadata))
+                rows += batch.num_rows
+        if rows == 0:
+            writer.write_table(schema.empty_table())
+    return rows

@@ -12,7 +12,7 @@ import fcntl
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,36 +76,12 @@ def lake_files(lake: Lake, manifest: Manifest) -> dict[str, BulkFile]:
 
 def whole_table(lake: Lake, manifest: Manifest, metadata: dict[str, str]) -> BulkFile:
     """The whole observation table of the snapshot, built once (safe across processes) and then reused."""
-    folder = lake.root / "bulk" / manifest.label
-    sidecar = folder / "observations.json"
-    if not sidecar.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder / ".lock"):
-            if not sidecar.exists():
-                _build(lake, manifest, folder, metadata)
-    info = orjson.loads(sidecar.read_bytes())
-    return BulkFile(
-        "observations", folder / "observations.parquet", info["rows"], info["bytes"], info["sha256"], "observations"
-    )
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _build(lake: Lake, manifest: Manifest, folder: Path, metadata: dict[str, str]) -> None:
-    tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
     schema = OBSERVATIONS.with_metadata(
         {"yardstick.snapshot": manifest.label, "yardstick.table": "observations", **metadata}
     )
-    rows = 0
-    try:
+
+    def write(tmp: Path) -> int:
+        rows = 0
         with pq.ParquetWriter(
             tmp,
             schema,
@@ -119,16 +95,48 @@ def _build(lake: Lake, manifest: Manifest, folder: Path, metadata: dict[str, str
                 rows += table.num_rows
             if rows == 0:
                 writer.write_table(schema.empty_table())
+        return rows
+
+    return built_once(lake.root / "bulk" / manifest.label, "observations", "observations", write)
+
+
+def built_once(folder: Path, name: str, table: str, write: Callable[[Path], int]) -> BulkFile:
+    """``folder/name.parquet``, written by ``write`` the first time anyone asks (one builder across processes;
+    readers never see a partial file: it is renamed into place with a sidecar of rows, bytes and sha256)."""
+    sidecar = folder / f"{name}.json"
+    if not sidecar.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder / ".lock"):
+            if not sidecar.exists():
+                _build(folder, name, write)
+    info = orjson.loads(sidecar.read_bytes())
+    return BulkFile(name, folder / f"{name}.parquet", info["rows"], info["bytes"], info["sha256"], table)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _build(folder: Path, name: str, write: Callable[[Path], int]) -> None:
+    tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
+    try:
+        rows = write(tmp)
         h = hashlib.sha256()
         with open(tmp, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
             os.fsync(fh.fileno())
-        final = folder / "observations.parquet"
+        final = folder / f"{name}.parquet"
         os.replace(tmp, final)
         info = {"rows": rows, "bytes": final.stat().st_size, "sha256": h.hexdigest()}
         side_tmp = folder / f".tmp-{uuid.uuid4().hex}.json"
         side_tmp.write_bytes(orjson.dumps(info))
-        os.replace(side_tmp, folder / "observations.json")
+        os.replace(side_tmp, folder / f"{name}.json")
     finally:
         tmp.unlink(missing_ok=True)

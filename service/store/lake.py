@@ -154,12 +154,13 @@ class Lake:
             if rel not in referenced and p.stat().st_mtime < horizon:
                 p.unlink(missing_ok=True)
                 removed.append(rel)
-        bulk = self.root / "bulk"
-        if bulk.exists():
+        for bulk in (self.root / "bulk", self.root / "exports"):
+            if not bulk.exists():
+                continue
             for d in bulk.iterdir():
                 if d.is_dir() and d.name.isdigit() and int(d.name) not in keep:
                     shutil.rmtree(d, ignore_errors=True)
-                    removed.append(f"bulk/{d.name}")
+                    removed.append(f"{bulk.name}/{d.name}")
         return removed
 
     # -- writing -------------------------------------------------------------------------------------------------
