@@ -59,6 +59,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        access_log=settings.access_log,
         env_file=None,
     )
     return 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -13,10 +14,11 @@ from service.errors import bad_parameter, not_found
 from service.formats import MediaType, Payload, content_type, encode, negotiate
 from service.model import period as periods
 from service.model.catalog import Indicator, Region
+from service.query.series import Vintage
 from service.store.snapshot import Snapshot, Store
 
 
-def get_snapshot(request: Request) -> Snapshot:
+async def get_snapshot(request: Request) -> Snapshot:
     snap = getattr(request.state, "snapshot", None)
     if snap is None:
         store: Store = request.app.state.store
@@ -24,7 +26,7 @@ def get_snapshot(request: Request) -> Snapshot:
     return snap
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -32,7 +34,7 @@ SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_indicator(
+async def get_indicator(
     snap: SnapshotDep,
     indicator: Annotated[str, Path(description="Indicator code", examples=["industry.value_added.growth"])],
 ) -> Indicator:
@@ -42,7 +44,7 @@ def get_indicator(
     return found
 
 
-def get_region(
+async def get_region(
     snap: SnapshotDep, region: Annotated[str, Path(description="Region code", examples=["430400"])]
 ) -> Region:
     found = snap.regions.get(region)
@@ -88,59 +90,59 @@ def period_for(indicator: Indicator, label: str, parameter: str = "period") -> p
         ) from None
 
 
+@dataclass(frozen=True)
 class Range:
+    """A start/end window: the labels as given and the dates they stand for."""
+
+    start_label: str | None
+    end_label: str | None
+    start: date | None
+    end: date | None
+
+
+async def get_range(
+    start: Annotated[
+        str | None, Query(description="First period, e.g. 2022-Q1, 2022-01, 2022", examples=["2022-Q1"])
+    ] = None,
+    end: Annotated[str | None, Query(description="Last period", examples=["2022-Q4"])] = None,
+    startPeriod: Annotated[str | None, Query(description="SDMX alias of start")] = None,
+    endPeriod: Annotated[str | None, Query(description="SDMX alias of end")] = None,
+) -> Range:
     """start/end period labels (SDMX's startPeriod/endPeriod accepted), checked for order."""
-
-    def __init__(
-        self,
-        start: Annotated[
-            str | None, Query(description="First period, e.g. 2022-Q1, 2022-01, 2022", examples=["2022-Q1"])
-        ] = None,
-        end: Annotated[str | None, Query(description="Last period", examples=["2022-Q4"])] = None,
-        startPeriod: Annotated[str | None, Query(description="SDMX alias of start")] = None,
-        endPeriod: Annotated[str | None, Query(description="SDMX alias of end")] = None,
-    ) -> None:
-        self.start_label = start or startPeriod
-        self.end_label = end or endPeriod
-        self.start = bound(self.start_label, "start", 0)
-        self.end = bound(self.end_label, "end", 1)
-        if self.start and self.end and self.start > self.end:
-            raise bad_parameter("start", f"start {self.start_label} is after end {self.end_label}")
+    window = Range(start or startPeriod, end or endPeriod, None, None)
+    window = replace(window, start=bound(window.start_label, "start", 0), end=bound(window.end_label, "end", 1))
+    if window.start and window.end and window.start > window.end:
+        raise bad_parameter("start", f"start {window.start_label} is after end {window.end_label}")
+    return window
 
 
-RangeDep = Annotated[Range, Depends()]
+RangeDep = Annotated[Range, Depends(get_range)]
 
 
-class VintageParams:
-    def __init__(
-        self,
-        as_of: Annotated[
-            date | None, Query(description="Vintage: what was known on this date (YYYY-MM-DD)", examples=["2022-12-31"])
-        ] = None,
-        vintages: Annotated[
-            str | None,
-            Query(description="'all' returns every release with its published date", pattern="^(all|latest)$"),
-        ] = None,
-        initial: Annotated[bool, Query(description="First releases only")] = False,
-        updated_after: Annotated[
-            datetime | None, Query(description="Only rows committed after this timestamp (ISO 8601)")
-        ] = None,
-    ) -> None:
-        from service.query.series import Vintage
-
-        if initial and vintages == "all":
-            raise bad_parameter("initial", "initial=true and vintages=all exclude each other")
-        if updated_after is not None and updated_after.tzinfo is None:
-            from datetime import UTC
-
-            updated_after = updated_after.replace(tzinfo=UTC)
-        self.value = Vintage(as_of=as_of, initial=initial, all=vintages == "all", updated_after=updated_after)
+async def get_vintage(
+    as_of: Annotated[
+        date | None, Query(description="Vintage: what was known on this date (YYYY-MM-DD)", examples=["2022-12-31"])
+    ] = None,
+    vintages: Annotated[
+        str | None,
+        Query(description="'all' returns every release with its published date", pattern="^(all|latest)$"),
+    ] = None,
+    initial: Annotated[bool, Query(description="First releases only")] = False,
+    updated_after: Annotated[
+        datetime | None, Query(description="Only rows committed after this timestamp (ISO 8601)")
+    ] = None,
+) -> Vintage:
+    if initial and vintages == "all":
+        raise bad_parameter("initial", "initial=true and vintages=all exclude each other")
+    if updated_after is not None and updated_after.tzinfo is None:
+        updated_after = updated_after.replace(tzinfo=UTC)
+    return Vintage(as_of=as_of, initial=initial, all=vintages == "all", updated_after=updated_after)
 
 
-VintageDep = Annotated[VintageParams, Depends()]
+VintageDep = Annotated[Vintage, Depends(get_vintage)]
 
 
-def get_media_type(
+async def get_media_type(
     request: Request,
     format: Annotated[str | None, Query(description="json, csv, parquet or arrow; wins over Accept")] = None,
 ) -> MediaType:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -53,7 +54,7 @@ Units = Annotated[
 
 
 @router.get("/series/{indicator}/{region}", name="series-get", summary="The observations of one series")
-def series_get(
+async def series_get(
     snap: SnapshotDep,
     settings: SettingsDep,
     indicator: IndicatorDep,
@@ -74,8 +75,10 @@ def series_get(
         page_params(settings, limit, offset)
     t = transforms.lookup(units, indicator)
     base_period = period_for(indicator, base, "base") if base else None
-    q = SeriesQuery(vintage.value, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
-    table = query_series(snap, indicator, region.code, q)
+    q = SeriesQuery(vintage, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
+    if not snap.has_frame(indicator.code):  # first use of this indicator: read its file off the event loop
+        await anyio.to_thread.run_sync(snap.frame, indicator.code)
+    table = query_series(snap, indicator, region.code, q)  # in memory from here on: no thread hop
     doc = {
         "snapshot": snap.id,
         "indicator": asdict(indicator),
@@ -86,41 +89,36 @@ def series_get(
     return respond(Payload(table, doc, "observations", f"{indicator.code}-{region.code}"), media, snap, bom)
 
 
-class ObservationsFilter:
+async def get_selection(
+    snap: SnapshotDep,
+    window: RangeDep,
+    vintage: VintageDep,
+    indicator: Annotated[
+        str | None, Query(max_length=4000, description="Indicator codes, comma-separated (default: all)")
+    ] = None,
+    region: Annotated[str | None, Query(max_length=4000, description="Region codes, comma-separated")] = None,
+    parent: Annotated[str | None, Query(max_length=64, description="All children of this region")] = None,
+    level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
+    period: Annotated[str | None, Query(max_length=64, description="One period (instead of start/end)")] = None,
+    units: Units = "lin",
+    align_periods: Annotated[bool, Query(description="Union of periods across series, nulls where missing")] = False,
+) -> ObservationsQuery:
     """The filter of /v1/observations as a query object (404 and 400 raised here)."""
-
-    def __init__(
-        self,
-        snap: SnapshotDep,
-        window: RangeDep,
-        vintage: VintageDep,
-        indicator: Annotated[
-            str | None, Query(max_length=4000, description="Indicator codes, comma-separated (default: all)")
-        ] = None,
-        region: Annotated[str | None, Query(max_length=4000, description="Region codes, comma-separated")] = None,
-        parent: Annotated[str | None, Query(max_length=64, description="All children of this region")] = None,
-        level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
-        period: Annotated[str | None, Query(max_length=64, description="One period (instead of start/end)")] = None,
-        units: Units = "lin",
-        align_periods: Annotated[
-            bool, Query(description="Union of periods across series, nulls where missing")
-        ] = False,
-    ) -> None:
-        indicators = codes(indicator)
-        for code in indicators:
-            if code not in snap.indicators:
-                raise not_found("indicator", f"unknown indicator {code!r}")
-            transforms.lookup(units, snap.indicators[code])
-        if (units != "lin" or align_periods) and not indicators:
-            raise bad_parameter("indicator", "transforms and align_periods need indicator=")
-        start, end = window.start, window.end
-        if period is not None:
-            if window.start_label or window.end_label:
-                raise bad_parameter("period", "give period or start/end, not both")
-            start = end = bound(period, "period", 1)
-        self.query = ObservationsQuery(
-            indicators, _regions(snap, codes(region), parent, level), vintage.value, start, end, units, align_periods
-        )
+    indicators = codes(indicator)
+    for code in indicators:
+        if code not in snap.indicators:
+            raise not_found("indicator", f"unknown indicator {code!r}")
+        transforms.lookup(units, snap.indicators[code])
+    if (units != "lin" or align_periods) and not indicators:
+        raise bad_parameter("indicator", "transforms and align_periods need indicator=")
+    start, end = window.start, window.end
+    if period is not None:
+        if window.start_label or window.end_label:
+            raise bad_parameter("period", "give period or start/end, not both")
+        start = end = bound(period, "period", 1)
+    return ObservationsQuery(
+        indicators, _regions(snap, codes(region), parent, level), vintage, start, end, units, align_periods
+    )
 
 
 @router.head("/observations", name="observations-list-head", include_in_schema=False)
@@ -134,7 +132,7 @@ def observations_list(
     snap: SnapshotDep,
     settings: SettingsDep,
     media: MediaDep,
-    selection: Annotated[ObservationsFilter, Depends()],
+    selection: Annotated[ObservationsQuery, Depends(get_selection)],
     limit: Annotated[
         int | None,
         Query(
@@ -148,9 +146,9 @@ def observations_list(
 ) -> Response:
     meta = {"yardstick.snapshot": snap.id}
     if media is MediaType.PARQUET and limit is None and cursor is None:
-        return export_file(request, snap, lambda path: write_parquet(query_export(snap, selection.query), path, meta))
+        return export_file(request, snap, lambda path: write_parquet(query_export(snap, selection), path, meta))
     if media is not MediaType.JSON and limit is None and cursor is None:
-        stream = formats_stream(query_export(snap, selection.query), media, meta, bom)
+        stream = formats_stream(query_export(snap, selection), media, meta, bom)
         return StreamingResponse(
             stream,
             media_type=content_type(media),
@@ -158,7 +156,7 @@ def observations_list(
         )
     limit, _ = page_params(settings, limit or 1000, 0)
     offset = decode_cursor(cursor)[1] if cursor is not None else 0
-    table, total = query_observations(snap, replace(selection.query, limit=limit), offset)
+    table, total = query_observations(snap, replace(selection, limit=limit), offset)
     nxt = None
     if offset + table.num_rows < total:
         nxt = str(request.url.include_query_params(cursor=encode_cursor(snap.id, offset + table.num_rows)))

@@ -1,14 +1,41 @@
-"""JSON: the payload's document with its rows as objects (dates ISO 8601, NaN as null, key order stable)."""
+"""JSON: the payload's document with its rows as objects (dates ISO 8601, NaN as null, key order stable).
+
+Dates and timestamps are turned into text by Arrow before rows become Python objects (creating datetime objects
+row by row is most of the cost of a naive encoder); timestamps repeat (one per commit), so each distinct value is
+formatted once.
+"""
 
 from __future__ import annotations
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from service.formats import Payload
+
+
+def _iso(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    distinct = pc.unique(column)
+    text = pa.array([None if v is None else v.isoformat() for v in distinct.to_pylist()], pa.string())
+    return text.take(pc.index_in(column, distinct))
+
+
+def rows(table: pa.Table) -> list[dict[str, object]]:
+    columns = []
+    for field in table.schema:
+        column = table.column(field.name)
+        if pa.types.is_timestamp(field.type):
+            column = _iso(column)
+        elif pa.types.is_date(field.type):
+            column = column.cast(pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names).to_pylist()  # type: ignore[no-any-return]
 
 
 def encode(payload: Payload, bom: bool = False) -> bytes:
     document = dict(payload.document)
     if payload.rows_key is not None:
-        document[payload.rows_key] = payload.table.to_pylist()
+        document[payload.rows_key] = rows(payload.table)
     return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)

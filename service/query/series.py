@@ -15,6 +15,7 @@ from service.errors import bad_parameter
 from service.model.catalog import Indicator
 from service.model.period import Period, parse_canonical
 from service.query import transforms
+from service.store import frames
 from service.store.snapshot import Snapshot
 from service.store.statements import run, statement
 
@@ -53,15 +54,7 @@ def series(snap: Snapshot, indicator: Indicator, region: str, q: SeriesQuery) ->
     v = q.vintage
     if v.all and q.units.code != "lin":
         raise bad_parameter("units", "transforms need one value per period: drop vintages=all or use units=lin")
-    table = run(
-        snap.cursor(),
-        "series",
-        indicator=indicator.code,
-        region=region,
-        as_of=v.as_of,
-        initial=v.initial,
-        all_vintages=v.all,
-    )
+    table = frames.pick_vintage(snap.frame(indicator.code).rows(region), v.as_of, v.initial, v.all)
     if q.units.code != "lin" and table.num_rows:
         periods = [parse_canonical(p) for p in table.column("period").to_pylist()]
         values, starts = transforms.apply(

@@ -17,6 +17,7 @@ import duckdb
 from service.config import Settings
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import OBSERVATIONS
+from service.store import frames
 from service.store.lake import Lake, Manifest
 from service.store.statements import statement
 
@@ -26,6 +27,7 @@ class Snapshot:
     """A read-only view of one snapshot."""
 
     manifest: Manifest
+    lake: Lake
     con: duckdb.DuckDBPyConnection
     regions: dict[str, Region]
     indicators: dict[str, Indicator]
@@ -40,6 +42,25 @@ class Snapshot:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
         return self.con.cursor()
+
+    def has_frame(self, indicator: str) -> bool:
+        return ("frame", indicator) in self.cache
+
+    def frame(self, indicator: str) -> frames.Frame:
+        """The indicator's rows in memory, loaded on first use (a benign race: two threads may both load it)."""
+        key = ("frame", indicator)
+        found = self.cache.get(key)
+        if found is None:
+            entry = next((f for f in self.manifest.of("observations") if f.indicator == indicator), None)
+            found = frames.load(str(self.lake.path(entry))) if entry else frames.EMPTY
+            self.cache[key] = found
+        return found
+
+    def preload(self) -> None:
+        """Load every indicator's frame (run in a background thread: requests never wait for it)."""
+        for entry in self.manifest.of("observations"):
+            if entry.indicator is not None:
+                self.frame(entry.indicator)
 
     def ancestors(self, code: str) -> list[Region]:
         """Parent, grandparent, ... up to the root."""
@@ -74,6 +95,7 @@ def open_snapshot(lake: Lake, manifest: Manifest) -> Snapshot:
             children[r.parent].append(r.code)
     return Snapshot(
         manifest,
+        lake,
         con,
         regions,
         {i["code"]: Indicator(**i) for i in tables["indicators"].to_pylist()},
@@ -89,8 +111,14 @@ class Store:
         self.settings = settings
         self.lake = Lake.from_settings(settings)
         self._lock = threading.Lock()
-        self._snapshot = open_snapshot(self.lake, self.lake.manifest())
+        self._snapshot = self._open(self.lake.manifest())
         self._checked = time.monotonic()
+
+    def _open(self, manifest: Manifest) -> Snapshot:
+        snap = open_snapshot(self.lake, manifest)
+        if self.settings.preload:
+            threading.Thread(target=snap.preload, name=f"preload-{snap.id}", daemon=True).start()
+        return snap
 
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
@@ -100,5 +128,5 @@ class Store:
                 with self._lock:
                     manifest = self.lake.manifest()
                     if manifest.id != self._snapshot.manifest.id:
-                        self._snapshot = open_snapshot(self.lake, manifest)
+                        self._snapshot = self._open(manifest)
         return self._snapshot
