@@ -20,10 +20,18 @@ from service.store.lake import Lake
 
 def catalog(data: Path, out: Path) -> list[Path]:
     con = duckdb.connect()
-    regions = [r[0] for r in con.execute(
-        "select distinct region from read_parquet($p) order by 1", {"p": str(data / "obs.parquet")}).fetchall()]
-    indicators = [r[0] for r in con.execute(
-        "select distinct indicator from read_parquet($p) order by 1", {"p": str(data / "obs.parquet")}).fetchall()]
+    regions = [
+        r[0]
+        for r in con.execute(
+            "select distinct region from read_parquet($p) order by 1", {"p": str(data / "obs.parquet")}
+        ).fetchall()
+    ]
+    indicators = [
+        r[0]
+        for r in con.execute(
+            "select distinct indicator from read_parquet($p) order by 1", {"p": str(data / "obs.parquet")}
+        ).fetchall()
+    ]
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "regions.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -41,9 +49,11 @@ def catalog(data: Path, out: Path) -> list[Path]:
         w.writerow(["code", "name", "unit", "kind", "frequency", "accumulation", "topic"])
         for code in indicators:
             w.writerow([code, f"指标{code[-3:]}", "percent", "share", "M", "period", "bench"])
-    con.execute("""copy (select indicator, region, period, value, 'A' as status, date '2024-01-15' as published
+    con.execute(
+        """copy (select indicator, region, period, value, 'A' as status, date '2024-01-15' as published
                         from read_parquet($p)) to '{}' (format parquet)""".format(out / "observations.parquet"),
-                {"p": str(data / "obs.parquet")})
+        {"p": str(data / "obs.parquet")},
+    )
     return [out / "regions.csv", out / "indicators.csv", out / "observations.parquet"]
 
 

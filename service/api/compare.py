@@ -16,6 +16,7 @@ from service.api.deps import (
     RangeDep,
     RegionDep,
     SnapshotDep,
+    in_memory,
     period_for,
     region_param,
     respond,
@@ -27,7 +28,6 @@ from service.model.schema import Level
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
 from service.store.snapshot import Snapshot
-from service.store.statements import run, scalar
 
 router = APIRouter(prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
 
@@ -42,7 +42,7 @@ AsOf = Annotated[date | None, Query(description="Vintage: what was known on this
     name="compare-get",
     summary="A region against its province and nation, with its rank among its siblings",
 )
-def compare_get(
+async def compare_get(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     region: RegionDep,
@@ -54,17 +54,9 @@ def compare_get(
 ) -> Response:
     if period is not None and (window.start_label or window.end_label):
         raise bad_parameter("period", "give period or start/end, not both")
+    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
     if window.start_label or window.end_label:
-        rows = run(
-            snap.cursor(),
-            "periods_between",
-            indicator=indicator.code,
-            region=region.code,
-            start=window.start,
-            end=window.end,
-            as_of=as_of,
-        )
-        periods = rows.column("period").to_pylist()
+        periods = q_compare.periods_between(snap, indicator.code, region.code, window.start, window.end, as_of)
     else:
         periods = [_period_or_latest(snap, indicator, [region.code], period, as_of)]
     document, table = q_compare.compare(snap, indicator, region, periods, as_of)
@@ -77,7 +69,7 @@ def compare_get(
     name="rankings-get",
     summary="A parent's children ranked for one period (ties share a rank, the next rank skips)",
 )
-def rankings_get(
+async def rankings_get(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     media: MediaDep,
@@ -91,6 +83,7 @@ def rankings_get(
     p = region_param(snap, parent, "parent")
     assert p is not None
     kids = q_rankings.children(snap, p, level)
+    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
     label = _period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
     doc = {"snapshot": snap.id, "indicator": asdict(indicator), **meta}
@@ -102,7 +95,7 @@ def _period_or_latest(
 ) -> str:
     if period is not None:
         return period_for(indicator, period).label
-    latest = scalar(snap.cursor(), "latest_period", indicator=indicator.code, regions=regions, as_of=as_of)
+    latest = q_compare.latest_period(snap, indicator.code, regions, as_of)
     if latest is None:
         raise bad_parameter("period", f"no data for {indicator.code} in these regions: give a period")
     return str(latest)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from starlette.responses import Response
 
@@ -55,6 +56,13 @@ async def get_region(
 
 IndicatorDep = Annotated[Indicator, Depends(get_indicator)]
 RegionDep = Annotated[Region, Depends(get_region)]
+
+
+async def in_memory(snap: Snapshot, *indicators: str) -> None:
+    """Load any of these indicators' frames not yet in memory, off the event loop (a file read each)."""
+    for code in indicators:
+        if not snap.has_frame(code):
+            await anyio.to_thread.run_sync(snap.frame, code)
 
 
 def region_param(snap: Snapshot, code: str | None, parameter: str) -> Region | None:

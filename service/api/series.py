@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -21,6 +20,7 @@ from service.api.deps import (
     VintageDep,
     bound,
     codes,
+    in_memory,
     page_params,
     period_for,
     region_param,
@@ -76,8 +76,7 @@ async def series_get(
     t = transforms.lookup(units, indicator)
     base_period = period_for(indicator, base, "base") if base else None
     q = SeriesQuery(vintage, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
-    if not snap.has_frame(indicator.code):  # first use of this indicator: read its file off the event loop
-        await anyio.to_thread.run_sync(snap.frame, indicator.code)
+    await in_memory(snap, indicator.code)
     table = query_series(snap, indicator, region.code, q)  # in memory from here on: no thread hop
     doc = {
         "snapshot": snap.id,

@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
+from service.store.frames import pick_vintage
 from service.store.snapshot import Snapshot
-from service.store.statements import run
 
 DIGITS = 10  # gaps and ratios are rounded here to drop binary noise (8.4 - 7.4 = 1.0000000000000009)
 
@@ -50,23 +51,49 @@ class Figure:
 def figures(
     snap: Snapshot, indicator: str, regions: list[str], periods: list[str], as_of: date | None
 ) -> dict[tuple[str, str], Figure]:
-    """(region, period) → Figure for every pair, missing ones with value None."""
-    t = run(snap.cursor(), "period_slice", indicator=indicator, regions=regions, periods=periods, as_of=as_of)
-    found = {(r["region"], r["period"]): r for r in t.to_pylist()}
+    """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame)."""
+    frame = snap.frame(indicator)
+    wanted = pa.array(periods, pa.string())
     out = {}
     for code in regions:
+        rows = pick_vintage(frame.rows(code), as_of, initial=False, every=False)
+        found = {r["period"]: r for r in rows.filter(pc.is_in(rows.column("period"), wanted)).to_pylist()}
         for p in periods:
-            row = found.get((code, p))
+            row = found.get(p)
             out[(code, p)] = (
-                Figure(
-                    snap.regions[code],
-                    p,
-                    **{k: row[k] for k in ("value", "status", "published", "source", "quote", "note")},
-                )
+                Figure(snap.regions[code], p, **{k: row[k] for k in FIGURE_FIELDS})
                 if row
                 else Figure(snap.regions[code], p, None)
             )
     return out
+
+
+FIGURE_FIELDS = ("value", "status", "published", "source", "quote", "note")
+
+
+def latest_period(snap: Snapshot, indicator: str, regions: list[str], as_of: date | None) -> str | None:
+    """The latest period for which any of ``regions`` has a value (as known on ``as_of``)."""
+    best: tuple[date, str] | None = None
+    frame = snap.frame(indicator)
+    for code in regions:
+        rows = pick_vintage(frame.rows(code), as_of, initial=False, every=False)
+        rows = rows.filter(pc.is_valid(rows.column("value")))
+        if rows.num_rows:
+            last = (rows.column("period_end")[-1].as_py(), rows.column("period")[-1].as_py())
+            best = last if best is None or last > best else best
+    return None if best is None else best[1]
+
+
+def periods_between(
+    snap: Snapshot, indicator: str, region: str, start: date | None, end: date | None, as_of: date | None
+) -> list[str]:
+    """The periods ``region`` has between two dates (by period end), in order."""
+    rows = pick_vintage(snap.frame(indicator).rows(region), as_of, initial=False, every=False)
+    if start is not None:
+        rows = rows.filter(pc.greater_equal(rows.column("period_end"), pa.scalar(start, pa.date32())))
+    if end is not None:
+        rows = rows.filter(pc.less_equal(rows.column("period_end"), pa.scalar(end, pa.date32())))
+    return [str(p) for p in rows.column("period").to_pylist()]
 
 
 def relation(indicator: Indicator, value: float | None, other: float | None) -> dict[str, float | None]:
