@@ -30,6 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("snapshots", help="list snapshots")
     sub.add_parser("openapi", help="print the OpenAPI document")
+    keys = sub.add_parser("keys", help="API keys: create, list, revoke")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", choices=["read", "write"], default="write")
+    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id or name")
+    revoke.add_argument("key")
     args = parser.parse_args(argv)
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
@@ -132,6 +140,25 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.keys import KeyStore
+
+    store = KeyStore(settings.data_dir)
+    if args.keys_command == "create":
+        key, secret = store.create(args.name, args.scope)
+        print(secret)
+        print(f"key {key.id} ({key.name}, scope {key.scope}): shown once; only its hash is stored", file=sys.stderr)
+    elif args.keys_command == "list":
+        for k in store.all():
+            state = f"revoked {k.revoked}" if k.revoked else "active"
+            print(f"{k.id}  {k.name:<20} {k.scope:<6} created {k.created}  {state}")
+    else:
+        revoked = store.revoke(args.key)
+        print(f"revoked {len(revoked)} key(s)")
+        return 0 if revoked else 1
+    return 0
+
+
 COMMANDS = {
     "serve": _serve,
     "ingest": _ingest,
@@ -139,4 +166,5 @@ COMMANDS = {
     "check": _check,
     "snapshots": _snapshots,
     "openapi": _openapi,
+    "keys": _keys,
 }

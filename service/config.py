@@ -28,4 +28,11 @@ class Settings(BaseSettings):
     retain_snapshots: int = Field(10, ge=1, description="Snapshots whose files stay downloadable, newest first.")
     retain_hours: float = Field(24, ge=0, description="Also keep every snapshot younger than this many hours.")
     preload: bool = Field(True, description="Load every indicator into memory in the background when a snapshot opens.")
+    read_requires_key: bool = Field(False, description="Require an API key (scope read or write) for every read.")
+    max_body_mb: float = Field(256, gt=0, description="Largest upload body accepted by POST endpoints (413 beyond).")
+    body_timeout_seconds: float = Field(30, gt=0, description="Longest wait for the next chunk of an upload (408).")
+    rate_limit_per_minute: int = Field(
+        6000, ge=0, description="Requests per minute per client address without a key, per worker (0: no limit)."
+    )
+    key_rate_limit_per_minute: int = Field(60000, ge=0, description="Requests per minute per API key, per worker.")
     cache_entries: int = Field(4096, ge=0, description="Responses kept per worker for the current snapshot.")

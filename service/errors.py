@@ -104,3 +104,39 @@ class RangeNotSatisfiable(YardstickError):
     status = 416
     type = "/problems/range-not-satisfiable"
     title = "Range not satisfiable"
+
+
+class Unauthorized(YardstickError):
+    status = 401
+    type = "/problems/unauthorized"
+    title = "A valid API key is required"
+
+
+class Forbidden(YardstickError):
+    status = 403
+    type = "/problems/forbidden"
+    title = "The API key lacks the scope"
+
+
+class RequestTimeout(YardstickError):
+    status = 408
+    type = "/problems/request-timeout"
+    title = "The body arrived too slowly"
+
+
+class PayloadTooLarge(YardstickError):
+    status = 413
+    type = "/problems/payload-too-large"
+    title = "Body too large"
+
+
+class UnsupportedMediaType(YardstickError):
+    status = 415
+    type = "/problems/unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooManyRequests(YardstickError):
+    status = 429
+    type = "/problems/too-many-requests"
+    title = "Too many requests"

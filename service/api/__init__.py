@@ -11,10 +11,12 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api import bulk, catalog, compare, ops, problems, series
+from service.api import bulk, catalog, compare, ops, problems, series, writes
+from service.api.access import RateLimits, ReadAccess
 from service.api.caching import SnapshotCaching
 from service.config import Settings
 from service.ingest.seed import ensure_seed
+from service.store.keys import KeyStore
 from service.store.lake import Lake
 from service.store.snapshot import Store
 
@@ -48,17 +50,23 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = ops.Metrics()
-    for module in (catalog, series, compare, bulk, ops):
-        app.include_router(module.router)
+    app.state.keys = KeyStore(settings.data_dir)
+    for module in (catalog, series, compare, bulk):
+        app.include_router(module.router, dependencies=[ReadAccess])
+    for router in (writes.router, writes.audit, ops.router):
+        app.include_router(router)
     problems.install(app)
     app.add_middleware(SnapshotCaching, store=store, max_age=60, entries=settings.cache_entries)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
         allow_headers=["*"],
         expose_headers=["ETag", "X-Snapshot", "Content-Disposition"],
         max_age=3600,
+    )
+    app.add_middleware(
+        RateLimits, per_client=settings.rate_limit_per_minute, per_key=settings.key_rate_limit_per_minute
     )
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -45,3 +45,23 @@ DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown indicator, region or source", "model": ProblemDocument, "content": _PROBLEM},
     406: {"description": "No acceptable media type", "model": ProblemDocument, "content": _PROBLEM},
 }
+
+_JSON: dict[str, Any] = {"application/json": {}}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Nothing changed (every row was already stored): the current snapshot", "content": _JSON},
+    201: {"description": "Committed: the new snapshot and counts (added, unchanged, revised)", "content": _JSON},
+    **{
+        status: {"description": text, "model": ProblemDocument, "content": _PROBLEM}
+        for status, text in [
+            (401, "No API key, or an unknown or revoked one"),
+            (403, "The key lacks the write scope"),
+            (408, "The body stalled"),
+            (409, "A row contradicts a stored figure of the same period and vintage"),
+            (413, "The body is larger than YARDSTICK_MAX_BODY_MB"),
+            (415, "The Content-Type is not CSV, JSON Lines or Parquet"),
+            (422, "Invalid rows, each located by file, row and column; nothing was stored"),
+            (429, "Rate limit: see Retry-After"),
+            (503, "Another writer holds the lock: see Retry-After"),
+        ]
+    },
+}

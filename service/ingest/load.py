@@ -45,6 +45,7 @@ class IngestResult:
     catalog_rows: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     skipped: bool = False
+    committed: bool = False
 
 
 def ingest_paths(lake: Lake, paths: list[Path], **kwargs: object) -> IngestResult:
@@ -121,6 +122,7 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
             {"added": result.added, "unchanged": result.unchanged, "revised": result.revised},
         )
         result.snapshot = manifest.label
+        result.committed = True
     return result
 
 

@@ -176,7 +176,10 @@ class Lake:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise Busy("another writer is committing; try again shortly") from None
+                        raise Busy(
+                            "another writer is committing; try again shortly",
+                            extra={"headers": {"retry-after": "1"}},
+                        ) from None
                     time.sleep(0.05)
             _clear(self.root / "staging")
             try:

@@ -1,0 +1,192 @@
+"""Writes over HTTP: POST a CSV, JSON Lines or Parquet body of observations, regions, indicators or sources, all or
+nothing, as one commit; the audit trail at /v1/snapshots."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+import anyio
+import orjson
+from fastapi import APIRouter, Header, Path, Request
+from starlette.responses import Response
+
+from service.api.access import ReadAccess, WriterDep
+from service.api.deps import SettingsDep
+from service.api.docs import WRITE_RESPONSES
+from service.errors import PayloadTooLarge, RequestTimeout, UnsupportedMediaType, YardstickError, not_found
+from service.ingest.load import IngestResult, ingest
+from service.store.lake import Lake
+from service.store.snapshot import Store
+
+router = APIRouter(prefix="/v1", tags=["writes"])
+audit = APIRouter(prefix="/v1", tags=["writes"], dependencies=[ReadAccess])
+
+SUFFIXES = {
+    "text/csv": "csv",
+    "application/csv": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/json-lines": "jsonl",
+    "application/jsonlines": "jsonl",
+    "application/vnd.apache.parquet": "parquet",
+    "application/x-parquet": "parquet",
+    "application/octet-stream": "bin",
+}
+IdempotencyKey = Annotated[str | None, Header(max_length=200, description="Makes a retried upload safe")]
+
+
+async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
+    """The request body, refused with 413 as soon as it is known to be too large, 408 if it stalls."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"the body declares {declared} bytes; at most {max_bytes} are accepted")
+    parts, size = [], 0
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            with anyio.fail_after(timeout):
+                chunk = await stream.__anext__()
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise RequestTimeout(f"no part of the body arrived for {timeout:g} s") from None
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _name(request: Request, kind: str) -> str:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media not in SUFFIXES:
+        raise UnsupportedMediaType(
+            f"cannot read {media}: send text/csv, application/x-ndjson or application/vnd.apache.parquet"
+        )
+    return f"{kind}.{SUFFIXES.get(media, 'bin')}"
+
+
+async def _upload(
+    request: Request, kind: str, key_name: str, settings: SettingsDep, idempotency_key: str | None
+) -> Response:
+    body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
+    name = _name(request, kind)
+    store: Store = request.app.state.store
+    digest = hashlib.sha256(body).hexdigest()
+    replay = _idempotent(store.lake, key_name, idempotency_key, digest)
+    if replay is not None:
+        return replay
+    result: IngestResult = await anyio.to_thread.run_sync(
+        lambda: ingest(store.lake, [(name, body)], author=key_name, kind=kind)
+    )
+    body_out = {
+        "snapshot": result.snapshot,
+        "added": result.added,
+        "unchanged": result.unchanged,
+        "revised": result.revised,
+        "catalog_rows": result.catalog_rows,
+        "files": result.files,
+        "sha256": digest,
+    }
+    status = 201 if result.committed else 200
+    response = Response(orjson.dumps(body_out), status_code=status, media_type="application/json")
+    if idempotency_key:
+        _remember(store.lake, key_name, idempotency_key, digest, status, body_out)
+    return response
+
+
+def _idempotency_path(lake: Lake, key_name: str, idempotency_key: str) -> Any:
+    ident = hashlib.sha256(f"{key_name}\x00{idempotency_key}".encode()).hexdigest()
+    return lake.root / "idempotency" / f"{ident}.json"
+
+
+def _idempotent(lake: Lake, key_name: str, idempotency_key: str | None, digest: str) -> Response | None:
+    if not idempotency_key:
+        return None
+    path = _idempotency_path(lake, key_name, idempotency_key)
+    if not path.exists():
+        return None
+    seen = orjson.loads(path.read_bytes())
+    if seen["sha256"] != digest:
+        raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was used with a different body")
+    return Response(
+        orjson.dumps(seen["response"]),
+        status_code=seen["status"],
+        media_type="application/json",
+        headers={"idempotency-replayed": "true"},
+    )
+
+
+def _remember(lake: Lake, key_name: str, idempotency_key: str, digest: str, status: int, body: dict[str, Any]) -> None:
+    path = _idempotency_path(lake, key_name, idempotency_key)
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps({"sha256": digest, "status": status, "response": body}))
+    tmp.replace(path)
+
+
+class IdempotencyMismatch(YardstickError):
+    status = 422
+    type = "/problems/idempotency-key-reused"
+    title = "Idempotency-Key reused with another body"
+
+
+def _post(kind: str) -> Any:
+    async def handler(
+        request: Request, key: WriterDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+    ) -> Response:
+        return await _upload(request, kind, key.name, settings, idempotency_key)
+
+    handler.__name__ = f"post_{kind}"
+    handler.__doc__ = (
+        f"Upload {kind} (CSV, JSON Lines or Parquet body; the same columns as `yardstick ingest`): "
+        "all or nothing, one commit. 201 with the new snapshot, 200 when nothing changed."
+    )
+    return handler
+
+
+for _kind in ("observations", "regions", "indicators", "sources"):
+    router.add_api_route(
+        f"/{_kind}",
+        _post(_kind),
+        methods=["POST"],
+        name=f"{_kind}-post",
+        status_code=201,
+        responses=WRITE_RESPONSES,
+        summary=f"Upload {_kind}",
+    )
+
+
+@audit.get("/snapshots", name="snapshots-list", summary="Every commit: who, when, what (counts, file digests)")
+def snapshots_list(request: Request) -> Response:
+    lake: Lake = request.app.state.store.lake
+    retained = lake.retained()
+    rows = [_summary(lake, sid, sid in retained) for sid in reversed(lake.snapshot_ids())]
+    return Response(orjson.dumps({"snapshots": rows}), media_type="application/json")
+
+
+@audit.get("/snapshots/{snapshot}", name="snapshots-get", summary="One commit with its files and digests")
+def snapshots_get(
+    request: Request,
+    snapshot: Annotated[str, Path(pattern=r"^\d{1,6}$", description="Snapshot id", examples=["000001"])],
+) -> Response:
+    lake: Lake = request.app.state.store.lake
+    if int(snapshot) not in lake.snapshot_ids():
+        raise not_found("snapshot", f"no snapshot {snapshot}")
+    m = lake.manifest(int(snapshot))
+    return Response(m.to_json(), media_type="application/json")
+
+
+def _summary(lake: Lake, sid: int, retained: bool) -> dict[str, Any]:
+    m = lake.manifest(sid)
+    return {
+        "snapshot": m.label,
+        "committed_at": m.committed_at,
+        "author": m.author,
+        "message": m.message,
+        "counts": m.counts,
+        "changes": m.changes,
+        "files": len(m.files),
+        "retained": retained,
+    }
