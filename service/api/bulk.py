@@ -18,14 +18,14 @@ from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSati
 from starlette.types import Receive, Scope, Send
 
 from service.api.deps import SnapshotDep
-from service.api.docs import DATA_RESPONSES
+from service.api.docs import BULK_RESPONSES
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
 from service.store import bulk
 from service.store.lake import Lake, Manifest
 from service.store.snapshot import Snapshot, Store
 
-router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
 IMMUTABLE = "public, max-age=31536000, immutable"
 SNAPSHOT = re.compile(r"^\d{6}$")
 FRICTIONLESS_TYPES = {

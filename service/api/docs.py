@@ -53,6 +53,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **{
         status: {"description": text, "model": ProblemDocument, "content": _PROBLEM}
         for status, text in [
+            (400, "A bad header or parameter"),
             (401, "No API key, or an unknown or revoked one"),
             (403, "The key lacks the write scope"),
             (408, "The body stalled"),
@@ -64,4 +65,27 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
             (503, "Another writer holds the lock: see Retry-After"),
         ]
     },
+}
+
+BULK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **DATA_RESPONSES,
+    206: {"description": "Part of the file (Range), or multipart/byteranges for several ranges"},
+    302: {"description": "'latest' redirects to the newest snapshot's URL"},
+    410: {"description": "The snapshot is past the retention period", "model": ProblemDocument, "content": _PROBLEM},
+    416: {"description": "The range lies outside the file", "model": ProblemDocument, "content": _PROBLEM},
+}
+AUDIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: DATA_RESPONSES[400],
+    404: {"description": "No such snapshot", "model": ProblemDocument, "content": _PROBLEM},
+}
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "CSV (UTF-8, BOM or GBK), JSON Lines or Parquet, with the columns of `yardstick ingest`",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
 }

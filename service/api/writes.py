@@ -13,14 +13,22 @@ from starlette.responses import Response
 
 from service.api.access import ReadAccess, WriterDep
 from service.api.deps import SettingsDep
-from service.api.docs import WRITE_RESPONSES
-from service.errors import PayloadTooLarge, RequestTimeout, UnsupportedMediaType, YardstickError, not_found
+from service.api.docs import AUDIT_RESPONSES, UPLOAD_BODY, WRITE_RESPONSES
+from service.errors import (
+    InvalidData,
+    PayloadTooLarge,
+    Problem,
+    RequestTimeout,
+    UnsupportedMediaType,
+    YardstickError,
+    not_found,
+)
 from service.ingest.load import IngestResult, ingest
 from service.store.lake import Lake
 from service.store.snapshot import Store
 
 router = APIRouter(prefix="/v1", tags=["writes"])
-audit = APIRouter(prefix="/v1", tags=["writes"], dependencies=[ReadAccess])
+audit = APIRouter(prefix="/v1", tags=["writes"], dependencies=[ReadAccess], responses=AUDIT_RESPONSES)
 
 SUFFIXES = {
     "text/csv": "csv",
@@ -72,6 +80,7 @@ async def _upload(
 ) -> Response:
     body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
     name = _name(request, kind)
+    _check_charset(request, name, body)
     store: Store = request.app.state.store
     digest = hashlib.sha256(body).hexdigest()
     replay = _idempotent(store.lake, key_name, idempotency_key, digest)
@@ -94,6 +103,25 @@ async def _upload(
     if idempotency_key:
         _remember(store.lake, key_name, idempotency_key, digest, status, body_out)
     return response
+
+
+def _check_charset(request: Request, name: str, body: bytes) -> None:
+    """A declared charset is a promise: UTF-8 declared on a body that is not UTF-8 is refused, not guessed."""
+    params = request.headers.get("content-type", "").lower().split(";")[1:]
+    charset = next((p.split("=", 1)[1].strip().strip('"') for p in params if p.strip().startswith("charset=")), None)
+    if charset in ("utf-8", "utf8"):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidData(
+                f"{name}: the body is declared UTF-8 but byte {exc.start} is not UTF-8",
+                [
+                    Problem(
+                        "declared charset=utf-8 does not match the body (GBK? drop the charset to have it detected)",
+                        file=name,
+                    )
+                ],
+            ) from None
 
 
 def _idempotency_path(lake: Lake, key_name: str, idempotency_key: str) -> Any:
@@ -155,6 +183,7 @@ for _kind in ("observations", "regions", "indicators", "sources"):
         status_code=201,
         responses=WRITE_RESPONSES,
         summary=f"Upload {_kind}",
+        openapi_extra=UPLOAD_BODY,
     )
 
 
