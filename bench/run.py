@@ -36,6 +36,7 @@ DATA = Path(os.environ.get("D", "/tmp/bench-peers-data"))
 LAKE = Path("/tmp/bench-yardstick-lake")
 PY = sys.executable
 OURS_PORT, REF_PORT = 8106, 8108
+OURS_ENV = {"YARDSTICK_LOAD_SEED": "false", "YARDSTICK_RATE_LIMIT_PER_MINUTE": "0"}  # measure the service, not 429s
 
 
 def sh(cmd: str, timeout: float = 3600, env: dict[str, str] | None = None) -> str:
@@ -128,13 +129,13 @@ def full(args: argparse.Namespace) -> str:
     env = {
         "DUR": args.duration,
         "TARGETS": args.targets,
-        "OURS_CMD": f"cd {ROOT} && YARDSTICK_LOAD_SEED=false YARDSTICK_DATA_DIR={LAKE} exec {PY} -m service "
+        "OURS_CMD": f"cd {ROOT} && YARDSTICK_LOAD_SEED=false YARDSTICK_RATE_LIMIT_PER_MINUTE=0 exec {PY} -m service "
         f"serve --port {OURS_PORT} --workers {args.workers}",
         "OURS_URL_TEMPLATE": "/v1/series/{indicator}/{region}",
         "OURS_BULK_PATH": "/v1/bulk/000001/observations.parquet",
     }
     if "ours-bulk" in args.targets:  # build the whole-table file before it is timed
-        with server(ours_cmd(LAKE, 1), OURS_PORT, "/healthz", {"YARDSTICK_LOAD_SEED": "false"}):
+        with server(ours_cmd(LAKE, 1), OURS_PORT, "/healthz", OURS_ENV):
             httpx.get(f"http://127.0.0.1:{OURS_PORT}/v1/bulk", timeout=600)
     lines += [
         "## Peers (shared/bench-peers/run_quick.sh)",
@@ -152,7 +153,7 @@ def full(args: argparse.Namespace) -> str:
         "| target | c | req/s | p50 | p99 | errors |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", {"YARDSTICK_LOAD_SEED": "false"}):
+    with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", OURS_ENV):
         time.sleep(args.warmup)
         base = f"http://127.0.0.1:{OURS_PORT}"
         for name, urls in (
@@ -207,7 +208,7 @@ def remote_duckdb() -> list[str]:
 
     ext = next(Path(duckdb_extension_httpfs.__file__).parent.glob("extensions/*/httpfs.duckdb_extension"))
     lines = ["## Remote DuckDB (httpfs) over our bulk file", "", "| query | seconds |", "| --- | --- |"]
-    with server(ours_cmd(LAKE, 1), OURS_PORT, "/healthz", {"YARDSTICK_LOAD_SEED": "false"}):
+    with server(ours_cmd(LAKE, 1), OURS_PORT, "/healthz", OURS_ENV):
         url = f"http://127.0.0.1:{OURS_PORT}/v1/bulk/latest/observations.parquet"
         httpx.get(f"http://127.0.0.1:{OURS_PORT}/v1/bulk", timeout=600)
         con = duckdb.connect()
@@ -267,7 +268,7 @@ def smoke() -> str:
     ingest_paths(lake, write_inputs(tmp / "in", 5, 20, 24))
     lines = ["| endpoint | requests | errors | seconds |", "| --- | --- | --- | --- |"]
     with (
-        server(ours_cmd(tmp / "lake", 1), OURS_PORT, "/healthz", {"YARDSTICK_LOAD_SEED": "false"}),
+        server(ours_cmd(tmp / "lake", 1), OURS_PORT, "/healthz", OURS_ENV),
         httpx.Client(base_url=f"http://127.0.0.1:{OURS_PORT}") as client,
     ):
         code = next(iter(client.get("/v1/series", params={"indicator": "synthetic.i001"}).json()["series"]))["region"]

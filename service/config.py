@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     max_limit: int = Field(10000, ge=1, description="Largest page size a client may ask for.")
     retain_snapshots: int = Field(10, ge=1, description="Snapshots whose files stay downloadable, newest first.")
     retain_hours: float = Field(24, ge=0, description="Also keep every snapshot younger than this many hours.")
-    preload: bool = Field(True, description="Load every indicator into memory in the background when a snapshot opens.")
+    preload: bool = Field(
+        True, description="Load every indicator into memory before serving, and changes after commits."
+    )
     read_requires_key: bool = Field(False, description="Require an API key (scope read or write) for every read.")
     max_body_mb: float = Field(256, gt=0, description="Largest upload body accepted by POST endpoints (413 beyond).")
     body_timeout_seconds: float = Field(30, gt=0, description="Longest wait for the next chunk of an upload (408).")

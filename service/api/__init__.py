@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
@@ -35,6 +36,8 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.load_seed:
             ensure_seed(Lake.from_settings(settings), settings.seed_dir)
         app.state.store.__init__(settings)  # open the (possibly just seeded) current snapshot
+        if settings.preload:  # series, compare and rankings answer from memory from the first request
+            await anyio.to_thread.run_sync(app.state.store.snapshot().preload)
         yield
 
     app = FastAPI(

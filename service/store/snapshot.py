@@ -34,6 +34,7 @@ class Snapshot:
     sources: dict[str, Source]
     children: dict[str, list[str]] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
+    frame_cache: dict[str, frames.Frame] = field(default_factory=dict)  # by file: shared with later snapshots
 
     @property
     def id(self) -> str:
@@ -43,21 +44,32 @@ class Snapshot:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
         return self.con.cursor()
 
+    def _file(self, indicator: str) -> str | None:
+        paths: dict[str, str] | None = self.cache.get("paths")
+        if paths is None:
+            paths = self.cache["paths"] = {
+                f.indicator: f.path for f in self.manifest.of("observations") if f.indicator is not None
+            }
+        return paths.get(indicator)
+
     def has_frame(self, indicator: str) -> bool:
-        return ("frame", indicator) in self.cache
+        path = self._file(indicator)
+        return path is None or path in self.frame_cache
 
     def frame(self, indicator: str) -> frames.Frame:
-        """The indicator's rows in memory, loaded on first use (a benign race: two threads may both load it)."""
-        key = ("frame", indicator)
-        found = self.cache.get(key)
+        """The indicator's rows in memory, loaded on first use (a benign race: two threads may both load it).
+
+        Frames are keyed by file: files are immutable, so a frame serves every snapshot that keeps the file."""
+        path = self._file(indicator)
+        if path is None:
+            return frames.EMPTY
+        found = self.frame_cache.get(path)
         if found is None:
-            entry = next((f for f in self.manifest.of("observations") if f.indicator == indicator), None)
-            found = frames.load(str(self.lake.path(entry))) if entry else frames.EMPTY
-            self.cache[key] = found
+            found = self.frame_cache[path] = frames.load(str(self.lake.root / path))
         return found
 
     def preload(self) -> None:
-        """Load every indicator's frame (run in a background thread: requests never wait for it)."""
+        """Load every indicator's frame that is not in memory yet."""
         for entry in self.manifest.of("observations"):
             if entry.indicator is not None:
                 self.frame(entry.indicator)
@@ -72,7 +84,7 @@ class Snapshot:
         return out
 
 
-def open_snapshot(lake: Lake, manifest: Manifest) -> Snapshot:
+def open_snapshot(lake: Lake, manifest: Manifest, shared: dict[str, frames.Frame] | None = None) -> Snapshot:
     con = duckdb.connect(config={"threads": "2"})
     tables = {t: lake.read_table(manifest, t) for t in ("regions", "indicators", "sources")}
     for name, table in tables.items():
@@ -101,6 +113,7 @@ def open_snapshot(lake: Lake, manifest: Manifest) -> Snapshot:
         {i["code"]: Indicator(**i) for i in tables["indicators"].to_pylist()},
         {s["id"]: Source(**s) for s in tables["sources"].to_pylist()},
         dict(children),
+        frame_cache={} if shared is None else shared,
     )
 
 
@@ -111,11 +124,16 @@ class Store:
         self.settings = settings
         self.lake = Lake.from_settings(settings)
         self._lock = threading.Lock()
-        self._snapshot = self._open(self.lake.manifest())
+        self._frames: dict[str, frames.Frame] = {}
+        self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self._frames)
         self._checked = time.monotonic()
 
-    def _open(self, manifest: Manifest) -> Snapshot:
-        snap = open_snapshot(self.lake, manifest)
+    def _switch(self, manifest: Manifest) -> Snapshot:
+        """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
+        snap = open_snapshot(self.lake, manifest, self._frames)
+        keep = {f.path for f in manifest.files}
+        for path in [p for p in self._frames if p not in keep]:
+            self._frames.pop(path, None)
         if self.settings.preload:
             threading.Thread(target=snap.preload, name=f"preload-{snap.id}", daemon=True).start()
         return snap
@@ -128,5 +146,5 @@ class Store:
                 with self._lock:
                     manifest = self.lake.manifest()
                     if manifest.id != self._snapshot.manifest.id:
-                        self._snapshot = self._open(manifest)
+                        self._snapshot = self._switch(manifest)
         return self._snapshot
