@@ -37,4 +37,4 @@ class Settings(BaseSettings):
         6000, ge=0, description="Requests per minute per client address without a key, per worker (0: no limit)."
     )
     key_rate_limit_per_minute: int = Field(60000, ge=0, description="Requests per minute per API key, per worker.")
-    cache_entries: int = Field(4096, ge=0, description="Responses kept per worker for the current snapshot.")
+    cache_mb: float = Field(64, ge=0, description="Memory for cached responses of the current snapshot, per worker.")

@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (writes.router, writes.audit, ops.router):
         app.include_router(router)
     problems.install(app)
-    app.add_middleware(SnapshotCaching, store=store, max_age=60, entries=settings.cache_entries)
+    app.add_middleware(SnapshotCaching, store=store, max_age=60, max_bytes=int(settings.cache_mb * 1024 * 1024))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -84,7 +84,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         for path in spec["paths"].values():
             for op in path.values():
-                op.get("responses", {}).pop("422", None)
+                if op.get("responses", {}).get("422", {}).get("description") == "Validation Error":
+                    op["responses"].pop("422")  # FastAPI's default; ours are documented where they happen
         for name in ("HTTPValidationError", "ValidationError"):
             spec.get("components", {}).get("schemas", {}).pop(name, None)
         app.openapi_schema = spec

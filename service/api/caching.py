@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,14 +29,38 @@ def matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+class ResponseCache:
+    """Complete 200 responses of one snapshot, least recently used out first, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.items: OrderedDict[str, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+
+    def get(self, etag: str) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        hit = self.items.get(etag)
+        if hit is not None:
+            self.items.move_to_end(etag)
+        return hit
+
+    def put(self, etag: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if len(body) > min(MAX_CACHED_BODY, self.max_bytes) or etag in self.items:
+            return
+        self.items[etag] = (headers, body)
+        self.size += len(body)
+        while self.size > self.max_bytes:
+            _, (_, old) = self.items.popitem(last=False)
+            self.size -= len(old)
+
+
 class SnapshotCaching:
     """ETag, 304 and the response cache for GET/HEAD under /v1/."""
 
-    def __init__(self, app: ASGIApp, store: Store, max_age: int, entries: int) -> None:
+    def __init__(self, app: ASGIApp, store: Store, max_age: int, max_bytes: int) -> None:
         self.app = app
         self.store = store
         self.cache_control = f"public, max-age={max_age}".encode()
-        self.entries = entries
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,21 +88,21 @@ class SnapshotCaching:
             await send({"type": "http.response.start", "status": 304, "headers": fixed})
             await send({"type": "http.response.body", "body": b""})
             return
-        cache = _responses(snap, self.entries)
+        cache = _responses(snap, self.max_bytes)
         hit = cache.get(etag)
         if hit is not None:
-            cache.move_to_end(etag)
             headers, body = hit
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
             return
-        await self.app(scope, receive, _Capture(send, fixed, cache, etag, self.entries, scope["method"] == "GET"))
+        store = scope["method"] == "GET" and self.max_bytes > 0
+        await self.app(scope, receive, _Capture(send, fixed, cache, etag, store))
 
 
-def _responses(snap: Snapshot, entries: int) -> OrderedDict[str, Any]:
+def _responses(snap: Snapshot, max_bytes: int) -> ResponseCache:
     cache = snap.cache.get("responses")
     if cache is None:
-        cache = snap.cache["responses"] = OrderedDict()
+        cache = snap.cache["responses"] = ResponseCache(max_bytes)
     return cache
 
 
@@ -87,16 +110,9 @@ class _Capture:
     """Adds the caching headers to a 200 and keeps a copy of small complete bodies."""
 
     def __init__(
-        self,
-        send: Send,
-        fixed: list[tuple[bytes, bytes]],
-        cache: OrderedDict[str, Any],
-        etag: str,
-        entries: int,
-        store: bool,
+        self, send: Send, fixed: list[tuple[bytes, bytes]], cache: ResponseCache, etag: str, store: bool
     ) -> None:
-        self.send, self.fixed, self.cache, self.etag, self.entries = send, fixed, cache, etag, entries
-        self.store = store and entries > 0
+        self.send, self.fixed, self.cache, self.etag, self.store = send, fixed, cache, etag, store
         self.headers: list[tuple[bytes, bytes]] | None = None
         self.parts: list[bytes] = []
         self.size = 0
@@ -117,7 +133,5 @@ class _Capture:
             if self.size > MAX_CACHED_BODY:
                 self.store = False
             elif not message.get("more_body", False):
-                self.cache[self.etag] = (self.headers, b"".join(self.parts))
-                while len(self.cache) > self.entries:
-                    self.cache.popitem(last=False)
+                self.cache.put(self.etag, self.headers, b"".join(self.parts))
         await self.send(message)

@@ -92,7 +92,12 @@ def healthz(snap: SnapshotDep) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-store"})
 
 
-@router.get("/metrics", name="metrics", summary="Prometheus metrics of this worker")
+@router.get(
+    "/metrics",
+    name="metrics",
+    summary="Prometheus metrics of this worker",
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+)
 def metrics(request: Request, snap: SnapshotDep) -> Response:
     body = render(request.app.state.metrics, snap.manifest.committed_at)
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"cache-control": "no-store"})
