@@ -70,7 +70,10 @@ def _read_csv(name: str, data: bytes) -> tuple[pa.Table, int, str]:
             f"{name} has a byte-order mark inside the text",
             [Problem("stray byte-order mark (U+FEFF): files were concatenated?", file=name, row=bom_line)],
         )
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.splitlines()[0] if text else "")), [])
+    except csv.Error as exc:
+        raise InvalidData(f"{name} has an unreadable header", [Problem(str(exc), file=name, row=1)]) from exc
     columns = [c.strip() for c in header]
     _check_header(name, columns)
     table, bad = _parse_csv(name, text, columns, threads=True)

@@ -64,8 +64,8 @@ async def test_malformed_requests(client: httpx.AsyncClient, url: str, status: i
         assert parameter in {e.get("parameter") for e in body["errors"]}, body
 
 
-async def test_post_is_405_problem(client: httpx.AsyncClient) -> None:
-    r = await client.post("/v1/regions")
+async def test_unsupported_method_is_405_problem(client: httpx.AsyncClient) -> None:
+    r = await client.delete("/v1/regions")
     assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
 
 

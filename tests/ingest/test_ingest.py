@@ -191,3 +191,10 @@ def test_catalog_rows_in_the_same_batch_can_be_used(lake_dir: Path) -> None:
     observations = csv_bytes([obs("test.output", "430400Z99", "2022年1-2月", 10)])
     result = ingest(Lake(lake_dir), [("o.csv", observations), ("i.csv", indicators), ("r.csv", regions)])
     assert result.added == 1 and result.catalog_rows == {"regions": 1, "indicators": 1}
+
+
+def test_control_characters_in_the_header_are_a_located_problem(lake_dir: Path) -> None:
+    # found by schemathesis: a carriage return inside the first line used to escape as a 500
+    with pytest.raises(InvalidData) as err:
+        ingest(Lake(lake_dir), [("x.csv", "¦H¯U+ª\x1c\r]xÞ\x13ò Y".encode())])
+    assert err.value.problems[0].file == "x.csv"
