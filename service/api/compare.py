@@ -58,7 +58,7 @@ async def compare_get(
     if window.start_label or window.end_label:
         periods = q_compare.periods_between(snap, indicator.code, region.code, window.start, window.end, as_of)
     else:
-        periods = [_period_or_latest(snap, indicator, [region.code], period, as_of)]
+        periods = [period_or_latest(snap, indicator, [region.code], period, as_of)]
     document, table = q_compare.compare(snap, indicator, region, periods, as_of)
     doc = {"snapshot": snap.id, "indicator": asdict(indicator), "region": asdict(region), **document}
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
@@ -84,13 +84,13 @@ async def rankings_get(
     assert p is not None
     kids = q_rankings.children(snap, p, level)
     await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
-    label = _period_or_latest(snap, indicator, kids, period, as_of)
+    label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
     doc = {"snapshot": snap.id, "indicator": asdict(indicator), **meta}
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
 
 
-def _period_or_latest(
+def period_or_latest(
     snap: Snapshot, indicator: IndicatorDep, regions: list[str], period: str | None, as_of: date | None
 ) -> str:
     if period is not None:

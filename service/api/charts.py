@@ -1,0 +1,183 @@
+"""Charts of a series, a comparison and a league table, as SVG or PNG (cached by ETag like every GET)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from service.api.compare import AsOf, PeriodParam, period_or_latest
+from service.api.deps import IndicatorDep, RangeDep, RegionDep, SnapshotDep, in_memory, region_param
+from service.api.docs import DATA_RESPONSES
+from service.formats import charts
+from service.model.catalog import Indicator
+from service.model.schema import Level
+from service.query import compare as q_compare
+from service.query import rankings as q_rankings
+from service.query.series import SeriesQuery, Vintage, Window
+from service.query.series import series as query_series
+from service.store.snapshot import Snapshot
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["charts"],
+    responses={**DATA_RESPONSES, 200: {"description": "The chart", "content": {"image/svg+xml": {}, "image/png": {}}}},
+)
+Fmt = Literal["svg", "png"]
+ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
+Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
+Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
+MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def _source_line(snap: Snapshot, sources: list[str | None]) -> str:
+    named = [snap.sources[s] for s in dict.fromkeys(s for s in sources if s) if s in snap.sources]
+    cited = "；".join(f"{s.publisher or ''}《{_short(s.title)}》" for s in named[:2]) or "Yardstick"
+    return f"来源：{cited} · Yardstick"
+
+
+def _short(text: str, limit: int = 16) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _image(spec: dict[str, Any], fmt: Fmt, title: str, description: str) -> Response:
+    return Response(charts.render(spec, fmt, title, description), media_type=MEDIA[fmt])
+
+
+@router.get("/series/{indicator}/{region}/chart.{fmt}", name="series-chart", summary="A series as a line chart")
+async def series_chart(
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    region: RegionDep,
+    fmt: Fmt,
+    window: RangeDep,
+    as_of: AsOf = None,
+    last_n: Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")] = None,
+    theme: ThemeParam = "light",
+    width: Width = 640,
+    height: Height = 280,
+) -> Response:
+    await in_memory(snap, indicator.code)
+    table = query_series(
+        snap,
+        indicator,
+        region.code,
+        SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40)),
+    )
+    title = f"{region.name} {indicator.name}"
+    values = table.column("value").to_pylist()
+    periods = table.column("period").to_pylist()
+    desc = (
+        f"Line chart of {indicator.name_en or indicator.code} for {region.name_en or region.code}, "
+        f"{len(values)} periods"
+        + (
+            f" from {periods[0]} to {periods[-1]}, latest {values[-1]} {charts.unit_label(indicator.unit)}"
+            if values
+            else ""
+        )
+    )
+    spec = charts.series_spec(
+        title, indicator.unit, _source_line(snap, table.column("source").to_pylist()), table, theme, width, height
+    )
+    return _image(spec, fmt, title, desc)
+
+
+@router.get(
+    "/compare/{indicator}/{region}/chart.{fmt}",
+    name="compare-chart",
+    summary="A region against its province and nation for one period, as bars",
+)
+async def compare_chart(
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    region: RegionDep,
+    fmt: Fmt,
+    period: PeriodParam = None,
+    as_of: AsOf = None,
+    theme: ThemeParam = "light",
+    width: Width = 480,
+    height: Height = 280,
+) -> Response:
+    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    label = period_or_latest(snap, indicator, [region.code], period, as_of)
+    document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
+    p = document["periods"][0]
+    rows = [{"code": p["region"], "name": p["name"], "value": p["value"]}] + [
+        {"code": a["region"], "name": a["name"], "value": a["value"]} for a in p["against"]
+    ]
+    title = f"{region.name} {indicator.name} {label}"
+    summary = _gaps_text(indicator, p)
+    spec = charts.bars_spec(
+        title,
+        indicator.unit,
+        [summary, _source_line(snap, [p["source"], *[a["source"] for a in p["against"]]])],
+        rows,
+        theme,
+        width,
+        height,
+        region.code,
+    )
+    desc = f"Bar chart: {_listing(rows)}. {summary}"
+    return _image(spec, fmt, title, desc)
+
+
+def _listing(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['name']} {r['value']}" for r in rows)
+
+
+def _gaps_text(indicator: Indicator, p: dict[str, Any]) -> str:
+    parts = []
+    for a in p["against"]:
+        if a.get("gap_pp") is not None:
+            parts.append(f"比{a['name']}{'高' if a['gap_pp'] >= 0 else '低'}{abs(a['gap_pp']):.1f}个百分点")
+        elif a.get("share_pct") is not None:
+            parts.append(f"占{a['name']}{a['share_pct']:.1f}%")
+    if p.get("rank"):
+        parts.append(f"第{p['rank']['rank']}名/{p['rank']['of']} ({p['rank']['method']})")
+    return "，".join(parts)
+
+
+@router.get(
+    "/rankings/{indicator}/chart.{fmt}",
+    name="rankings-chart",
+    summary="A parent's children ranked for one period, as horizontal bars",
+)
+async def rankings_chart(
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    fmt: Fmt,
+    parent: Annotated[str, Query(max_length=64, description="Rank the children of this region")],
+    level: Annotated[Level | None, Query(description="Children of this level")] = None,
+    period: PeriodParam = None,
+    as_of: AsOf = None,
+    order: Annotated[str, Query(pattern="^(asc|desc)$", description="desc: highest first")] = "desc",
+    theme: ThemeParam = "light",
+    width: Width = 480,
+    height: Height = 360,
+) -> Response:
+    p = region_param(snap, parent, "parent")
+    assert p is not None
+    kids = q_rankings.children(snap, p, level)
+    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    label = period_or_latest(snap, indicator, kids, period, as_of)
+    meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
+    rows = [
+        {"code": r["region"], "name": r["name"], "value": r["value"]}
+        for r in table.to_pylist()
+        if r["value"] is not None
+    ]
+    title = f"{p.name} {indicator.name} {label}"
+    note = f"{meta['ranked']}/{meta['of']} 有数据"
+    spec = charts.bars_spec(
+        title,
+        indicator.unit,
+        [note, _source_line(snap, table.column("source").to_pylist())],
+        rows,
+        theme,
+        width,
+        height,
+        horizontal=True,
+    )
+    desc = f"Ranked bars: {_listing(rows)}"
+    return _image(spec, fmt, title, desc)

@@ -1,0 +1,171 @@
+"""Charts: a Vega-Lite specification per chart kind, rendered on the server to SVG or PNG by vl-convert (no browser,
+no network), with Chinese labels, units and the source line on the chart, light and dark themes, and an accessible
+<title> and <desc>.
+
+Fonts: the SVG names a CJK font stack (browsers use what they have); PNG is drawn with Noto Sans CJK SC from the
+mplfonts package, registered once.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+
+Theme = Literal["light", "dark"]
+FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+THEMES: dict[str, dict[str, str]] = {
+    "light": {
+        "background": "#ffffff",
+        "text": "#1f2328",
+        "grid": "#e5e7eb",
+        "mark": "#2563eb",
+        "accent": "#dc2626",
+        "muted": "#9ca3af",
+    },
+    "dark": {
+        "background": "#0d1117",
+        "text": "#e6edf3",
+        "grid": "#30363d",
+        "mark": "#58a6ff",
+        "accent": "#f85149",
+        "muted": "#6e7681",
+    },
+}
+UNIT_LABELS = {"percent": "%", "100m_cny": "亿元", "10k_cny": "万元", "cny": "元", "count": "个", "rank": "名"}
+
+
+@cache
+def _fonts_registered() -> bool:
+    import vl_convert
+
+    try:
+        import mplfonts
+
+        vl_convert.register_font_directory(str(Path(mplfonts.__file__).parent / "fonts"))
+        return True
+    except (ImportError, OSError):
+        return False
+
+
+def _config(theme: Theme) -> dict[str, Any]:
+    t = THEMES[theme]
+    return {
+        "background": t["background"],
+        "font": FONT,
+        "title": {"color": t["text"], "subtitleColor": t["muted"], "fontSize": 15, "anchor": "start"},
+        "axis": {
+            "labelColor": t["text"],
+            "titleColor": t["text"],
+            "gridColor": t["grid"],
+            "domainColor": t["grid"],
+            "tickColor": t["grid"],
+            "labelFont": FONT,
+            "titleFont": FONT,
+        },
+        "legend": {"labelColor": t["text"], "titleColor": t["text"]},
+        "view": {"stroke": None},
+        "range": {"category": [t["mark"], t["accent"], t["muted"], "#16a34a", "#9333ea"]},
+    }
+
+
+def unit_label(unit: str) -> str:
+    return UNIT_LABELS.get(unit, unit)
+
+
+def series_spec(
+    title: str, unit: str, source: str, table: pa.Table, theme: Theme, width: int, height: int
+) -> dict[str, Any]:
+    rows = [
+        {"period": p, "value": v, "end": str(e)}
+        for p, v, e in zip(
+            table.column("period").to_pylist(),
+            table.column("value").to_pylist(),
+            table.column("period_end").to_pylist(),
+            strict=True,
+        )
+    ]
+    t = THEMES[theme]
+    mark: dict[str, Any] = {"type": "line", "point": {"filled": True, "size": 60}, "color": t["mark"]}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": width,
+        "height": height,
+        "config": _config(theme),
+        "title": {"text": title, "subtitle": source},
+        "data": {"values": rows},
+        "layer": [
+            {
+                "mark": mark,
+                "encoding": {
+                    "x": {"field": "period", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
+                    "y": {"field": "value", "type": "quantitative", "title": unit_label(unit)},
+                },
+            },
+            {
+                "mark": {"type": "text", "dy": -12, "color": t["text"]},
+                "encoding": {
+                    "x": {"field": "period", "type": "ordinal", "sort": None},
+                    "y": {"field": "value", "type": "quantitative"},
+                    "text": {"field": "value", "type": "quantitative"},
+                },
+            },
+        ],
+    }
+
+
+def bars_spec(
+    title: str,
+    unit: str,
+    source: str | list[str],
+    rows: list[dict[str, Any]],
+    theme: Theme,
+    width: int,
+    height: int,
+    highlight: str | None = None,
+    horizontal: bool = False,
+) -> dict[str, Any]:
+    """A bar per region (``name``, ``value``), in the given order; ``highlight`` marks one region."""
+    t = THEMES[theme]
+    category = {"field": "name", "type": "nominal", "sort": None, "title": None}
+    value = {"field": "value", "type": "quantitative", "title": unit_label(unit)}
+    color: dict[str, Any] = {"value": t["mark"]}
+    if highlight is not None:
+        color["condition"] = {"test": f"datum.code === {json.dumps(highlight)}", "value": t["accent"]}
+    enc = {"y": category, "x": value} if horizontal else {"x": {**category, "axis": {"labelAngle": 0}}, "y": value}
+    label: dict[str, Any] = {
+        "type": "text",
+        "color": t["text"],
+        **({"align": "left", "dx": 4} if horizontal else {"dy": -8}),
+    }
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": width,
+        "height": height,
+        "config": _config(theme),
+        "title": {"text": title, "subtitle": source},
+        "data": {"values": rows},
+        "layer": [
+            {"mark": {"type": "bar"}, "encoding": {**enc, "color": color}},
+            {"mark": label, "encoding": {**enc, "text": {"field": "value", "type": "quantitative"}}},
+        ],
+    }
+
+
+def render(spec: dict[str, Any], fmt: Literal["svg", "png"], title: str, description: str) -> bytes:
+    import vl_convert
+
+    if fmt == "png":
+        _fonts_registered()
+        return bytes(vl_convert.vegalite_to_png(spec, scale=2))
+    svg = vl_convert.vegalite_to_svg(spec)
+    accessible = f"<title>{html.escape(title)}</title><desc>{html.escape(description)}</desc>"
+    svg = re.sub(
+        r"(<svg[^>]*>)", lambda m: m.group(1).replace("<svg ", '<svg role="img" ', 1) + accessible, svg, count=1
+    )
+    return svg.encode()
