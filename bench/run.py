@@ -36,6 +36,7 @@ DATA = Path(os.environ.get("D", "/tmp/bench-peers-data"))
 LAKE = Path("/tmp/bench-yardstick-lake")
 PY = sys.executable
 OURS_PORT, REF_PORT = 8106, 8108
+LAST_PID = 0
 OURS_ENV = {"YARDSTICK_LOAD_SEED": "false", "YARDSTICK_RATE_LIMIT_PER_MINUTE": "0"}  # measure the service, not 429s
 
 
@@ -66,6 +67,8 @@ def server(cmd: list[str], port: int, probe: str, env: dict[str, str] | None = N
                 time.sleep(0.05)
         else:
             raise RuntimeError(f"{cmd} did not start")
+        global LAST_PID
+        LAST_PID = proc.pid
         yield time.perf_counter() - t0
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -92,12 +95,12 @@ def wrk(url_base: str, urls: list[str], conns: int, duration: str, tmp: Path) ->
     }
 
 
-def compare_urls(n: int = 2000) -> tuple[list[str], list[str], list[str], list[str]]:
+def compare_urls(n: int = 20000) -> tuple[list[str], list[str], list[str], list[str]]:
     """Rotating compare and rankings URLs for us and for the plain app, over the peers' store."""
     pairs = [line.split() for line in (DATA / "pairs.txt").read_text().splitlines()]
     random.seed(7)
     ours_c, ref_c, ours_r, ref_r = [], [], [], []
-    for ind, reg in random.sample(pairs, min(n, len(pairs))):
+    for ind, reg in random.choices(pairs, k=n):  # many distinct URLs: the response cache rarely helps
         if reg.endswith("0000"):
             continue
         period = f"{random.randint(2000, 2025)}-{random.randint(1, 12):02d}"
@@ -112,49 +115,70 @@ def compare_urls(n: int = 2000) -> tuple[list[str], list[str], list[str], list[s
 def full(args: argparse.Namespace) -> str:
     tmp = Path("/tmp/bench-yardstick-run")
     tmp.mkdir(exist_ok=True)
+    sections = set(args.sections.split(","))
     lines = [
         f"# Benchmark run {datetime.now(UTC).isoformat(timespec='seconds')}",
         "",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"- store: {args.rows:,} observations (peers' generator), duration {args.duration} per measurement",
+        f"- sections: {', '.join(sorted(sections))}",
         "",
     ]
     sh(f"bash {PEERS}/setup.sh {args.rows}", timeout=3600)
-    t = time.perf_counter()
     if LAKE.exists() and args.fresh:
         shutil.rmtree(LAKE)
     print(sh(f"{PY} -m bench.peers --data {DATA} --lake {LAKE}"))
-    lines.append(f"- preparing our lake (ingest of the peers' Parquet): {time.perf_counter() - t:.1f} s")
-    # 1. Single series and the ceilings, through the shared runner (peers and us in the same run).
+    if "peers" in sections:
+        lines += peers_section(args)
+    if "compare" in sections:
+        lines += compare_section(args, tmp)
+    if "floor" in sections:
+        lines += [
+            "## Engine floor (shared/bench-peers/engine_floor.py)",
+            "",
+            "```",
+            sh(f"{VENV}/bin/python {PEERS}/engine_floor.py {DATA}").strip(),
+            "```",
+            "",
+        ]
+    if "remote" in sections:
+        lines += remote_duckdb()
+    if "ingest" in sections:
+        lines += ingest_figures(tmp)
+    return "\n".join(lines)
+
+
+def peers_section(args: argparse.Namespace) -> list[str]:
+    """Single series and the ceilings through the shared runner: the peers and us in the same run."""
     env = {
         "DUR": args.duration,
         "TARGETS": args.targets,
         "OURS_CMD": f"cd {ROOT} && YARDSTICK_LOAD_SEED=false YARDSTICK_RATE_LIMIT_PER_MINUTE=0 exec {PY} -m service "
-        f"serve --port {OURS_PORT} --workers {args.workers}",
+        f"--data-dir {LAKE} serve --port {OURS_PORT} --workers {args.workers}",
         "OURS_URL_TEMPLATE": "/v1/series/{indicator}/{region}",
         "OURS_BULK_PATH": "/v1/bulk/000001/observations.parquet",
     }
     if "ours-bulk" in args.targets:  # build the whole-table file before it is timed
         with server(ours_cmd(LAKE, 1), OURS_PORT, "/healthz", OURS_ENV):
             httpx.get(f"http://127.0.0.1:{OURS_PORT}/v1/bulk", timeout=600)
-    lines += [
-        "## Peers (shared/bench-peers/run_quick.sh)",
-        "",
-        "```",
-        sh(f"bash {PEERS}/run_quick.sh", env=env, timeout=3600).strip(),
-        "```",
-        "",
+        time.sleep(2)  # let the port go before run_quick.sh starts us again
+    out = sh(f"bash {PEERS}/run_quick.sh", env=env, timeout=3600)
+    kept = [
+        line for line in out.splitlines() if re.match(r"^(bare|fastapi|ref|refmem|datasette|roapi|ours|nginx)", line)
     ]
-    # 2. Compare and rankings against the plain app, and the same URL repeated.
+    return ["## Peers (shared/bench-peers/run_quick.sh)", "", "```", *kept, "```", ""]
+
+
+def compare_section(args: argparse.Namespace, tmp: Path) -> list[str]:
+    """Compare and rankings against the plain app (one SQL query per request), and one URL repeated."""
     ours_c, ref_c, ours_r, ref_r = compare_urls()
-    lines += [
-        "## Compare, rankings, repeated URL (wrk, rotating URLs)",
+    lines = [
+        "## Compare, rankings, repeated URL (wrk, 20,000 rotating URLs)",
         "",
         "| target | c | req/s | p50 | p99 | errors |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", OURS_ENV):
-        time.sleep(args.warmup)
         base = f"http://127.0.0.1:{OURS_PORT}"
         for name, urls in (
             ("ours compare", ours_c),
@@ -164,7 +188,7 @@ def full(args: argparse.Namespace) -> str:
             for c in (1, 32):
                 r = wrk(base, urls, c, args.duration, tmp)
                 lines.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
-        lines.append(f"| ours cold series after warm-up | - | - | - | - | rss_mb={rss_mb(OURS_PORT)} |")
+        lines.append(f"| ours resident memory per process (MB) | - | - | - | - | {rss_mb(LAST_PID)} |")
     ref = [
         str(VENV / "bin" / "uvicorn"),
         "--app-dir",
@@ -176,30 +200,18 @@ def full(args: argparse.Namespace) -> str:
         "error",
         "--no-access-log",
     ]
-    probe = ref_c[0]
-    with server(ref, REF_PORT, probe, {"PEER_PARQUET": str(DATA / "obs.parquet")}):
+    with server(ref, REF_PORT, ref_c[0], {"PEER_PARQUET": str(DATA / "obs.parquet")}):
         for name, urls in (("plain compare", ref_c), ("plain rankings", ref_r)):
             for c in (1, 32):
                 r = wrk(f"http://127.0.0.1:{REF_PORT}", urls, c, args.duration, tmp)
                 lines.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
-    lines.append("")
-    # 3. Engine floor, remote DuckDB over our bulk file, ingest.
-    lines += [
-        "## Engine floor (shared/bench-peers/engine_floor.py)",
-        "",
-        "```",
-        sh(f"{VENV}/bin/python {PEERS}/engine_floor.py {DATA}").strip(),
-        "```",
-        "",
-    ]
-    lines += remote_duckdb()
-    lines += ingest_figures(tmp)
-    return "\n".join(lines)
+    return [*lines, ""]
 
 
-def rss_mb(port: int) -> str:
-    out = sh(f"ps -eo rss,args | grep -- '--port {port}' | grep -v grep")
-    return "+".join(str(int(line.split()[0]) // 1024) for line in out.strip().splitlines() if line.strip())
+def rss_mb(pid: int) -> str:
+    """Resident memory of a server and its workers, MB each."""
+    out = sh(f"ps -o rss= -p {pid} --ppid {pid}")
+    return "+".join(str(int(x) // 1024) for x in out.split())
 
 
 def remote_duckdb() -> list[str]:
@@ -293,9 +305,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--warmup", type=float, default=15.0, help="seconds for our workers to preload")
     parser.add_argument("--targets", default="bare fastapi ref refmem datasette roapi ours nginx-bulk ours-bulk")
     parser.add_argument("--fresh", action="store_true", help="rebuild our lake from the peers' store")
+    parser.add_argument("--sections", default="peers,compare,floor,remote,ingest")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     report = smoke() if args.smoke else full(args)

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `yardstick serve` binds.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes.")
     access_log: bool = Field(False, description="Log every request (uvicorn's access log); off for throughput.")
+    frame_ancestors: list[str] = Field(["*"], description="Who may frame the /embed/ widgets (CSP frame-ancestors).")
     cors_origins: list[str] = Field(["*"], description="Origins allowed to call GET endpoints from a browser.")
     refresh_seconds: float = Field(0.5, ge=0, description="How often a worker checks for a newer snapshot.")
     max_limit: int = Field(10000, ge=1, description="Largest page size a client may ask for.")

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api import bulk, catalog, charts, compare, ops, problems, series, writes
+from service.api import bulk, catalog, charts, compare, ops, pages, problems, series, writes
 from service.api.access import RateLimits, ReadAccess
 from service.api.caching import SnapshotCaching
 from service.config import Settings
@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keys = KeyStore(settings.data_dir)
     for module in (catalog, series, compare, charts, bulk):
         app.include_router(module.router, dependencies=[ReadAccess])
-    for router in (writes.router, writes.audit, ops.router):
+    for router in (writes.router, writes.audit, ops.router, pages.router):
         app.include_router(router)
     problems.install(app)
     app.add_middleware(SnapshotCaching, store=store, max_age=60, max_bytes=int(settings.cache_mb * 1024 * 1024))

@@ -154,7 +154,7 @@ async def rankings_chart(
     order: Annotated[str, Query(pattern="^(asc|desc)$", description="desc: highest first")] = "desc",
     theme: ThemeParam = "light",
     width: Width = 480,
-    height: Height = 360,
+    height: Annotated[int | None, Query(ge=120, le=1600, description="Plot height (default: by bar count)")] = None,
 ) -> Response:
     p = region_param(snap, parent, "parent")
     assert p is not None
@@ -168,6 +168,7 @@ async def rankings_chart(
         if r["value"] is not None
     ]
     title = f"{p.name} {indicator.name} {label}"
+    height = height or max(120, min(1200, 28 * len(rows)))
     note = f"{meta['ranked']}/{meta['of']} 有数据"
     spec = charts.bars_spec(
         title,

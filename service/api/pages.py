@@ -1,0 +1,138 @@
+"""Pages for people: the explorer at / and small self-contained widgets under /embed/ for iframes.
+
+Nothing comes from a CDN: the explorer's script and style are served from service/api/static, and the widgets are
+plain HTML around the server-rendered SVG charts. Headers make them safe to embed: a Content-Security-Policy per
+page kind, frame-ancestors from YARDSTICK_FRAME_ANCESTORS, nosniff, no referrer, and no cookies anywhere.
+"""
+
+from __future__ import annotations
+
+import html
+from importlib.resources import files
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Path, Query
+from starlette.responses import Response
+
+from service.api.deps import IndicatorDep, RegionDep, SettingsDep, SnapshotDep, region_param
+from service.config import Settings
+from service.errors import not_found
+
+router = APIRouter(include_in_schema=False)
+STATIC = {"explorer.js": "text/javascript", "style.css": "text/css"}
+EXPLORER_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+def _headers(csp: str) -> dict[str, str]:
+    return {
+        "content-security-policy": csp,
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+        "cache-control": "public, max-age=300",
+    }
+
+
+def _embed_csp(settings: Settings) -> str:
+    ancestors = " ".join(settings.frame_ancestors) or "'none'"
+    return (
+        f"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors {ancestors}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+@router.get("/")
+def explorer() -> Response:
+    page = (files("service.api") / "static" / "index.html").read_bytes()
+    return Response(page, media_type="text/html; charset=utf-8", headers=_headers(EXPLORER_CSP))
+
+
+@router.get("/static/{name}")
+def static(name: Annotated[str, Path(max_length=64)]) -> Response:
+    if name not in STATIC:
+        raise not_found("name", f"no static file {name!r}")
+    body = (files("service.api") / "static" / name).read_bytes()
+    return Response(body, media_type=f"{STATIC[name]}; charset=utf-8", headers=_headers(EXPLORER_CSP))
+
+
+def _widget(settings: Settings, title: str, chart: str, data: str, source: str, theme: str) -> Response:
+    dark = theme == "dark"
+    e = html.escape
+    links = " · ".join(
+        f'<a href="{e(data)}{"&" if "?" in data else "?"}format={f}" target="_blank" rel="noopener">{f.upper()}</a>'
+        for f in ("csv", "json", "parquet")
+    )
+    page = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>body{{margin:0;font:13px "Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
+background:{"#0d1117" if dark else "#fff"};color:{"#e6edf3" if dark else "#1f2328"}}}
+img{{display:block;max-width:100%;height:auto}}p{{margin:4px 8px}}a{{color:{"#58a6ff" if dark else "#2563eb"}}}</style>
+</head><body>
+<figure style="margin:0"><img src="{e(chart)}" alt="{e(title)}">
+<figcaption><p>{e(source)}</p><p>Data: {links} · <a href="/" target="_blank" rel="noopener">Yardstick</a></p>
+</figcaption></figure>
+</body></html>"""
+    return Response(page.encode(), media_type="text/html; charset=utf-8", headers=_headers(_embed_csp(settings)))
+
+
+Theme = Annotated[str, Query(pattern="^(light|dark)$")]
+
+
+@router.get("/embed/series/{indicator}/{region}")
+def embed_series(
+    settings: SettingsDep, snap: SnapshotDep, indicator: IndicatorDep, region: RegionDep, theme: Theme = "light"
+) -> Response:
+    path = f"/v1/series/{quote(indicator.code)}/{quote(region.code)}"
+    return _widget(
+        settings, f"{region.name} {indicator.name}", f"{path}/chart.svg?theme={theme}", path, _sources(snap), theme
+    )
+
+
+@router.get("/embed/compare/{indicator}/{region}")
+def embed_compare(
+    settings: SettingsDep,
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    region: RegionDep,
+    period: Annotated[str | None, Query(max_length=64)] = None,
+    theme: Theme = "light",
+) -> Response:
+    path = f"/v1/compare/{quote(indicator.code)}/{quote(region.code)}"
+    query = urlencode({k: v for k, v in {"period": period, "theme": theme}.items() if v})
+    return _widget(
+        settings,
+        f"{region.name} {indicator.name}",
+        f"{path}/chart.svg?{query}",
+        path + (f"?period={quote(period)}" if period else ""),
+        _sources(snap),
+        theme,
+    )
+
+
+@router.get("/embed/rankings/{indicator}")
+def embed_rankings(
+    settings: SettingsDep,
+    snap: SnapshotDep,
+    indicator: IndicatorDep,
+    parent: Annotated[str, Query(max_length=64)],
+    theme: Theme = "light",
+) -> Response:
+    p = region_param(snap, parent, "parent")
+    assert p is not None
+    path = f"/v1/rankings/{quote(indicator.code)}"
+    return _widget(
+        settings,
+        f"{p.name} {indicator.name}",
+        f"{path}/chart.svg?parent={quote(p.code)}&theme={theme}",
+        f"{path}?parent={quote(p.code)}",
+        _sources(snap),
+        theme,
+    )
+
+
+def _sources(snap: SnapshotDep) -> str:
+    return "来源：" + "；".join(f"{s.publisher or ''}《{s.title}》" for s in list(snap.sources.values())[:3])

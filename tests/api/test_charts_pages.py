@@ -1,0 +1,89 @@
+"""Charts for every kind on the seed data (values and labels in the SVG, which parses as XML), PNG, themes,
+widgets for iframes and the explorer page with their safety headers."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+
+VA = "industry.value_added.growth"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def texts(svg: bytes) -> str:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg" and root.get("role") == "img"
+    assert root.find(f"{SVG}title") is not None and root.find(f"{SVG}desc") is not None
+    return " ".join(t for t in root.itertext())
+
+
+async def test_series_chart(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"/v1/series/{VA}/430400/chart.svg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
+    words = texts(r.content)
+    assert "衡阳市 规模以上工业增加值增速" in words and "8.4" in words and "2022-Q3" in words
+    assert "来源：衡阳日报" in words and "%" in words
+    assert r.headers["etag"]
+
+
+async def test_compare_chart_says_the_article(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"/v1/compare/{VA}/430400/chart.svg", params={"period": "2022-Q3"})
+    words = texts(r.content)
+    for expected in ("衡阳市", "湖南省", "中国", "8.4", "7.4", "3.9", "比湖南省高1.0个百分点", "比中国高4.5个百分点"):
+        assert expected in words, expected
+    desc = ET.fromstring(r.content).find(f"{SVG}desc")
+    assert desc is not None and "衡阳市 8.4" in (desc.text or "")
+
+
+async def test_rankings_chart_and_dark_theme(rich: httpx.AsyncClient) -> None:
+    r = await rich.get(
+        "/v1/rankings/test.growth/chart.svg",
+        params={"parent": "430000", "period": "2022-Q3", "theme": "dark", "width": 600, "height": 400},
+    )
+    words = texts(r.content)
+    assert "长沙市" in words and "9" in words and "14/14" in words
+    assert "#0d1117" in r.text  # the dark background
+
+
+async def test_png_and_bad_chart_requests(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"/v1/compare/{VA}/430400/chart.png", params={"width": 320, "height": 200})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    for url, parameter in [
+        (f"/v1/series/{VA}/430400/chart.gif", "fmt"),
+        (f"/v1/series/{VA}/430400/chart.svg?theme=pink", "theme"),
+        (f"/v1/series/{VA}/430400/chart.svg?width=5", "width"),
+        (f"/v1/series/{VA}/999999/chart.svg", "region"),
+    ]:
+        bad = await client.get(url)
+        assert 400 <= bad.status_code < 500 and bad.headers["content-type"] == "application/problem+json", url
+        assert parameter in {e.get("parameter") for e in bad.json()["errors"]}, (url, bad.json())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/embed/series/{VA}/430400",
+        f"/embed/compare/{VA}/430400?period=2022-Q3",
+        f"/embed/rankings/{VA}?parent=430000&theme=dark",
+    ],
+)
+async def test_widgets(client: httpx.AsyncClient, url: str) -> None:
+    r = await client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors *" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    assert "set-cookie" not in r.headers and r.headers["x-content-type-options"] == "nosniff"
+    assert "/chart.svg" in r.text and "format=csv" in r.text and "衡阳日报" in r.text
+    assert "http" not in r.text.replace('href="/', "").split("<body>")[0]  # nothing from another host
+
+
+async def test_explorer_page_and_static_files(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200 and '<script src="/static/explorer.js"' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    js = await client.get("/static/explorer.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert (await client.get("/static/../service/config.py")).status_code == 404
+    assert (await client.get("/static/secrets.txt")).status_code == 404
