@@ -226,24 +226,27 @@ def compare(
     return document, pa.Table.from_pylist(rows, schema=COMPARE_SCHEMA)
 
 
+FIGURE_COLUMNS = [
+    ("region", pa.string()),
+    ("name", pa.string()),
+    ("name_en", pa.string()),
+    ("level", pa.string()),
+    ("value", pa.float64()),
+    ("status", pa.string()),
+    ("published", pa.date32()),
+    ("source", pa.string()),
+    ("quote", pa.string()),
+    ("note", pa.string()),
+    ("missing", pa.bool_()),
+    ("gap_pp", pa.float64()),
+    ("ratio", pa.float64()),
+    ("share_pct", pa.float64()),
+]  # a Figure as a row, with how it stands against another region (shared by compare and rankings)
 COMPARE_SCHEMA = pa.schema(
     [
         ("period", pa.string()),
         ("role", pa.string()),
-        ("region", pa.string()),
-        ("name", pa.string()),
-        ("name_en", pa.string()),
-        ("level", pa.string()),
-        ("value", pa.float64()),
-        ("status", pa.string()),
-        ("published", pa.date32()),
-        ("source", pa.string()),
-        ("quote", pa.string()),
-        ("note", pa.string()),
-        ("missing", pa.bool_()),
-        ("gap_pp", pa.float64()),
-        ("ratio", pa.float64()),
-        ("share_pct", pa.float64()),
+        *FIGURE_COLUMNS,
         ("rank", pa.int64()),
         ("rank_of", pa.int64()),
         ("rank_method", pa.string()),

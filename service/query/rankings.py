@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from service.errors import bad_parameter
 from service.model.catalog import Indicator, Region
-from service.query.compare import competition_ranks, figures, relation, reported_ranks
+from service.query.compare import FIGURE_COLUMNS, competition_ranks, figures, relation, reported_ranks
 from service.store.snapshot import Snapshot
 
 
@@ -82,23 +82,4 @@ def _gaps(indicator: Indicator, value: float | None, parent: float | None) -> di
     return {"gap_pp": None, "ratio": None, "share_pct": None, **relation(indicator, value, parent)}
 
 
-RANKINGS_SCHEMA = pa.schema(
-    [
-        ("rank", pa.int64()),
-        ("region", pa.string()),
-        ("name", pa.string()),
-        ("name_en", pa.string()),
-        ("level", pa.string()),
-        ("value", pa.float64()),
-        ("status", pa.string()),
-        ("published", pa.date32()),
-        ("source", pa.string()),
-        ("quote", pa.string()),
-        ("note", pa.string()),
-        ("missing", pa.bool_()),
-        ("gap_pp", pa.float64()),
-        ("ratio", pa.float64()),
-        ("share_pct", pa.float64()),
-        ("reported_rank", pa.int64()),
-    ]
-)
+RANKINGS_SCHEMA = pa.schema([("rank", pa.int64()), *FIGURE_COLUMNS, ("reported_rank", pa.int64())])

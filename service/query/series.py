@@ -132,26 +132,16 @@ EXPORT_BATCH = 128 * 1024
 def export(snap: Snapshot, q: ObservationsQuery) -> pa.RecordBatchReader:
     """Every row of the filter as a stream of record batches (transformed or aligned ones are bounded)."""
     if q.units == "lin" and not q.align_periods:
-        v = q.vintage
-        params = {
-            "indicators": q.indicators,
-            "regions": q.regions,
-            "as_of": v.as_of,
-            "initial": v.initial,
-            "all_vintages": v.all,
-            "updated_after": v.updated_after,
-            "start": q.start,
-            "end": q.end,
-        }
+        params = {**_filter(q), "start": q.start, "end": q.end}
         return snap.cursor().execute(statement("observations_export"), params).to_arrow_reader(EXPORT_BATCH)
     table, _ = observations(snap, replace(q, limit=None), 0)
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(EXPORT_BATCH))
 
 
-def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
-    """One page of many series as a long table, and the total row count."""
+def _filter(q: ObservationsQuery) -> dict[str, Any]:
+    """The bound parameters of the selected_observations macro (without the window)."""
     v = q.vintage
-    params = {
+    return {
         "indicators": q.indicators,
         "regions": q.regions,
         "as_of": v.as_of,
@@ -159,6 +149,12 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
         "all_vintages": v.all,
         "updated_after": v.updated_after,
     }
+
+
+def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
+    """One page of many series as a long table, and the total row count."""
+    v = q.vintage
+    params = _filter(q)
     if q.units == "lin" and not q.align_periods:
         page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
         total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
