@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from service.api.compare import AsOf, PeriodParam, period_or_latest
@@ -24,7 +24,7 @@ router = APIRouter(
     tags=["charts"],
     responses={**DATA_RESPONSES, 200: {"description": "The chart", "content": {"image/svg+xml": {}, "image/png": {}}}},
 )
-Fmt = Literal["svg", "png"]
+Fmt = Annotated[Literal["svg", "png"], Path(description="svg or png")]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
 Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
 Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
