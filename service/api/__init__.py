@@ -59,7 +59,13 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (writes.router, writes.audit, ops.router, pages.router):
         app.include_router(router)
     problems.install(app)
-    app.add_middleware(SnapshotCaching, store=store, max_age=60, max_bytes=int(settings.cache_mb * 1024 * 1024))
+    app.add_middleware(
+        SnapshotCaching,
+        store=store,
+        max_age=60,
+        max_bytes=int(settings.cache_mb * 1024 * 1024),
+        fast=None if settings.read_requires_key else series.fast_series,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

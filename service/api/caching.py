@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,8 +57,16 @@ class ResponseCache:
 class SnapshotCaching:
     """ETag, 304 and the response cache for GET/HEAD under /v1/."""
 
-    def __init__(self, app: ASGIApp, store: Store, max_age: int, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Store,
+        max_age: int,
+        max_bytes: int,
+        fast: Callable[[Snapshot, str], bytes | None] | None = None,
+    ) -> None:
         self.app = app
+        self.fast = fast  # answers the commonest requests without FastAPI (see api.series.fast_series)
         self.store = store
         self.cache_control = f"public, max-age={max_age}".encode()
         self.max_bytes = max_bytes
@@ -89,14 +98,30 @@ class SnapshotCaching:
             await send({"type": "http.response.body", "body": b""})
             return
         cache = _responses(snap, self.max_bytes)
+        head = scope["method"] == "HEAD"
         hit = cache.get(etag)
         if hit is not None:
-            headers, body = hit
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            await _send(send, *hit, head)
             return
+        if self.fast is not None and not scope.get("query_string") and _wants_json(scope):
+            fast = self.fast(snap, path)
+            if fast is not None:
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(fast)).encode()), *fixed]
+                cache.put(etag, headers, fast)
+                await _send(send, headers, fast, head)
+                return
         store = scope["method"] == "GET" and self.max_bytes > 0
         await self.app(scope, receive, _Capture(send, fixed, cache, etag, store))
+
+
+async def _send(send: Send, headers: list[tuple[bytes, bytes]], body: bytes, head: bool) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+def _wants_json(scope: Scope) -> bool:
+    accept = dict(scope["headers"]).get(b"accept", b"")
+    return accept in (b"", b"*/*", b"application/json")
 
 
 def _responses(snap: Snapshot, max_bytes: int) -> ResponseCache:

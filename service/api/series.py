@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, replace
 from typing import Annotated
+from urllib.parse import unquote
 
+import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -28,15 +31,17 @@ from service.api.deps import (
 )
 from service.api.docs import DATA_RESPONSES
 from service.errors import bad_parameter, not_found
-from service.formats import EXTENSIONS, MediaType, Payload, content_type
+from service.formats import EXTENSIONS, MediaType, Payload, content_type, encode
 from service.formats.stream import stream as formats_stream
 from service.formats.stream import write_parquet
+from service.model.catalog import Indicator, Region
 from service.model.schema import Level
 from service.query import transforms
 from service.query.series import ObservationsQuery, SeriesQuery, Window, decode_cursor, encode_cursor
 from service.query.series import export as query_export
 from service.query.series import observations as query_observations
 from service.query.series import series as query_series
+from service.store.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
 
@@ -78,6 +83,12 @@ async def series_get(
     q = SeriesQuery(vintage, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
     await in_memory(snap, indicator.code)
     table = query_series(snap, indicator, region.code, q)  # in memory from here on: no thread hop
+    return respond(series_payload(snap, indicator, region, t, table), media, snap, bom)
+
+
+def series_payload(
+    snap: Snapshot, indicator: Indicator, region: Region, t: transforms.Transform, table: pa.Table
+) -> Payload:
     doc = {
         "snapshot": snap.id,
         "indicator": asdict(indicator),
@@ -85,7 +96,24 @@ async def series_get(
         "units": {"code": t.code, "name": t.long_name, "title": t.title, "unit": t.unit or indicator.unit},
         "count": table.num_rows,
     }
-    return respond(Payload(table, doc, "observations", f"{indicator.code}-{region.code}"), media, snap, bom)
+    return Payload(table, doc, "observations", f"{indicator.code}-{region.code}")
+
+
+FAST_PATH = re.compile(r"^/v1/series/([^/]+)/([^/]+)$")
+
+
+def fast_series(snap: Snapshot, path: str) -> bytes | None:
+    """The JSON of ``GET /v1/series/{indicator}/{region}`` with no parameters, straight from memory, or None when
+    the full handler must answer (unknown codes, a frame not loaded yet). Same bytes as the handler (tested); it
+    skips FastAPI's parameter solving, which is most of the cost of the commonest request."""
+    m = FAST_PATH.match(path)
+    if m is None:
+        return None
+    indicator, region = snap.indicators.get(unquote(m.group(1))), snap.regions.get(unquote(m.group(2)))
+    if indicator is None or region is None or not snap.has_frame(indicator.code):
+        return None
+    table = query_series(snap, indicator, region.code, SeriesQuery())
+    return encode(series_payload(snap, indicator, region, transforms.TRANSFORMS["lin"], table), MediaType.JSON)
 
 
 async def get_selection(

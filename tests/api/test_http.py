@@ -135,3 +135,17 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
     assert m.status_code == 200
     assert 'yardstick_requests_total{route="/v1/series",status="200"}' in m.text
     assert "yardstick_snapshot_age_seconds" in m.text
+
+
+async def test_the_fast_lane_answers_exactly_like_the_handler(rich: httpx.AsyncClient) -> None:
+    for url in ("/v1/series/test.output/430400", "/v1/series/industry.value_added.growth/430400",
+                "/v1/series/test.monthly/430400"):
+        await rich.get(url + "?sort=asc")  # the full handler (a parameter), which also loads the frame
+        fast = await rich.get(url, headers={"accept": "application/json"})
+        full = await rich.get(url + "?sort=asc")
+        assert fast.status_code == full.status_code == 200
+        assert fast.content == full.content, url
+        assert fast.headers["content-type"] == full.headers["content-type"] == "application/json"
+        assert fast.headers["x-snapshot"] == full.headers["x-snapshot"]
+    missing = await rich.get("/v1/series/test.output/999999")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
