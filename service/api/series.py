@@ -182,7 +182,10 @@ def observations_list(
             headers={"content-disposition": f'attachment; filename="observations-{snap.id}.{EXTENSIONS[media]}"'},
         )
     limit, _ = page_params(settings, limit or 1000, 0)
-    offset = decode_cursor(cursor)[1] if cursor is not None else 0
+    offset = 0
+    if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
+        pinned, offset = decode_cursor(cursor)
+        snap = request.app.state.store.at(pinned)
     table, total = query_observations(snap, replace(selection, limit=limit), offset)
     nxt = None
     if offset + table.num_rows < total:

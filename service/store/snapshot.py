@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from service.config import Settings
+from service.errors import Gone
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import OBSERVATIONS
 from service.store import frames
@@ -127,6 +128,7 @@ class Store:
         self._frames: dict[str, frames.Frame] = {}
         self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self._frames)
         self._checked = time.monotonic()
+        self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
@@ -137,6 +139,21 @@ class Store:
         if self.settings.preload:
             threading.Thread(target=snap.preload, name=f"preload-{snap.id}", daemon=True).start()
         return snap
+
+    def at(self, label: str) -> Snapshot:
+        """A given snapshot (for a cursor that pinned it): the current one, or an older one still retained."""
+        current = self.snapshot()
+        if label == current.id:
+            return current
+        with self._lock:
+            found = self._older.get(label)
+            if found is None:
+                if not label.isdigit() or int(label) not in self.lake.retained():
+                    raise Gone(f"snapshot {label} is past the retention period: start the pages again")
+                found = self._older[label] = open_snapshot(self.lake, self.lake.manifest(int(label)))
+                while len(self._older) > 2:
+                    self._older.popitem(last=False)
+            return found
 
     def snapshot(self) -> Snapshot:
         now = time.monotonic()

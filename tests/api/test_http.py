@@ -149,3 +149,24 @@ async def test_the_fast_lane_answers_exactly_like_the_handler(rich: httpx.AsyncC
         assert fast.headers["x-snapshot"] == full.headers["x-snapshot"]
     missing = await rich.get("/v1/series/test.output/999999")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_cursor_pins_the_snapshot_of_its_first_page(writable_client: httpx.AsyncClient,
+                                                            lake_dir: object) -> None:
+    from pathlib import Path
+
+    from service.ingest.load import ingest
+    from service.store.lake import Lake
+    from tests.helpers import csv_bytes, obs
+
+    url = "/v1/observations?indicator=industry.value_added.growth&limit=2"
+    first = (await writable_client.get(url)).json()
+    assert first["snapshot"] == "000001" and first["total"] == 3 and first["next"]
+    rows = [obs("industry.value_added.growth", c, "2022-Q3", 5.0) for c in ("430100", "430200", "430300")]
+    ingest(Lake(Path(str(lake_dir))), [("more.csv", csv_bytes(rows))])  # a commit between two pages
+    second = (await writable_client.get(first["next"])).json()
+    assert second["snapshot"] == "000001" and second["total"] == 3 and second["next"] is None
+    seen = [(r["region"], r["value"]) for r in first["observations"] + second["observations"]]
+    assert sorted(seen) == [("430000", 7.4), ("430400", 8.4), ("CN", 3.9)]
+    fresh = (await writable_client.get(url)).json()
+    assert fresh["snapshot"] == "000002" and fresh["total"] == 6
