@@ -138,8 +138,11 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
 
 
 async def test_the_fast_lane_answers_exactly_like_the_handler(rich: httpx.AsyncClient) -> None:
-    for url in ("/v1/series/test.output/430400", "/v1/series/industry.value_added.growth/430400",
-                "/v1/series/test.monthly/430400"):
+    for url in (
+        "/v1/series/test.output/430400",
+        "/v1/series/industry.value_added.growth/430400",
+        "/v1/series/test.monthly/430400",
+    ):
         await rich.get(url + "?sort=asc")  # the full handler (a parameter), which also loads the frame
         fast = await rich.get(url, headers={"accept": "application/json"})
         full = await rich.get(url + "?sort=asc")
@@ -151,8 +154,9 @@ async def test_the_fast_lane_answers_exactly_like_the_handler(rich: httpx.AsyncC
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_cursor_pins_the_snapshot_of_its_first_page(writable_client: httpx.AsyncClient,
-                                                            lake_dir: object) -> None:
+async def test_a_cursor_pins_the_snapshot_of_its_first_page(
+    writable_client: httpx.AsyncClient, lake_dir: object
+) -> None:
     from pathlib import Path
 
     from service.ingest.load import ingest
