@@ -92,14 +92,14 @@ def series_spec(
     ]
     t = THEMES[theme]
     mark: dict[str, Any] = {"type": "line", "point": {"filled": True, "size": 60}, "color": t["mark"]}
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "width": width,
-        "height": height,
-        "config": _config(theme),
-        "title": {"text": title, "subtitle": source},
-        "data": {"values": rows},
-        "layer": [
+    return _spec(
+        title,
+        source,
+        rows,
+        theme,
+        width,
+        height,
+        [
             {
                 "mark": mark,
                 "encoding": {
@@ -116,7 +116,7 @@ def series_spec(
                 },
             },
         ],
-    }
+    )
 
 
 def bars_spec(
@@ -143,17 +143,37 @@ def bars_spec(
         "color": t["text"],
         **({"align": "left", "dx": 4} if horizontal else {"dy": -8}),
     }
+    return _spec(
+        title,
+        source,
+        rows,
+        theme,
+        width,
+        height,
+        [
+            {"mark": {"type": "bar"}, "encoding": {**enc, "color": color}},
+            {"mark": label, "encoding": {**enc, "text": {"field": "value", "type": "quantitative"}}},
+        ],
+    )
+
+
+def _spec(
+    title: str,
+    subtitle: str | list[str],
+    rows: list[dict[str, Any]],
+    theme: Theme,
+    width: int,
+    height: int,
+    layers: list[dict[str, Any]],
+) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": width,
         "height": height,
         "config": _config(theme),
-        "title": {"text": title, "subtitle": source},
+        "title": {"text": title, "subtitle": subtitle},
         "data": {"values": rows},
-        "layer": [
-            {"mark": {"type": "bar"}, "encoding": {**enc, "color": color}},
-            {"mark": label, "encoding": {**enc, "text": {"field": "value", "type": "quantitative"}}},
-        ],
+        "layer": layers,
     }
 
 

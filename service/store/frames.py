@@ -16,18 +16,7 @@ import pyarrow.parquet as pq
 
 from service.model.schema import OBSERVATIONS
 
-SERIES_COLUMNS = [
-    "period",
-    "period_start",
-    "period_end",
-    "value",
-    "status",
-    "published",
-    "source",
-    "quote",
-    "note",
-    "recorded_at",
-]
+SERIES_COLUMNS = [f.name for f in OBSERVATIONS if f.name not in ("indicator", "region")]  # one series' rows
 
 
 @dataclass(frozen=True)
