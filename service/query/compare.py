@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
+from service.model.period import parse_canonical
 from service.store.frames import pick_vintage
 from service.store.snapshot import Snapshot
 
@@ -51,20 +53,25 @@ class Figure:
 def figures(
     snap: Snapshot, indicator: str, regions: list[str], periods: list[str], as_of: date | None
 ) -> dict[tuple[str, str], Figure]:
-    """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame)."""
+    """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame).
+
+    A region's rows are sorted by (period_end, published), so the latest release of a period is found by a binary
+    search on period_end: no filtering of whole series per request."""
     frame = snap.frame(indicator)
-    wanted = pa.array(periods, pa.string())
+    ends = {p: np.datetime64(parse_canonical(p).end_date(), "D") for p in periods}
     out = {}
     for code in regions:
-        rows = pick_vintage(frame.rows(code), as_of, initial=False, every=False)
-        found = {r["period"]: r for r in rows.filter(pc.is_in(rows.column("period"), wanted)).to_pylist()}
+        rows = frame.rows(code)
+        if as_of is not None:
+            rows = rows.filter(pc.less_equal(rows.column("published"), pa.scalar(as_of, pa.date32())))
+        period_ends = rows.column("period_end").to_numpy()
         for p in periods:
-            row = found.get(p)
-            out[(code, p)] = (
-                Figure(snap.regions[code], p, **{k: row[k] for k in FIGURE_FIELDS})
-                if row
-                else Figure(snap.regions[code], p, None)
-            )
+            at = int(np.searchsorted(period_ends, ends[p], side="right")) - 1
+            if at >= 0 and period_ends[at] == ends[p]:
+                row = rows.slice(at, 1).select(FIGURE_FIELDS).to_pylist()[0]
+                out[(code, p)] = Figure(snap.regions[code], p, **row)
+            else:
+                out[(code, p)] = Figure(snap.regions[code], p, None)
     return out
 
 
