@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -48,7 +49,7 @@ class IngestResult:
     committed: bool = False
 
 
-def ingest_paths(lake: Lake, paths: list[Path], **kwargs: object) -> IngestResult:
+def ingest_paths(lake: Lake, paths: list[Path], **kwargs: Any) -> IngestResult:
     """Ingest files from disk (see ``ingest``)."""
     files: list[tuple[str, bytes]] = []
     for p in paths:
@@ -56,7 +57,7 @@ def ingest_paths(lake: Lake, paths: list[Path], **kwargs: object) -> IngestResul
             files.append((p.name, p.read_bytes()))
         except OSError as exc:
             raise InvalidData(f"cannot read {p}", [Problem(exc.strerror or str(exc), file=str(p))]) from exc
-    return ingest(lake, files, **kwargs)  # type: ignore[arg-type]
+    return ingest(lake, files, **kwargs)
 
 
 def ingest(
