@@ -35,7 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.load_seed:
             ensure_seed(Lake.from_settings(settings), settings.seed_dir)
-        app.state.store.__init__(settings)  # open the (possibly just seeded) current snapshot
+        app.state.store.reopen()  # the (possibly just seeded) current snapshot
         if settings.preload:  # series, compare and rankings answer from memory from the first request
             await anyio.to_thread.run_sync(app.state.store.snapshot().preload)
         yield

@@ -22,7 +22,7 @@ from service.api.docs import BULK_RESPONSES
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
 from service.store import bulk
-from service.store.lake import Lake, Manifest
+from service.store.lake import Manifest
 from service.store.snapshot import Snapshot, Store
 
 router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
@@ -59,22 +59,10 @@ def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _metadata(lake: Lake, manifest: Manifest) -> dict[str, str]:
-    sources = lake.read_table(manifest, "sources").select(["id", "title", "publisher"]).to_pylist()
-    licences = sorted({x for x in lake.read_table(manifest, "indicators").column("licence").to_pylist() if x})
-    return {
-        "yardstick.sources": orjson.dumps(sources).decode(),
-        "yardstick.licence": "; ".join(licences) or "see each indicator's licence",
-        "yardstick.columns": orjson.dumps(
-            {c["name"]: c["description"] for c in bulk.schema_of("observations")}
-        ).decode(),
-    }
-
-
 async def _files(store: Store, manifest: Manifest) -> dict[str, bulk.BulkFile]:
     lake = store.lake
     files = bulk.lake_files(lake, manifest)
-    whole = await anyio.to_thread.run_sync(bulk.whole_table, lake, manifest, _metadata(lake, manifest))
+    whole = await anyio.to_thread.run_sync(bulk.whole_table, lake, manifest)
     return {"observations": whole, **files}
 
 
@@ -180,8 +168,7 @@ async def _serve(request: Request, snap: Snapshot, snapshot: str, name: str) -> 
     store: Store = request.app.state.store
     entry: bulk.BulkFile | None
     if name == "observations":
-        meta = _metadata(store.lake, manifest)
-        entry = await anyio.to_thread.run_sync(bulk.whole_table, store.lake, manifest, meta)
+        entry = await anyio.to_thread.run_sync(bulk.whole_table, store.lake, manifest)
     else:
         entry = bulk.lake_files(store.lake, manifest).get(name)
     if entry is None:

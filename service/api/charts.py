@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from service.api.compare import AsOf, PeriodParam, period_or_latest
+from service.api.compare import AsOf, PeriodParam, period_or_latest, ranked_in_memory
 from service.api.deps import IndicatorDep, RangeDep, RegionDep, SnapshotDep, in_memory, region_param
 from service.api.docs import DATA_RESPONSES
 from service.formats import charts
@@ -99,7 +99,7 @@ async def compare_chart(
     width: Width = 480,
     height: Height = 280,
 ) -> Response:
-    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, [region.code], period, as_of)
     document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
     p = document["periods"][0]
@@ -159,7 +159,7 @@ async def rankings_chart(
     p = region_param(snap, parent, "parent")
     assert p is not None
     kids = q_rankings.children(snap, p, level)
-    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
     rows = [

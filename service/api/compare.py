@@ -24,6 +24,7 @@ from service.api.deps import (
 from service.api.docs import DATA_RESPONSES
 from service.errors import bad_parameter
 from service.formats import Payload
+from service.model.catalog import Indicator
 from service.model.schema import Level
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
@@ -54,7 +55,7 @@ async def compare_get(
 ) -> Response:
     if period is not None and (window.start_label or window.end_label):
         raise bad_parameter("period", "give period or start/end, not both")
-    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    await ranked_in_memory(snap, indicator)
     if window.start_label or window.end_label:
         periods = q_compare.periods_between(snap, indicator.code, region.code, window.start, window.end, as_of)
     else:
@@ -83,11 +84,16 @@ async def rankings_get(
     p = region_param(snap, parent, "parent")
     assert p is not None
     kids = q_rankings.children(snap, p, level)
-    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
     doc = {"snapshot": snap.id, "indicator": asdict(indicator), **meta}
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
+
+
+async def ranked_in_memory(snap: Snapshot, indicator: Indicator) -> None:
+    """The indicator and the rank indicators that rank it, in memory (comparisons and rankings read both)."""
+    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
 
 
 def period_or_latest(

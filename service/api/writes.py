@@ -4,6 +4,7 @@ nothing, as one commit; the audit trail at /v1/snapshots."""
 from __future__ import annotations
 
 import hashlib
+import pathlib
 from typing import Annotated, Any
 
 import anyio
@@ -124,7 +125,7 @@ def _check_charset(request: Request, name: str, body: bytes) -> None:
             ) from None
 
 
-def _idempotency_path(lake: Lake, key_name: str, idempotency_key: str) -> Any:
+def _idempotency_path(lake: Lake, key_name: str, idempotency_key: str) -> pathlib.Path:
     ident = hashlib.sha256(f"{key_name}\x00{idempotency_key}".encode()).hexdigest()
     return lake.root / "idempotency" / f"{ident}.json"
 

@@ -175,7 +175,7 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
     if q.align_periods:
         cur = snap.cursor()
         cur.register("rows", full)
-        full = cur.execute(_align_sql()).to_arrow_table()
+        full = cur.execute(statement("align")).to_arrow_table()
     return full.slice(offset, q.limit), full.num_rows
 
 
@@ -207,7 +207,3 @@ def _transform_each(snap: Snapshot, table: pa.Table, units: str) -> pa.Table:
         )
         parts.append(part)
     return pa.concat_tables(parts) if parts else table
-
-
-def _align_sql() -> str:
-    return statement("align")

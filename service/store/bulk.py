@@ -74,13 +74,25 @@ def lake_files(lake: Lake, manifest: Manifest) -> dict[str, BulkFile]:
     return out
 
 
-def whole_table(lake: Lake, manifest: Manifest, metadata: dict[str, str]) -> BulkFile:
+def _metadata(lake: Lake, manifest: Manifest) -> dict[str, str]:
+    """Key-value metadata of the whole-table file: snapshot, sources, licences, column descriptions."""
+    sources = lake.read_table(manifest, "sources").select(["id", "title", "publisher"]).to_pylist()
+    licences = sorted({x for x in lake.read_table(manifest, "indicators").column("licence").to_pylist() if x})
+    columns = {c["name"]: c["description"] for c in schema_of("observations")}
+    return {
+        "yardstick.snapshot": manifest.label,
+        "yardstick.table": "observations",
+        "yardstick.sources": orjson.dumps(sources).decode(),
+        "yardstick.licence": "; ".join(licences) or "see each indicator's licence",
+        "yardstick.columns": orjson.dumps(columns).decode(),
+    }
+
+
+def whole_table(lake: Lake, manifest: Manifest) -> BulkFile:
     """The whole observation table of the snapshot, built once (safe across processes) and then reused."""
-    schema = OBSERVATIONS.with_metadata(
-        {"yardstick.snapshot": manifest.label, "yardstick.table": "observations", **metadata}
-    )
 
     def write(tmp: Path) -> int:
+        schema = OBSERVATIONS.with_metadata(_metadata(lake, manifest))  # read only when the file is built
         rows = 0
         with pq.ParquetWriter(
             tmp,

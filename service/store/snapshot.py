@@ -126,9 +126,13 @@ class Store:
         self.lake = Lake.from_settings(settings)
         self._lock = threading.Lock()
         self._frames: dict[str, frames.Frame] = {}
+        self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
+        self.reopen()
+
+    def reopen(self) -> None:
+        """Open whatever CURRENT names now (at start-up, after seeding an empty lake)."""
         self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self._frames)
         self._checked = time.monotonic()
-        self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
