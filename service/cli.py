@@ -41,17 +41,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
+    lake = settings.data_dir.resolve()
+    if args.command != "openapi":
+        print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
     except YardstickError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2 if exc.status < 500 else 1
+    except OSError as exc:  # an unwritable or full data directory: one line, not a traceback
+        where = exc.filename or lake
+        print(f"error: cannot use the lake at {lake}: {exc.strerror or exc} ({where})", file=sys.stderr)
+        return 1
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.ingest.seed import ensure_seed
+    from service.ingest.seed import ensure_seed, seed_notice
     from service.store.lake import Lake
 
     changes = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k) is not None}
@@ -59,7 +66,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # uvicorn workers build their settings from the environment: hand them what the command line chose.
     os.environ["YARDSTICK_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.load_seed:
-        ensure_seed(Lake.from_settings(settings), settings.seed_dir)
+        lake = Lake.from_settings(settings)
+        notice = seed_notice(lake, settings.seed_dir)
+        if notice:
+            print(f"yardstick: {notice}", file=sys.stderr)
+        ensure_seed(lake, settings.seed_dir)
     uvicorn.run(
         "service.api:app_from_env",
         factory=True,
@@ -69,6 +80,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level="info",
         access_log=settings.access_log,
         env_file=None,
+        http="service.server:Protocol",  # limits on the request head (size, time): see service/server.py
+        # X-Forwarded-For/-Proto are believed only from the configured proxies
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+        timeout_keep_alive=5,
     )
     return 0
 

@@ -24,6 +24,34 @@ class Settings(BaseSettings):
     access_log: bool = Field(False, description="Log every request (uvicorn's access log); off for throughput.")
     frame_ancestors: list[str] = Field(["*"], description="Who may frame the /embed/ widgets (CSP frame-ancestors).")
     cors_origins: list[str] = Field(["*"], description="Origins allowed to call GET endpoints from a browser.")
+    cors_write_origins: list[str] = Field(
+        [], description="Origins allowed to POST from a browser (default: none; reads keep cors_origins)."
+    )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="The service's public base URL (https://data.example.org/yardstick): absolute links in answers "
+        "start with it. Unset: links are relative, never built from the request's Host header.",
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed "
+        "(client address for rate limits, scheme). Empty: forwarded headers are ignored.",
+    )
+    cache_dir: Path | None = Field(
+        None,
+        description="Local cache for files built on request (filtered Parquet exports), outside the lake. "
+        "Default: the data directory's sibling '<name>-cache'.",
+    )
+    export_cache_mb: float = Field(
+        1024, ge=0, description="Disk for cached Parquet exports, least recently used out first."
+    )
+    max_header_kb: int = Field(
+        32, ge=1, le=1024, description="Largest request line plus headers accepted (431 beyond)."
+    )
+    header_timeout_seconds: float = Field(
+        10, gt=0, description="Longest time a client may take to send its request line and headers (408)."
+    )
     refresh_seconds: float = Field(0.5, ge=0, description="How often a worker checks for a newer snapshot.")
     max_limit: int = Field(10000, ge=1, description="Largest page size a client may ask for.")
     retain_snapshots: int = Field(10, ge=1, description="Snapshots whose files stay downloadable, newest first.")
@@ -39,3 +67,10 @@ class Settings(BaseSettings):
     )
     key_rate_limit_per_minute: int = Field(60000, ge=0, description="Requests per minute per API key, per worker.")
     cache_mb: float = Field(64, ge=0, description="Memory for cached responses of the current snapshot, per worker.")
+
+    def cache_path(self) -> Path:
+        """Where built files go: ``cache_dir``, or a sibling of the data directory (never inside the lake)."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        data = self.data_dir.resolve()
+        return data.parent / f"{data.name}-cache"

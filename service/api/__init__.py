@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
-from starlette.middleware.cors import CORSMiddleware
 
 from service import __version__
-from service.api import bulk, catalog, charts, compare, ops, pages, problems, series, writes
-from service.api.access import RateLimits, ReadAccess
+from service.api import bulk, catalog, charts, compare, docs_ui, ops, pages, problems, series, writes
+from service.api.access import Gate
 from service.api.caching import SnapshotCaching
+from service.api.http import Cors, HeadBody, known_parameters
 from service.config import Settings
-from service.ingest.seed import ensure_seed
+from service.ingest.seed import ensure_seed, seed_notice
 from service.store.keys import KeyStore
 from service.store.lake import Lake
 from service.store.snapshot import Store
 
+log = logging.getLogger("yardstick")
 DESCRIPTION = """Regional economic indicators as time series: every revision kept (vintages), comparisons of a
 region with its province and nation, rankings among siblings, in JSON, CSV, Parquet and Arrow.
 Errors are RFC 9457 problem documents."""
@@ -34,7 +36,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.load_seed:
-            ensure_seed(Lake.from_settings(settings), settings.seed_dir)
+            lake = Lake.from_settings(settings)
+            notice = seed_notice(lake, settings.seed_dir)
+            if notice is not None:
+                log.warning(notice)
+                app.state.notices.append(notice)
+            ensure_seed(lake, settings.seed_dir)
         app.state.store.reopen()  # the (possibly just seeded) current snapshot
         if settings.preload:  # series, compare and rankings answer from memory from the first request
             await anyio.to_thread.run_sync(app.state.store.snapshot().preload)
@@ -46,37 +53,37 @@ def create_app(settings: Settings) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url="/docs",
+        docs_url=None,  # served from packaged assets (service.api.docs_ui), never a CDN
         redoc_url=None,
+        dependencies=[Depends(known_parameters)],
     )
     store = Store(settings)
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = ops.Metrics()
-    app.state.keys = KeyStore(settings.data_dir)
-    for module in (catalog, series, compare, charts, bulk):
-        app.include_router(module.router, dependencies=[ReadAccess])
-    for router in (writes.router, writes.audit, ops.router, pages.router):
-        app.include_router(router)
+    app.state.notices = []  # things an operator must know, also shown in /healthz
+    app.state.keys = keys = KeyStore(settings.data_dir)
+    for module in (catalog, series, compare, charts, bulk, writes, ops, pages, docs_ui):
+        app.include_router(module.router)
+    app.include_router(writes.audit)
     problems.install(app)
+    # innermost first: each add_middleware wraps what was added before it
+    app.add_middleware(HeadBody)
     app.add_middleware(
         SnapshotCaching,
         store=store,
         max_age=60,
         max_bytes=int(settings.cache_mb * 1024 * 1024),
-        fast=None if settings.read_requires_key else series.fast_series,
+        fast=series.fast_series,
     )
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "X-Snapshot", "Content-Disposition"],
-        max_age=3600,
+        Gate,
+        keys=keys,
+        read_requires_key=settings.read_requires_key,
+        per_client=settings.rate_limit_per_minute,
+        per_key=settings.key_rate_limit_per_minute,
     )
-    app.add_middleware(
-        RateLimits, per_client=settings.rate_limit_per_minute, per_key=settings.key_rate_limit_per_minute
-    )
+    app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.cors_write_origins)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

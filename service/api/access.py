@@ -1,7 +1,15 @@
-"""Who may do what: API keys (Bearer or X-API-Key), scopes, and per-client / per-key rate limits.
+"""Who may do what, decided before anything else answers: API keys (Bearer or X-API-Key), scopes, rate limits.
 
-Rate limits are token buckets per worker process (each uvicorn worker counts its own share), answered with 429,
-Retry-After and RateLimit-* headers; a limited request never gets partial data.
+``Gate`` is the one place access is decided, as ASGI middleware outside the response cache, the 304 shortcut and
+the fast lane, so no cached answer reaches a client the gate would refuse:
+- a presented key that is unknown, malformed or revoked is a 401 on every guarded path (never a fresh bucket);
+- with ``read_requires_key``, a read without a key is a 401, and every answer is rewritten ``private`` and varies
+  on ``Authorization`` and ``X-API-Key`` (shared caches must not hand one client's answer to another);
+- then one token is spent from the bucket of the key (by key id) or of the client address. The address is the
+  socket's peer; ``X-Forwarded-For`` counts only when the server trusts the proxy (``YARDSTICK_TRUSTED_PROXIES``,
+  applied by the server before the app sees the request).
+
+Scopes are checked where they matter: ``WriterDep`` on the write routes. Buckets are per worker process.
 """
 
 from __future__ import annotations
@@ -13,50 +21,48 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.deps import SettingsDep
 from service.api.problems import problem
 from service.errors import Forbidden, Unauthorized
 from service.store.keys import Key, KeyStore
-from service.store.keys import Scope as KeyScope
+
+GUARDED = ("/v1/", "/embed/")  # data; the explorer shell, docs, /healthz and /metrics carry none
+CHALLENGE = 'Bearer realm="yardstick"'
 
 
-def presented_key(headers: dict[str, str]) -> str | None:
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return headers.get("x-api-key")
+def presented_key(headers: dict[bytes, bytes]) -> str | None:
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+    return key or None
 
 
-def _check(request: Request, scope: KeyScope) -> Key:
-    keys: KeyStore = request.app.state.keys
-    presented = presented_key(dict(request.headers))
-    if not presented:
-        raise Unauthorized(
-            f"this needs an API key with scope {scope}: send 'Authorization: Bearer <key>'",
-            extra={"headers": {"www-authenticate": 'Bearer realm="yardstick"'}},
-        )
-    key = keys.check(presented)
-    if key is None:
-        raise Unauthorized(
-            "the API key is unknown or revoked",
-            extra={"headers": {"www-authenticate": 'Bearer realm="yardstick", error="invalid_token"'}},
-        )
-    if not key.allows(scope):
-        raise Forbidden(f"the key {key.name!r} has scope {key.scope}; this needs {scope}")
-    return key
+def _unauthorized(path: str, detail: str, error: str | None = None) -> ASGIApp:
+    challenge = CHALLENGE + (f', error="{error}"' if error else "")
+    return problem(
+        401,
+        Unauthorized.title,
+        detail,
+        path,
+        Unauthorized.type,
+        headers={"www-authenticate": challenge, "cache-control": "no-store"},
+    )
 
 
 async def writer(request: Request) -> Key:
-    return _check(request, "write")
-
-
-async def reader(request: Request, settings: SettingsDep) -> None:
-    if settings.read_requires_key:
-        _check(request, "read")
+    """The key of a write request: the gate has already refused unknown and revoked ones."""
+    key: Key | None = request.scope.get("state", {}).get("key")
+    if key is None:
+        raise Unauthorized(
+            "this needs an API key with scope write: send 'Authorization: Bearer <key>'",
+            extra={"headers": {"www-authenticate": CHALLENGE}},
+        )
+    if not key.allows("write"):
+        raise Forbidden(f"the key {key.name!r} has scope {key.scope}; this needs write")
+    return key
 
 
 WriterDep = Annotated[Key, Depends(writer)]
-ReadAccess = Depends(reader)
 
 
 class Bucket:
@@ -66,52 +72,14 @@ class Bucket:
         self.tokens, self.stamp = tokens, stamp
 
 
-class RateLimits:
-    """Token buckets keyed by API key (when one is presented) or client address."""
+class RateLimiter:
+    """Token buckets by name, bounded in number."""
 
-    def __init__(self, app: ASGIApp, per_client: int, per_key: int, max_buckets: int = 100_000) -> None:
-        self.app, self.per_client, self.per_key, self.max_buckets = app, per_client, per_key, max_buckets
+    def __init__(self, max_buckets: int = 100_000) -> None:
+        self.max_buckets = max_buckets
         self.buckets: dict[str, Bucket] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        key = presented_key(headers)
-        who, limit = (
-            (f"key:{key[:24]}", self.per_key) if key else (f"ip:{(scope.get('client') or ('?',))[0]}", self.per_client)
-        )
-        if limit <= 0:
-            await self.app(scope, receive, send)
-            return
-        remaining, reset = self._take(who, limit)
-        rate_headers = [
-            (b"ratelimit-limit", str(limit).encode()),
-            (b"ratelimit-remaining", str(remaining).encode()),
-            (b"ratelimit-reset", str(reset).encode()),
-            (b"ratelimit-policy", f"{limit};w=60".encode()),
-        ]
-        if remaining < 0:
-            response = problem(
-                429,
-                "Too many requests",
-                f"more than {limit} requests a minute: retry after {reset} s",
-                scope["path"],
-                "/problems/too-many-requests",
-                headers={"retry-after": str(reset), **{k.decode(): v.decode() for k, v in rate_headers}},
-            )
-            await response(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *rate_headers]}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-    def _take(self, who: str, limit: int) -> tuple[int, int]:
+    def take(self, who: str, limit: int) -> tuple[int, int]:
         """Spend one token; returns (tokens left, seconds until one is back); negative left means refused."""
         now = time.monotonic()
         rate = limit / 60.0
@@ -126,3 +94,80 @@ class RateLimits:
             return -1, max(1, math.ceil((1 - bucket.tokens) / rate))
         bucket.tokens -= 1
         return int(bucket.tokens), max(0, math.ceil((limit - bucket.tokens) / rate))
+
+
+class Gate:
+    """Authentication and rate limits for the guarded paths; see the module's docstring."""
+
+    def __init__(self, app: ASGIApp, keys: KeyStore, read_requires_key: bool, per_client: int, per_key: int) -> None:
+        self.app, self.keys, self.keyed = app, keys, read_requires_key
+        self.per_client, self.per_key = per_client, per_key
+        self.limiter = RateLimiter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(GUARDED):
+            await self.app(scope, receive, send)
+            return
+        presented = presented_key(dict(scope["headers"]))
+        key = self.keys.check(presented) if presented else None
+        if presented and key is None:
+            await _unauthorized(path, "the API key is unknown or revoked", "invalid_token")(scope, receive, send)
+            return
+        if key is None and self.keyed and scope["method"] in ("GET", "HEAD"):
+            detail = "reads need an API key with scope read: send 'Authorization: Bearer <key>'"
+            await _unauthorized(path, detail)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["key"] = key
+        who, limit = (f"key:{key.id}", self.per_key) if key else (f"ip:{_client(scope)}", self.per_client)
+        extra: list[tuple[bytes, bytes]] = []
+        if limit > 0:
+            remaining, reset = self.limiter.take(who, limit)
+            extra = [
+                (b"ratelimit-limit", str(limit).encode()),
+                (b"ratelimit-remaining", str(max(remaining, 0)).encode()),
+                (b"ratelimit-reset", str(reset).encode()),
+                (b"ratelimit-policy", f"{limit};w=60".encode()),
+            ]
+            if remaining < 0:
+                response = problem(
+                    429,
+                    "Too many requests",
+                    f"more than {limit} requests a minute: retry after {reset} s",
+                    path,
+                    "/problems/too-many-requests",
+                    headers={"retry-after": str(reset), **{k.decode(): v.decode() for k, v in extra}},
+                )
+                await response(scope, receive, send)
+                return
+        keyed = self.keyed
+
+        async def out(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if keyed:
+                    headers = _private(headers)
+                message = {**message, "headers": headers + extra}
+            await send(message)
+
+        await self.app(scope, receive, out)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "?"
+
+
+def _private(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A keyed answer: never stored by a shared cache, and varying on the credentials."""
+    out = []
+    vary = b"Authorization, X-API-Key"
+    for name, value in headers:
+        if name == b"cache-control":
+            value = value.replace(b"public", b"private")
+        elif name == b"vary":
+            vary = value + b", " + vary
+            continue
+        out.append((name, value))
+    out.append((b"vary", vary))
+    return out

@@ -12,21 +12,24 @@ from typing import Annotated
 
 import anyio
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi import Path as PathParam
 from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from service.api.deps import SnapshotDep
+from service.api.deps import SettingsDep, SnapshotDep
 from service.api.docs import BULK_RESPONSES
+from service.api.http import Route, content_disposition, link
+from service.config import Settings
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
 from service.store import bulk
 from service.store.lake import Manifest
 from service.store.snapshot import Snapshot, Store
 
-router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
+router = APIRouter(route_class=Route, prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
 IMMUTABLE = "public, max-age=31536000, immutable"
+PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT = re.compile(r"^\d{6}$")
 FRICTIONLESS_TYPES = {
     "string": "string",
@@ -44,19 +47,27 @@ class ParquetFile(FileResponse):
     chunk_size = 1 << 20  # 1 MiB reads: fewer event-loop turns per byte
 
 
-class _WithoutRange(Response):
-    """Serve the whole file when the Range header is malformed (RFC 9110 lets a server ignore it)."""
-
-    def __init__(self, inner: Response) -> None:
-        self.inner = inner
+class WholeFile(ParquetFile):
+    """The whole file whatever the Range header says: RFC 9110 lets a server ignore a malformed Range."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [(k, v) for k, v in scope["headers"] if k != b"range"]
-        await self.inner({**scope, "headers": headers}, receive, send)
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"range", b"if-range")]
+        await super().__call__({**scope, "headers": headers}, receive, send)
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+RangeHeader = Annotated[
+    str | None,
+    Header(
+        alias="range",
+        max_length=4096,
+        description="Byte ranges (RFC 9110): bytes=0-99, bytes=-500, bytes=100-, or several; a malformed one is "
+        "ignored (the whole file), one outside the file is 416",
+    ),
+]
+IfRangeHeader = Annotated[
+    str | None,
+    Header(alias="if-range", max_length=200, description="Honour Range only if this ETag or date still matches"),
+]
 
 
 async def _files(store: Store, manifest: Manifest) -> dict[str, bulk.BulkFile]:
@@ -87,22 +98,26 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
     body = {
         "snapshot": snap.id,
         "committed_at": snap.manifest.committed_at,
-        "datapackage": f"{_base_url(request)}/v1/bulk/datapackage.json",
-        "files": [f.as_dict(snap.id, _base_url(request)) for f in files.values()],
+        "datapackage": link(request, "/v1/bulk/datapackage.json"),
+        "files": [{**f.as_dict(snap.id), "url": link(request, f.path_of(snap.id))} for f in files.values()],
     }
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 
 @router.get("/datapackage.json", name="bulk-datapackage", summary="The same files as a Frictionless Data Package")
-async def bulk_datapackage(request: Request, snap: SnapshotDep) -> Response:
+async def bulk_datapackage(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
     files = await _files(request.app.state.store, snap.manifest)
     resources = []
     for f in files.values():
-        d = f.as_dict(snap.id, _base_url(request))
+        d = f.as_dict(snap.id)
+        # relative to this descriptor (Frictionless), or absolute under YARDSTICK_PUBLIC_URL
+        path = (
+            link(request, f.path_of(snap.id)) if settings.public_url else f.path_of(snap.id).removeprefix("/v1/bulk/")
+        )
         resources.append(
             {
                 "name": re.sub(r"[^a-z0-9._-]", "-", f.name.lower()),
-                "path": d["url"],
+                "path": path,
                 "format": "parquet",
                 "mediatype": d["media_type"],
                 "bytes": f.bytes,
@@ -130,7 +145,6 @@ async def bulk_datapackage(request: Request, snap: SnapshotDep) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 
-@router.head("/{snapshot}/observations/{indicator}.parquet", name="bulk-indicator-head", include_in_schema=False)
 @router.get(
     "/{snapshot}/observations/{indicator}.parquet",
     name="bulk-indicator",
@@ -141,11 +155,12 @@ async def bulk_indicator(
     snap: SnapshotDep,
     snapshot: SnapshotParam,
     indicator: Annotated[str, PathParam(description="Indicator code", max_length=200)],
+    range_: RangeHeader = None,
+    if_range: IfRangeHeader = None,
 ) -> Response:
     return await _serve(request, snap, snapshot, f"observations/{indicator}")
 
 
-@router.head("/{snapshot}/{name}.parquet", name="bulk-file-head", include_in_schema=False)
 @router.get(
     "/{snapshot}/{name}.parquet",
     name="bulk-file",
@@ -156,6 +171,8 @@ async def bulk_file(
     snap: SnapshotDep,
     snapshot: SnapshotParam,
     name: Annotated[str, PathParam(description="observations, regions, indicators or sources", max_length=64)],
+    range_: RangeHeader = None,
+    if_range: IfRangeHeader = None,
 ) -> Response:
     return await _serve(request, snap, snapshot, name)
 
@@ -185,12 +202,13 @@ def _file_response(request: Request, entry: bulk.BulkFile, snapshot: str) -> Res
         "cache-control": IMMUTABLE,
         "last-modified": last_modified,
         "x-snapshot": snapshot,
-        "content-disposition": f'attachment; filename="{snapshot}-{entry.name.replace("/", "-")}.parquet"',
+        "accept-ranges": "bytes",
+        "content-disposition": content_disposition("attachment", f"{snapshot}-{entry.name.replace('/', '-')}.parquet"),
     }
     if _not_modified(request, etag, stat.st_mtime):
         return Response(status_code=304, headers=headers)
-    response = ParquetFile(entry.path, media_type="application/vnd.apache.parquet", headers=headers, stat_result=stat)
-    return _check_range(request, response, etag, last_modified, stat.st_size)
+    kind = ParquetFile if _range_usable(request, etag, last_modified, stat.st_size) else WholeFile
+    return kind(entry.path, media_type=PARQUET, headers=headers, stat_result=stat)
 
 
 def _not_modified(request: Request, etag: str, mtime: float) -> bool:
@@ -206,27 +224,31 @@ def _not_modified(request: Request, etag: str, mtime: float) -> bool:
     return False
 
 
-def _check_range(request: Request, response: Response, etag: str, last_modified: str, size: int) -> Response:
+def _range_usable(request: Request, etag: str, last_modified: str, size: int) -> bool:
+    """False for a Range to ignore (malformed, another unit, a stale If-Range); 416 for one outside the file."""
     rng = request.headers.get("range")
     if_range = request.headers.get("if-range")
     if rng is None or (if_range is not None and if_range not in (etag, last_modified)):
-        return response
+        return rng is None
     try:
         FileResponse._parse_range_header(rng, size)
     except MalformedRangeHeader:
-        return _WithoutRange(response)
+        return False
     except RangeNotSatisfiable:
         raise Unsatisfiable(
             f"the range {rng!r} lies outside the file's {size} bytes",
             extra={"headers": {"content-range": f"bytes */{size}"}},
         ) from None
-    return response
+    return True
 
 
-def export_file(request: Request, snap: Snapshot, write: Callable[[Path], int]) -> Response:
-    """A filtered export as a file of the snapshot (built once per distinct request), served like a bulk file so
-    that remote readers get HEAD and Range."""
-    store: Store = request.app.state.store
-    key = hashlib.blake2b(f"{request.url.path}?{request.url.query}".encode(), digest_size=16).hexdigest()
-    entry = bulk.built_once(store.lake.root / "exports" / snap.id, key, "observations", write)
+def export_file(request: Request, snap: Snapshot, query: object, write: Callable[[Path], int]) -> Response:
+    """A filtered export as a file (built once per snapshot and normalised query, whatever the URL's spelling),
+    served like a bulk file so that remote readers get HEAD and Range. Kept in the cache directory, outside the
+    lake, bounded in bytes (least recently used out first)."""
+    settings: Settings = request.app.state.settings
+    key = hashlib.blake2b(orjson.dumps(query, default=str), digest_size=16).hexdigest()
+    root = settings.cache_path() / "exports"
+    entry = bulk.built_once(root / snap.id, key, "observations", write)
+    bulk.evict(root, int(settings.export_cache_mb * 1024 * 1024), keep=entry.path)
     return _file_response(request, entry, snap.id)

@@ -26,8 +26,9 @@ def etag_for(snapshot: str, scope: Scope) -> str:
 
 
 def matches(if_none_match: str, etag: str) -> bool:
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
+    """An exact tag we issued (weak comparison, RFC 9110 13.1.2). ``*`` is left to the handler: it matches only
+    a resource that exists, which takes answering the request to know."""
+    return etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
 
 
 class ResponseCache:
@@ -93,25 +94,30 @@ class SnapshotCaching:
             (b"x-snapshot", snap.id.encode()),
         ]
         inm = dict(scope["headers"]).get(b"if-none-match")
+        any_tag = inm is not None and "*" in [t.strip() for t in inm.decode("latin-1").split(",")]
         if inm is not None and matches(inm.decode("latin-1"), etag):
-            await send({"type": "http.response.start", "status": 304, "headers": fixed})
-            await send({"type": "http.response.body", "body": b""})
+            await _not_modified(send, fixed)
             return
         cache = _responses(snap, self.max_bytes)
         head = scope["method"] == "HEAD"
         hit = cache.get(etag)
         if hit is not None:
-            await _send(send, *hit, head)
+            await (_not_modified(send, fixed) if any_tag else _send(send, *hit, head))
             return
         if self.fast is not None and not scope.get("query_string") and _wants_json(scope):
             fast = self.fast(snap, path)
             if fast is not None:
                 headers = [(b"content-type", b"application/json"), (b"content-length", str(len(fast)).encode()), *fixed]
                 cache.put(etag, headers, fast)
-                await _send(send, headers, fast, head)
+                await (_not_modified(send, fixed) if any_tag else _send(send, headers, fast, head))
                 return
         store = scope["method"] == "GET" and self.max_bytes > 0
-        await self.app(scope, receive, _Capture(send, fixed, cache, etag, store))
+        await self.app(scope, receive, _Capture(send, fixed, cache, etag, store, any_tag))
+
+
+async def _not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": 304, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _send(send: Send, headers: list[tuple[bytes, bytes]], body: bytes, head: bool) -> None:
@@ -135,9 +141,17 @@ class _Capture:
     """Adds the caching headers to a 200 and keeps a copy of small complete bodies."""
 
     def __init__(
-        self, send: Send, fixed: list[tuple[bytes, bytes]], cache: ResponseCache, etag: str, store: bool
+        self,
+        send: Send,
+        fixed: list[tuple[bytes, bytes]],
+        cache: ResponseCache,
+        etag: str,
+        store: bool,
+        any_tag: bool = False,
     ) -> None:
         self.send, self.fixed, self.cache, self.etag, self.store = send, fixed, cache, etag, store
+        self.any_tag = any_tag  # If-None-Match: * — a 200 becomes a 304 (the resource exists)
+        self.silent = False
         self.headers: list[tuple[bytes, bytes]] | None = None
         self.parts: list[bytes] = []
         self.size = 0
@@ -145,6 +159,10 @@ class _Capture:
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             own_tag = any(name == b"etag" for name, _ in message.get("headers", []))
+            if message["status"] == 200 and self.any_tag:
+                self.store, self.silent = False, True
+                await _not_modified(self.send, self.fixed)
+                return
             if message["status"] == 200 and not own_tag:  # files (exports) keep their own validators
                 replaced = {name for name, _ in self.fixed}
                 headers = [h for h in message.get("headers", []) if h[0] not in replaced]
@@ -152,6 +170,8 @@ class _Capture:
                 message = {**message, "headers": self.headers}
             else:
                 self.store = False
+        elif self.silent:
+            return
         elif message["type"] == "http.response.body" and self.store and self.headers is not None:
             self.parts.append(message.get("body", b""))
             self.size += len(self.parts[-1])

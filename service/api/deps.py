@@ -10,6 +10,7 @@ import anyio
 from fastapi import Depends, Path, Query, Request
 from starlette.responses import Response
 
+from service.api.http import content_disposition
 from service.config import Settings
 from service.errors import bad_parameter, not_found
 from service.formats import MediaType, Payload, content_type, encode, negotiate
@@ -168,7 +169,7 @@ def respond(payload: Payload, media: MediaType, snap: Snapshot, bom: bool = Fals
     if media is not MediaType.JSON:
         from service.formats import EXTENSIONS
 
-        headers["content-disposition"] = f'inline; filename="{payload.name}.{EXTENSIONS[media]}"'
+        headers["content-disposition"] = content_disposition("inline", f"{payload.name}.{EXTENSIONS[media]}")
     return Response(encode(payload, media, bom), media_type=content_type(media), headers=headers)
 
 

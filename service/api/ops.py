@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import SnapshotDep
+from service.api.http import Route
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=Route, tags=["operations"])
 
 KNOWN = (
     "/v1/regions",
@@ -86,9 +87,15 @@ class MetricsMiddleware:
 
 
 @router.get("/healthz", name="healthz", summary="Liveness, with the snapshot served")
-def healthz(snap: SnapshotDep) -> Response:
+def healthz(request: Request, snap: SnapshotDep) -> Response:
     m = snap.manifest
-    body = {"status": "ok", "snapshot": snap.id, "committed_at": m.committed_at, "counts": m.counts}
+    body = {
+        "status": "ok",
+        "snapshot": snap.id,
+        "committed_at": m.committed_at,
+        "counts": m.counts,
+        "notices": request.app.state.notices,
+    }
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-store"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from service.api.http import allowed_methods
 from service.errors import YardstickError
 
 PROBLEM = "application/problem+json"
@@ -68,10 +70,25 @@ async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     detail = f"no such resource: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
-    return problem(exc.status_code, title, detail, request.url.path, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
+        allow = allowed_methods(request.app.routes, request.scope)
+        headers["allow"] = allow
+        detail = f"{request.method} is not allowed on {request.url.path}: use {allow}"
+    return problem(exc.status_code, title, detail, request.url.path, headers=headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.error("disk full on %s: %s", request.url.path, exc)
+        return problem(
+            507,
+            "Insufficient storage",
+            "the server's disk is full: nothing was stored; try again when space is freed",
+            request.url.path,
+            "/problems/insufficient-storage",
+            headers={"retry-after": "60"},
+        )
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return problem(500, "Internal error", "the server failed to answer; the error was logged", request.url.path)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, replace
+from functools import partial
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -30,6 +32,7 @@ from service.api.deps import (
     respond,
 )
 from service.api.docs import DATA_RESPONSES
+from service.api.http import Route, content_disposition, next_page
 from service.errors import bad_parameter, not_found
 from service.formats import EXTENSIONS, MediaType, Payload, content_type, encode
 from service.formats.stream import stream as formats_stream
@@ -43,7 +46,7 @@ from service.query.series import observations as query_observations
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
+router = APIRouter(route_class=Route, prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
 
 Units = Annotated[
     str,
@@ -173,14 +176,16 @@ def observations_list(
 ) -> Response:
     meta = {"yardstick.snapshot": snap.id}
     if media is MediaType.PARQUET and limit is None and cursor is None:
-        return export_file(request, snap, lambda path: write_parquet(query_export(snap, selection), path, meta))
+        write = partial(_export_parquet, snap, selection, meta)
+        return export_file(request, snap, selection, write)
     if media is not MediaType.JSON and limit is None and cursor is None:
+        headers = {
+            "content-disposition": content_disposition("attachment", f"observations-{snap.id}.{EXTENSIONS[media]}")
+        }
+        if request.method == "HEAD":  # the headers of the stream, without running the query
+            return Response(media_type=content_type(media), headers=headers)
         stream = formats_stream(query_export(snap, selection), media, meta, bom)
-        return StreamingResponse(
-            stream,
-            media_type=content_type(media),
-            headers={"content-disposition": f'attachment; filename="observations-{snap.id}.{EXTENSIONS[media]}"'},
-        )
+        return StreamingResponse(stream, media_type=content_type(media), headers=headers)
     limit, _ = page_params(settings, limit or 1000, 0)
     offset = 0
     if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
@@ -189,9 +194,13 @@ def observations_list(
     table, total = query_observations(snap, replace(selection, limit=limit), offset)
     nxt = None
     if offset + table.num_rows < total:
-        nxt = str(request.url.include_query_params(cursor=encode_cursor(snap.id, offset + table.num_rows)))
+        nxt = next_page(request, cursor=encode_cursor(snap.id, offset + table.num_rows))
     doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
     return respond(Payload(table, doc, "observations", "observations"), media, snap, bom)
+
+
+def _export_parquet(snap: Snapshot, selection: ObservationsQuery, meta: dict[str, str], path: Path) -> int:
+    return write_parquet(query_export(snap, selection), path, meta)
 
 
 def _regions(snap: SnapshotDep, listed: list[str], parent: str | None, level: str | None) -> list[str]:

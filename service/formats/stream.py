@@ -14,7 +14,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from service.formats import MediaType
-from service.formats.csv import BOM
+from service.formats.csv import BOM, defuse
 
 
 class _Sink:
@@ -58,9 +58,11 @@ def stream(
     else:
         writer = ipc.new_stream(pa.PythonFile(sink, mode="w"), schema)
     wrote = False
+    excel = bom and media is MediaType.CSV
     for batch in reader:
         if batch.num_rows:
-            writer.write_batch(batch.replace_schema_metadata(schema.metadata))
+            batch = batch.replace_schema_metadata(schema.metadata)
+            writer.write_batch(defuse(batch) if excel else batch)
             wrote = True
             yield sink.drain()
     if not wrote and media is MediaType.PARQUET:

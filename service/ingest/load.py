@@ -96,6 +96,7 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
     tables = {t: lake.read_table(base, t) for t in CATALOG_ORDER[:3]}
     catalog = _catalog(tables)
     problems: list[Problem] = []
+    refused = catalog.refused
     incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]] = {t: [] for t in CATALOG_ORDER}
     result = IngestResult(None, dry_run=dry_run)
     for i, raw in enumerate(raws):
@@ -107,9 +108,20 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
             incoming[raw.kind].append((raw, table))
             if raw.kind != "observations":
                 tables[raw.kind] = _upsert(tables[raw.kind], table, KEYS[raw.kind][0])
-                catalog = _catalog(tables)
+        elif raw.kind != "observations":  # the root cause is reported; rows that name its codes are not, again
+            column = KEYS[raw.kind][0]
+            if column in raw.table.column_names:
+                refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
+        catalog = _catalog(tables)
+        catalog.refused = refused
     if problems:
-        raise InvalidData("some rows are invalid; nothing was stored", problems)
+        first = problems[0]
+        where = ", ".join(
+            f"{k} {v}" for k, v in (("file", first.file), ("row", first.row), ("column", first.column)) if v
+        )
+        raise InvalidData(
+            f"{len(problems)} problem(s), the first at {where}: {first.detail}; nothing was stored", problems
+        )
     changed = _put_catalogs(writer, tables, incoming, result)
     if incoming["observations"]:
         _merge_observations(writer, incoming["observations"], result)

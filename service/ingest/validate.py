@@ -21,20 +21,26 @@ from service.model.schema import (
     ACCUMULATIONS,
     BASES,
     CODE_PATTERN,
+    DEFAULT_MAX_LENGTH,
     FREQUENCIES,
     INDICATORS,
     KINDS,
     LEVELS,
+    MAX_LENGTH,
+    REGION_CODE_PATTERN,
     REGIONS,
     REQUIRED_COLUMNS,
+    SOURCE_ID_PATTERN,
     SOURCES,
     STATUSES,
 )
 
 MAX_PROBLEMS = 1000
+CATALOGS = ("regions", "indicators", "sources")
 NULLABLE_REQUIRED = {"value"}  # the column must be there; an empty cell needs an explicit status
 _NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
+_FORMULA = r"^[=+\-@]"
 
 
 @dataclass
@@ -45,6 +51,10 @@ class IndicatorInfo:
     accumulation: periods.Accumulation
 
 
+def _nothing_refused() -> dict[str, set[str]]:
+    return {kind: set() for kind in CATALOGS}
+
+
 @dataclass
 class Catalog:
     """The codes known to the lake, plus those arriving in the same ingest."""
@@ -52,6 +62,15 @@ class Catalog:
     regions: dict[str, str | None] = field(default_factory=dict)  # code -> parent
     indicators: dict[str, IndicatorInfo] = field(default_factory=dict)
     sources: set[str] = field(default_factory=set)
+    # codes defined by rows refused in this ingest: their dependants are not reported again as "unknown"
+    refused: dict[str, set[str]] = field(default_factory=_nothing_refused)
+
+    def known(self, kind: str) -> list[str]:
+        """Codes of a catalog that references may name (stored, arriving, or refused above)."""
+        stored: set[str] = set(
+            self.regions if kind == "regions" else self.indicators if kind == "indicators" else self.sources
+        )
+        return sorted(stored | self.refused[kind])
 
 
 class Checker:
@@ -75,9 +94,28 @@ class Checker:
             return pa.nulls(t.num_rows, pa.string())
         col = t.column(column).combine_chunks()
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+            raw = col.cast(pa.string())
+            text = pc.utf8_trim_whitespace(raw)
+            # trimming must never turn text into a spreadsheet formula ("\t=1+1" stays as it came)
+            text = pc.if_else(pc.fill_null(pc.match_substring_regex(text, _FORMULA), False), raw, text)
             return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # empty = absent, as in CSV
         return col.cast(pa.string())
+
+    def lengths(self, table: pa.Table) -> None:
+        """Every text cell within its column's maximum length."""
+        for name in table.column_names:
+            column = table.column(name)
+            if pa.types.is_string(column.type):
+                most = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
+                size = pc.utf8_length(column)
+                self.add(pc.greater(size, most), name, _too_long(size, most))
+
+    def grammar(self, values: pa.Array, column: str, pattern: str, what: str) -> None:
+        self.add(
+            pc.invert(pc.match_substring_regex(values, pattern)),
+            column,
+            lambda i: f"{values[i].as_py()!r} is not {what}",
+        )
 
     def required(self, columns: Iterable[str]) -> None:
         for column in columns:
@@ -154,6 +192,10 @@ class Checker:
         return values
 
 
+def _too_long(size: pa.ChunkedArray, most: int) -> Callable[[int], str]:
+    return lambda i: f"{size[i].as_py()} characters; at most {most} are accepted"
+
+
 def validate(raw: RawTable, catalog: Catalog, today: date) -> tuple[pa.Table | None, list[Problem]]:
     """Check one decoded file; return the typed table (or None) and the problems found."""
     check = Checker(raw)
@@ -167,20 +209,28 @@ def validate(raw: RawTable, catalog: Catalog, today: date) -> tuple[pa.Table | N
         "observations": _observations,
     }
     table = build[raw.kind](check, catalog, today)
+    check.lengths(table)
     return (None, check.problems) if check.problems else (table, [])
 
 
 def _regions(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     code, parent, level = check.text("code"), check.text("parent"), check.text("level")
     check.one_of(level, "level", LEVELS)
+    check.grammar(code, "code", REGION_CODE_PATTERN, "a region code: letters, digits, '_' and '-'")
     check.unique(code, "code")
-    known = set(catalog.regions) | set(code.to_pylist())
+    known = set(catalog.known("regions")) | set(code.to_pylist())
     check.add(
         pc.and_(pc.is_valid(parent), pc.invert(pc.is_in(parent, pa.array(sorted(known), pa.string())))),
         "parent",
         lambda i: f"unknown parent region {parent[i].as_py()!r}",
     )
     check.add(pc.equal(code, parent), "parent", "a region cannot be its own parent")
+    cycles = _cycles(catalog.regions, code.to_pylist(), parent.to_pylist())
+    check.add(
+        np.array([c is not None for c in cycles], dtype=bool),
+        "parent",
+        lambda i: f"the parents of {code[i].as_py()!r} lead back to it: {cycles[i]}",
+    )
     return pa.table(
         {
             "code": code,
@@ -198,17 +248,13 @@ def _indicators(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     frequency = check.text("frequency")
     accumulation = pc.fill_null(check.text("accumulation"), "period")
     basis, rank_of = check.text("basis"), check.text("rank_of")
-    check.add(
-        pc.invert(pc.match_substring_regex(code, CODE_PATTERN)),
-        "code",
-        lambda i: f"{code[i].as_py()!r} is not a code: lowercase letters, digits, '_' and '.'",
-    )
+    check.grammar(code, "code", CODE_PATTERN, "an indicator code: lowercase letters, digits, '_' and '.'")
     check.unique(code, "code")
     check.one_of(kind, "kind", KINDS)
     check.one_of(frequency, "frequency", FREQUENCIES)
     check.one_of(accumulation, "accumulation", ACCUMULATIONS)
     check.one_of(basis, "basis", BASES)
-    known = set(catalog.indicators) | set(code.to_pylist())
+    known = set(catalog.known("indicators")) | set(code.to_pylist())
     check.add(
         pc.and_(pc.is_valid(rank_of), pc.invert(pc.is_in(rank_of, pa.array(sorted(known), pa.string())))),
         "rank_of",
@@ -226,6 +272,7 @@ def _indicators(check: Checker, catalog: Catalog, today: date) -> pa.Table:
 
 def _sources(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     ident = check.text("id")
+    check.grammar(ident, "id", SOURCE_ID_PATTERN, "a source id: letters, digits, '_', '.' and '-'")
     check.unique(ident, "id")
     cols: dict[str, pa.Array] = {f.name: check.text(f.name) for f in SOURCES if f.name != "published"}
     cols["published"] = (
@@ -237,18 +284,18 @@ def _sources(check: Checker, catalog: Catalog, today: date) -> pa.Table:
 def _observations(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     indicator, region, label = check.text("indicator"), check.text("region"), check.text("period")
     check.add(
-        pc.invert(pc.is_in(indicator, pa.array(sorted(catalog.indicators), pa.string()))),
+        pc.invert(pc.is_in(indicator, pa.array(catalog.known("indicators"), pa.string()))),
         "indicator",
         lambda i: f"unknown indicator {indicator[i].as_py()!r}",
     )
     check.add(
-        pc.invert(pc.is_in(region, pa.array(sorted(catalog.regions), pa.string()))),
+        pc.invert(pc.is_in(region, pa.array(catalog.known("regions"), pa.string()))),
         "region",
         lambda i: f"unknown region {region[i].as_py()!r}",
     )
     source = check.text("source")
     check.add(
-        pc.and_(pc.is_valid(source), pc.invert(pc.is_in(source, pa.array(sorted(catalog.sources), pa.string())))),
+        pc.and_(pc.is_valid(source), pc.invert(pc.is_in(source, pa.array(catalog.known("sources"), pa.string())))),
         "source",
         lambda i: f"unknown source {source[i].as_py()!r}",
     )
@@ -278,6 +325,27 @@ def _observations(check: Checker, catalog: Catalog, today: date) -> pa.Table:
             "note": check.text("note"),
         }
     )  # recorded_at is stamped by the commit
+
+
+def _cycles(stored: dict[str, str | None], codes: list[str | None], parents: list[str | None]) -> list[str | None]:
+    """For each incoming region, the loop its parents make (``A → B → A``), or None; over the stored regions and
+    this file together, as they would be after the ingest."""
+    tree = {**stored, **{c: p for c, p in zip(codes, parents, strict=True) if c is not None}}
+    safe: set[str] = set()  # known to reach a root
+    out: list[str | None] = []
+    for start in codes:
+        path: list[str] = []
+        node = start
+        while node is not None and node not in safe and node not in path and node in tree:
+            path.append(node)
+            node = tree[node]
+        if node is not None and node in path:
+            loop = [*path[path.index(node) :], node]
+            out.append(" → ".join(loop) if start in loop and len(loop) > 2 else None)  # A → A: said already
+        else:
+            safe.update(path)
+            out.append(None)
+    return out
 
 
 def _periods(

@@ -20,7 +20,26 @@ BASES: Final = ("real", "nominal")
 STATUSES: Final = ("A", "P", "E", "D")
 STATUS_NAMES: Final = {"A": "official", "P": "provisional", "E": "estimated", "D": "derived"}
 RATE_KINDS: Final = ("growth", "share")
-CODE_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+CODE_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"  # indicators: industry.value_added.growth
+REGION_CODE_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"  # CN, 430400, 430400Z01, WLD (no dots: SDMX IDs)
+SOURCE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # hyrb-2022-q3-industry
+# Longest text a cell may hold, in characters (docs/reliability.md); any other text column: DEFAULT_MAX_LENGTH.
+MAX_LENGTH: Final = {
+    "code": 64,
+    "region": 64,
+    "indicator": 64,
+    "parent": 64,
+    "rank_of": 64,
+    "id": 64,
+    "source": 64,
+    "quote": 2000,
+    "note": 2000,
+    "description": 4000,
+    "title": 500,
+    "url": 2000,
+    "licence": 500,
+}
+DEFAULT_MAX_LENGTH: Final = 200
 
 
 def _f(name: str, typ: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:

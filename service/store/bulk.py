@@ -37,10 +37,13 @@ class BulkFile:
     sha256: str
     table: str
 
-    def as_dict(self, snapshot: str, base_url: str) -> dict[str, Any]:
+    def path_of(self, snapshot: str) -> str:
+        """The file's URL path under the service."""
+        return f"/v1/bulk/{snapshot}/{self.name}.parquet"
+
+    def as_dict(self, snapshot: str) -> dict[str, Any]:
         return {
             "name": self.name,
-            "url": f"{base_url}/v1/bulk/{snapshot}/{self.name}.parquet",
             "rows": self.rows,
             "bytes": self.bytes,
             "sha256": self.sha256,
@@ -116,13 +119,38 @@ def built_once(folder: Path, name: str, table: str, write: Callable[[Path], int]
     """``folder/name.parquet``, written by ``write`` the first time anyone asks (one builder across processes;
     readers never see a partial file: it is renamed into place with a sidecar of rows, bytes and sha256)."""
     sidecar = folder / f"{name}.json"
-    if not sidecar.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder / ".lock"):
-            if not sidecar.exists():
-                _build(folder, name, write)
-    info = orjson.loads(sidecar.read_bytes())
-    return BulkFile(name, folder / f"{name}.parquet", info["rows"], info["bytes"], info["sha256"], table)
+    for _ in range(3):  # a concurrent eviction may remove a file between the check and the read: build again
+        if not sidecar.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            with _locked(folder / ".lock"):
+                if not sidecar.exists():
+                    _build(folder, name, write)
+        try:
+            info = orjson.loads(sidecar.read_bytes())
+            os.utime(sidecar)  # recently used: last out on eviction
+        except FileNotFoundError:
+            continue
+        return BulkFile(name, folder / f"{name}.parquet", info["rows"], info["bytes"], info["sha256"], table)
+    raise FileNotFoundError(sidecar)
+
+
+def evict(root: Path, max_bytes: int, keep: Path) -> None:
+    """Remove built files under ``root``, least recently used first, until they fit in ``max_bytes`` (``keep``,
+    the file being served, stays)."""
+    built = []
+    for sidecar in root.glob("*/*.json"):
+        data = sidecar.with_suffix(".parquet")
+        with contextlib.suppress(FileNotFoundError):
+            built.append((sidecar.stat().st_mtime, data.stat().st_size, sidecar, data))
+    total = sum(size for _, size, _, _ in built)
+    for _, size, sidecar, data in sorted(built):
+        if total <= max_bytes:
+            break
+        if data == keep:
+            continue
+        sidecar.unlink(missing_ok=True)  # the sidecar first: without it the file counts as not built
+        data.unlink(missing_ok=True)
+        total -= size
 
 
 @contextlib.contextmanager

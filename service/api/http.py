@@ -1,0 +1,142 @@
+"""HTTP semantics shared by every route: HEAD wherever GET is, the Allow header of a 405, CORS split between reads
+and writes, and unknown query parameters refused by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import bad_parameter
+
+EXPOSED = ["ETag", "X-Snapshot", "Content-Disposition", "Content-Range", "Accept-Ranges", "Retry-After"]
+TOLERATED: frozenset[str] = frozenset()  # query parameters every route accepts without declaring them (none)
+
+
+class Route(APIRoute):
+    """An APIRoute that answers HEAD wherever it answers GET (RFC 9110: HEAD is GET without the body).
+
+    Matching only: the scope keeps its HEAD method, so file responses skip the file and the server sends no body.
+    The OpenAPI document lists GET alone, as is usual."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("method") == "HEAD" and "GET" in (self.methods or ()):
+            scope = {**scope, "method": "GET"}
+        return super().matches(scope)
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> str:
+    """The methods any route of this path answers (for the Allow header of a 405)."""
+    methods: set[str] = set()
+    for route in routes:
+        match, _ = route.matches({**scope, "method": "\x00"})  # no route answers this method: PARTIAL = path match
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return ", ".join(m for m in order if m in methods)
+
+
+class HeadBody:
+    """Drops the body of an answer to HEAD (servers do too; in-process clients such as tests may not)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def no_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, no_body)
+
+
+class Cors:
+    """CORS for reads (GET, HEAD) from ``read_origins`` and for writes (POST) from ``write_origins`` only.
+
+    A preflight asks for one method: it is answered by the policy of that method."""
+
+    def __init__(self, app: ASGIApp, read_origins: list[str], write_origins: list[str]) -> None:
+        common: dict[str, Any] = {"allow_headers": ["*"], "expose_headers": EXPOSED, "max_age": 3600}
+        self.reads = CORSMiddleware(app, allow_origins=read_origins, allow_methods=["GET", "HEAD"], **common)
+        self.writes = CORSMiddleware(app, allow_origins=write_origins, allow_methods=["POST"], **common)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.reads(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "OPTIONS":
+            method = dict(scope["headers"]).get(b"access-control-request-method", b"GET").decode("latin-1")
+        policy = self.reads if method.upper() in ("GET", "HEAD", "OPTIONS") else self.writes
+        await policy(scope, receive, send)
+
+
+async def known_parameters(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a typo must not silently answer the full series)."""
+    if not request.scope.get("query_string"):
+        return
+    route = request.scope.get("route")
+    allowed = _declared(route) if isinstance(route, APIRoute) else None
+    if allowed is None:
+        return
+    for name in request.query_params:
+        if name not in allowed:
+            raise bad_parameter(
+                name,
+                f"unknown parameter {name!r}: this endpoint takes {', '.join(sorted(allowed)) or 'no parameters'}",
+                sorted(allowed),
+            )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _declared(route: APIRoute) -> frozenset[str]:
+    cached: frozenset[str] | None = getattr(route, "_yardstick_params", None)
+    if cached is None:
+        cached = frozenset(_query_names(route.dependant)) | TOLERATED
+        route._yardstick_params = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def link(request: Request, path: str, query: dict[str, Any] | None = None) -> str:
+    """A link to ``path`` of this service: absolute under ``YARDSTICK_PUBLIC_URL``, else relative to the host.
+
+    Never built from the request's Host or forwarded headers: a cached answer must not carry a client's choice."""
+    from urllib.parse import urlencode
+
+    base: str | None = request.app.state.settings.public_url
+    target = path + (f"?{urlencode(query, doseq=True)}" if query else "")
+    return base.rstrip("/") + target if base else target
+
+
+def next_page(request: Request, **changes: Any) -> str:
+    """The same request with some query parameters changed (paging)."""
+    query: dict[str, Any] = {k: request.query_params.getlist(k) for k in request.query_params}
+    query.update({k: [str(v)] for k, v in changes.items()})
+    return link(request, request.url.path, query)
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: a plain ASCII ``filename`` (anything else replaced) and the exact name as ``filename*``."""
+    import re
+    from urllib.parse import quote
+
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -1,0 +1,114 @@
+"""The HTTP protocol `yardstick serve` runs: uvicorn's httptools protocol with limits on the request head.
+
+- The request line and headers together may take at most ``YARDSTICK_MAX_HEADER_KB`` (431 beyond): counted as the
+  bytes arrive, so a huge header is refused before it is held in memory.
+- They must arrive within ``YARDSTICK_HEADER_TIMEOUT_SECONDS`` of the connection opening or of the previous
+  response (408), so a slow client cannot hold a connection open by dribbling a header.
+- A request the parser cannot read gets a problem document, not uvicorn's plain text.
+
+Bodies have their own limits (size and stall) in the write routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from service.config import Settings
+
+
+@functools.cache
+def _limits() -> tuple[int, float]:
+    """(bytes, seconds) from the environment of this worker process (uvicorn builds the protocol, not us)."""
+    settings = Settings()
+    return settings.max_header_kb * 1024, settings.header_timeout_seconds
+
+
+def problem_bytes(status: int, reason: str, title: str, detail: str) -> bytes:
+    body = json.dumps(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": ""}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class Protocol(HttpToolsProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_head, self.head_seconds = _limits()
+        self.head_bytes = 0
+        self.reading_head = True  # waiting for (part of) a request line and headers
+        self.head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.reading_head:
+            self.head_bytes += len(data)
+            if self.head_bytes > self.max_head:
+                self._refuse(
+                    431,
+                    "Request Header Fields Too Large",
+                    f"the request line and headers exceed {self.max_head // 1024} KiB",
+                )
+                return
+            self._arm()
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self.reading_head = False
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.reading_head, self.head_bytes = True, 0  # a next request may follow on this connection
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.reading_head and not self.transport.is_closing():
+            self._arm()
+
+    def send_400_response(self, msg: str) -> None:
+        detail = (
+            "the request could not be parsed as HTTP/1.1; characters outside ASCII in the URL must be "
+            "percent-encoded (curl: -G --data-urlencode 'q=衡阳')"
+        )
+        self._refuse(400, "Bad Request", detail)
+
+    def _arm(self) -> None:
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(self.head_seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _too_slow(self) -> None:
+        self.head_timer = None
+        if not self.reading_head or self.transport.is_closing():
+            return
+        if self.head_bytes == 0:  # an idle connection: close it quietly
+            self.transport.close()
+            return
+        self._refuse(408, "Request Timeout", f"the request headers took longer than {self.head_seconds:g} s")
+
+    def _refuse(self, status: int, reason: str, detail: str) -> None:
+        self._disarm()
+        if not self.transport.is_closing():
+            self.transport.write(problem_bytes(status, reason, reason, detail))
+            self.transport.close()
