@@ -15,7 +15,7 @@ from service import __version__
 from service.api import bulk, catalog, charts, compare, docs_ui, ops, pages, problems, series, writes
 from service.api.access import Gate
 from service.api.caching import SnapshotCaching
-from service.api.http import Cors, HeadBody, known_parameters
+from service.api.http import Cors, HeadAsGet, known_parameters
 from service.config import Settings
 from service.ingest.seed import ensure_seed, seed_notice
 from service.store.keys import KeyStore
@@ -68,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(writes.audit)
     problems.install(app)
     # innermost first: each add_middleware wraps what was added before it
-    app.add_middleware(HeadBody)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         SnapshotCaching,
         store=store,

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from service.api.deps import SettingsDep, SnapshotDep
 from service.api.docs import BULK_RESPONSES
-from service.api.http import Route, content_disposition, link
+from service.api.http import content_disposition, is_head, link
 from service.config import Settings
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
@@ -27,7 +27,7 @@ from service.store import bulk
 from service.store.lake import Manifest
 from service.store.snapshot import Snapshot, Store
 
-router = APIRouter(route_class=Route, prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
+router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
 IMMUTABLE = "public, max-age=31536000, immutable"
 PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT = re.compile(r"^\d{6}$")
@@ -45,6 +45,11 @@ SnapshotParam = Annotated[
 
 class ParquetFile(FileResponse):
     chunk_size = 1 << 20  # 1 MiB reads: fewer event-loop turns per byte
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_head(scope):  # routed as GET: headers only, the file is not read
+            scope = {**scope, "method": "HEAD"}
+        await super().__call__(scope, receive, send)
 
 
 class WholeFile(ParquetFile):

@@ -22,13 +22,13 @@ from service.api.deps import (
     respond,
 )
 from service.api.docs import DATA_RESPONSES
-from service.api.http import Route, next_page
+from service.api.http import next_page
 from service.errors import not_found
 from service.formats import Payload
 from service.model.schema import Kind, Level
 from service.query import catalog
 
-router = APIRouter(route_class=Route, prefix="/v1", tags=["catalog"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["catalog"], responses=DATA_RESPONSES)
 
 Limit = Annotated[int, Query(ge=1, le=100_000, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")]

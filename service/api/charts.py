@@ -10,7 +10,6 @@ from starlette.responses import Response
 from service.api.compare import AsOf, PeriodParam, period_or_latest, ranked_in_memory
 from service.api.deps import IndicatorDep, RangeDep, RegionDep, SnapshotDep, in_memory, region_param
 from service.api.docs import DATA_RESPONSES
-from service.api.http import Route
 from service.formats import charts
 from service.model.catalog import Indicator
 from service.model.schema import Level
@@ -21,7 +20,6 @@ from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
 router = APIRouter(
-    route_class=Route,
     prefix="/v1",
     tags=["charts"],
     responses={**DATA_RESPONSES, 200: {"description": "The chart", "content": {"image/svg+xml": {}, "image/png": {}}}},

@@ -22,7 +22,6 @@ from service.api.deps import (
     respond,
 )
 from service.api.docs import DATA_RESPONSES
-from service.api.http import Route
 from service.errors import bad_parameter
 from service.formats import Payload
 from service.model.catalog import Indicator
@@ -31,7 +30,7 @@ from service.query import compare as q_compare
 from service.query import rankings as q_rankings
 from service.store.snapshot import Snapshot
 
-router = APIRouter(route_class=Route, prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
 
 PeriodParam = Annotated[
     str | None, Query(max_length=64, description="The period (default: the latest with data)", examples=["2022-Q3"])

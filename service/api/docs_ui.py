@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.responses import Response
 
-from service.api.http import Route
 from service.errors import not_found
 
-router = APIRouter(route_class=Route, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 ASSETS = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",

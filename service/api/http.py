@@ -18,33 +18,27 @@ EXPOSED = ["ETag", "X-Snapshot", "Content-Disposition", "Content-Range", "Accept
 TOLERATED: frozenset[str] = frozenset()  # query parameters every route accepts without declaring them (none)
 
 
-class Route(APIRoute):
-    """An APIRoute that answers HEAD wherever it answers GET (RFC 9110: HEAD is GET without the body).
-
-    Matching only: the scope keeps its HEAD method, so file responses skip the file and the server sends no body.
-    The OpenAPI document lists GET alone, as is usual."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope.get("method") == "HEAD" and "GET" in (self.methods or ()):
-            scope = {**scope, "method": "GET"}
-        return super().matches(scope)
-
-
 def allowed_methods(routes: list[BaseRoute], scope: Scope) -> str:
-    """The methods any route of this path answers (for the Allow header of a 405)."""
-    methods: set[str] = set()
-    for route in routes:
-        match, _ = route.matches({**scope, "method": "\x00"})  # no route answers this method: PARTIAL = path match
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    """The methods some route answers on this path (for the Allow header of a 405), HEAD wherever GET is."""
+    methods = [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
     if "GET" in methods:
-        methods.add("HEAD")
-    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    return ", ".join(m for m in order if m in methods)
+        methods.insert(1, "HEAD")
+    return ", ".join(methods)
 
 
-class HeadBody:
-    """Drops the body of an answer to HEAD (servers do too; in-process clients such as tests may not)."""
+def is_head(scope: Scope) -> bool:
+    """True for a HEAD request (routed as GET by ``HeadAsGet``)."""
+    return bool(scope.get("state", {}).get("head"))
+
+
+class HeadAsGet:
+    """HEAD wherever GET is (RFC 9110: GET's headers without the body): routed as GET, the body dropped.
+
+    Handlers that would do real work for the body (files, streamed exports) look at ``is_head`` and skip it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,10 +50,15 @@ class HeadBody:
 
         async def no_body(message: Message) -> None:
             if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
+                message = {**message, "body": b"", "more_body": False}
+                if sent:
+                    return
+                sent.append(True)
             await send(message)
 
-        await self.app(scope, receive, no_body)
+        sent: list[bool] = []
+        state = {**scope.get("state", {}), "head": True}
+        await self.app({**scope, "method": "GET", "state": state}, receive, no_body)
 
 
 class Cors:

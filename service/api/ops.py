@@ -12,9 +12,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.deps import SnapshotDep
-from service.api.http import Route
 
-router = APIRouter(route_class=Route, tags=["operations"])
+router = APIRouter(tags=["operations"])
 
 KNOWN = (
     "/v1/regions",

@@ -16,11 +16,10 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from service.api.deps import IndicatorDep, RegionDep, SettingsDep, SnapshotDep, region_param
-from service.api.http import Route
 from service.config import Settings
 from service.errors import not_found
 
-router = APIRouter(route_class=Route, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 STATIC = {"explorer.js": "text/javascript", "style.css": "text/css", "docs-init.js": "text/javascript"}
 EXPLORER_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

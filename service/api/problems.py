@@ -70,7 +70,7 @@ async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     detail = f"no such resource: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
-    headers = dict(getattr(exc, "headers", None) or {})
+    headers = {k: v for k, v in (getattr(exc, "headers", None) or {}).items() if k.lower() != "allow"}
     if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
         allow = allowed_methods(request.app.routes, request.scope)
         headers["allow"] = allow

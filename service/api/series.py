@@ -32,7 +32,7 @@ from service.api.deps import (
     respond,
 )
 from service.api.docs import DATA_RESPONSES
-from service.api.http import Route, content_disposition, next_page
+from service.api.http import content_disposition, is_head, next_page
 from service.errors import bad_parameter, not_found
 from service.formats import EXTENSIONS, MediaType, Payload, content_type, encode
 from service.formats.stream import stream as formats_stream
@@ -46,7 +46,7 @@ from service.query.series import observations as query_observations
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
-router = APIRouter(route_class=Route, prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
 
 Units = Annotated[
     str,
@@ -182,7 +182,7 @@ def observations_list(
         headers = {
             "content-disposition": content_disposition("attachment", f"observations-{snap.id}.{EXTENSIONS[media]}")
         }
-        if request.method == "HEAD":  # the headers of the stream, without running the query
+        if is_head(request.scope):  # the headers of the stream, without running the query
             return Response(media_type=content_type(media), headers=headers)
         stream = formats_stream(query_export(snap, selection), media, meta, bom)
         return StreamingResponse(stream, media_type=content_type(media), headers=headers)

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from service.api.access import WriterDep
 from service.api.deps import SettingsDep
 from service.api.docs import AUDIT_RESPONSES, UPLOAD_BODY, WRITE_RESPONSES
-from service.api.http import Route
 from service.errors import (
     InvalidData,
     PayloadTooLarge,
@@ -29,8 +28,8 @@ from service.ingest.load import IngestResult, ingest
 from service.store.lake import Lake
 from service.store.snapshot import Store
 
-router = APIRouter(route_class=Route, prefix="/v1", tags=["writes"])
-audit = APIRouter(route_class=Route, prefix="/v1", tags=["writes"], responses=AUDIT_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["writes"])
+audit = APIRouter(prefix="/v1", tags=["writes"], responses=AUDIT_RESPONSES)
 
 SUFFIXES = {
     "text/csv": "csv",
