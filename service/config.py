@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         10, gt=0, description="Longest time a client may take to send its request line and headers (408)."
     )
     refresh_seconds: float = Field(0.5, ge=0, description="How often a worker checks for a newer snapshot.")
-    max_limit: int = Field(10000, ge=1, description="Largest page size a client may ask for.")
+    max_limit: int = Field(10000, ge=1, le=10000, description="Largest page size a client may ask for.")
     retain_snapshots: int = Field(10, ge=1, description="Snapshots whose files stay downloadable, newest first.")
     retain_hours: float = Field(24, ge=0, description="Also keep every snapshot younger than this many hours.")
     preload: bool = Field(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -140,3 +143,23 @@ class TooManyRequests(YardstickError):
     status = 429
     type = "/problems/too-many-requests"
     title = "Too many requests"
+
+
+class InsufficientStorage(YardstickError):
+    status = 507
+    type = "/problems/insufficient-storage"
+    title = "Insufficient storage"
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """A full disk (or quota) while writing becomes a 507 that says so; other OS errors pass unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise InsufficientStorage(
+            "the server's disk is full: nothing was stored; try again when space is freed",
+            extra={"headers": {"retry-after": "60"}},
+        ) from exc

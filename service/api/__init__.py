@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 
 from service import __version__
 from service.api import bulk, catalog, charts, compare, docs_ui, ops, pages, problems, series, writes
-from service.api.access import Gate
+from service.api.access import GUARDED, Gate
 from service.api.caching import SnapshotCaching
 from service.api.http import Cors, HeadAsGet, known_parameters
 from service.config import Settings
@@ -95,14 +95,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         from fastapi.openapi.utils import get_openapi
 
         spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        for path in spec["paths"].values():
+        for route, path in spec["paths"].items():
             for op in path.values():
                 if op.get("responses", {}).get("422", {}).get("description") == "Validation Error":
                     op["responses"].pop("422")  # FastAPI's default; ours are documented where they happen
+                for status, response in _common_responses(route).items():
+                    op["responses"].setdefault(status, response)
         for name in ("HTTPValidationError", "ValidationError"):
             spec.get("components", {}).get("schemas", {}).pop(name, None)
         app.openapi_schema = spec
     return app.openapi_schema
+
+
+def _common_responses(route: str) -> dict[str, Any]:
+    """Answers any operation may give before its handler runs: the gate's on data paths, the server's on all."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
+    out = {"431": {"description": "The request line and headers exceed YARDSTICK_MAX_HEADER_KB", "content": problem}}
+    if route.startswith(GUARDED):
+        out["401"] = {"description": "An unknown or revoked API key, or none where one is required", "content": problem}
+        out["429"] = {"description": "Rate limit: see Retry-After and the RateLimit-* headers", "content": problem}
+    return out
 
 
 def app_from_env() -> FastAPI:

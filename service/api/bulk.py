@@ -23,6 +23,7 @@ from service.api.http import content_disposition, is_head, link
 from service.config import Settings
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
+from service.model.schema import CODE_PATTERN
 from service.store import bulk
 from service.store.lake import Manifest
 from service.store.snapshot import Snapshot, Store
@@ -159,7 +160,7 @@ async def bulk_indicator(
     request: Request,
     snap: SnapshotDep,
     snapshot: SnapshotParam,
-    indicator: Annotated[str, PathParam(description="Indicator code", max_length=200)],
+    indicator: Annotated[str, PathParam(description="Indicator code", max_length=64, pattern=CODE_PATTERN)],
     range_: RangeHeader = None,
     if_range: IfRangeHeader = None,
 ) -> Response:
@@ -175,7 +176,9 @@ async def bulk_file(
     request: Request,
     snap: SnapshotDep,
     snapshot: SnapshotParam,
-    name: Annotated[str, PathParam(description="observations, regions, indicators or sources", max_length=64)],
+    name: Annotated[
+        str, PathParam(description="observations, regions, indicators or sources", max_length=64, pattern="^[a-z]+$")
+    ],
     range_: RangeHeader = None,
     if_range: IfRangeHeader = None,
 ) -> Response:

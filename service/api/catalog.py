@@ -10,10 +10,13 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from service.api.deps import (
+    MAX_PAGE,
     BomParam,
+    CodesQuery,
     IndicatorDep,
     MediaDep,
     RegionDep,
+    RegionQuery,
     SettingsDep,
     SnapshotDep,
     codes,
@@ -25,12 +28,12 @@ from service.api.docs import DATA_RESPONSES
 from service.api.http import next_page
 from service.errors import not_found
 from service.formats import Payload
-from service.model.schema import Kind, Level
+from service.model.schema import SOURCE_ID_PATTERN, Kind, Level
 from service.query import catalog
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=DATA_RESPONSES)
 
-Limit = Annotated[int, Query(ge=1, le=100_000, description="Page size")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")]
 Text = Annotated[str | None, Query(max_length=200, description="Text in the code or the Chinese or English name")]
 
@@ -52,7 +55,7 @@ def regions_list(
     settings: SettingsDep,
     media: MediaDep,
     level: Annotated[Level | None, Query(description="Level")] = None,
-    parent: Annotated[str | None, Query(max_length=64, description="Parent region code", examples=["430000"])] = None,
+    parent: Annotated[str | None, RegionQuery(description="Parent region code", examples=["430000"])] = None,
     q: Text = None,
     limit: Limit = 1000,
     offset: Offset = 0,
@@ -126,7 +129,9 @@ def sources_list(snap: SnapshotDep, media: MediaDep, bom: BomParam = False) -> R
 def sources_get(
     snap: SnapshotDep,
     media: MediaDep,
-    source: Annotated[str, Path(description="Source id", examples=["hyrb-2022-q3-industry"])],
+    source: Annotated[
+        str, Path(description="Source id", examples=["hyrb-2022-q3-industry"], pattern=SOURCE_ID_PATTERN, max_length=64)
+    ],
     bom: BomParam = False,
 ) -> Response:
     found = snap.sources.get(source)
@@ -142,9 +147,9 @@ def series_list(
     snap: SnapshotDep,
     settings: SettingsDep,
     media: MediaDep,
-    indicator: Annotated[str | None, Query(max_length=2000, description="Indicator codes, comma-separated")] = None,
-    region: Annotated[str | None, Query(max_length=2000, description="Region codes, comma-separated")] = None,
-    parent: Annotated[str | None, Query(max_length=64, description="Only children of this region")] = None,
+    indicator: Annotated[str | None, CodesQuery(description="Indicator codes, comma-separated")] = None,
+    region: Annotated[str | None, CodesQuery(description="Region codes, comma-separated")] = None,
+    parent: Annotated[str | None, RegionQuery(description="Only children of this region")] = None,
     level: Annotated[Level | None, Query(description="Only regions of this level")] = None,
     q: Text = None,
     limit: Limit = 1000,

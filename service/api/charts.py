@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from service.api.compare import AsOf, PeriodParam, period_or_latest, ranked_in_memory
-from service.api.deps import IndicatorDep, RangeDep, RegionDep, SnapshotDep, in_memory, region_param
+from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
+from service.api.deps import AsOf, IndicatorDep, RangeDep, RegionDep, RegionQuery, SnapshotDep, in_memory, region_param
 from service.api.docs import DATA_RESPONSES
 from service.formats import charts
 from service.model.catalog import Indicator
@@ -147,7 +147,7 @@ async def rankings_chart(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     fmt: Fmt,
-    parent: Annotated[str, Query(max_length=64, description="Rank the children of this region")],
+    parent: Annotated[str, RegionQuery(description="Rank the children of this region")],
     level: Annotated[Level | None, Query(description="Children of this level")] = None,
     period: PeriodParam = None,
     as_of: AsOf = None,

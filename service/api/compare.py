@@ -10,11 +10,14 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from service.api.deps import (
+    AsOf,
     BomParam,
     IndicatorDep,
     MediaDep,
+    PeriodQuery,
     RangeDep,
     RegionDep,
+    RegionQuery,
     SnapshotDep,
     in_memory,
     period_for,
@@ -22,7 +25,7 @@ from service.api.deps import (
     respond,
 )
 from service.api.docs import DATA_RESPONSES
-from service.errors import bad_parameter
+from service.errors import bad_parameter, not_found
 from service.formats import Payload
 from service.model.catalog import Indicator
 from service.model.schema import Level
@@ -33,9 +36,8 @@ from service.store.snapshot import Snapshot
 router = APIRouter(prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
 
 PeriodParam = Annotated[
-    str | None, Query(max_length=64, description="The period (default: the latest with data)", examples=["2022-Q3"])
+    str | None, PeriodQuery(description="The period (default: the latest with data)", examples=["2022-Q3"])
 ]
-AsOf = Annotated[date | None, Query(description="Vintage: what was known on this date")]
 
 
 @router.get(
@@ -74,7 +76,7 @@ async def rankings_get(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     media: MediaDep,
-    parent: Annotated[str, Query(max_length=64, description="Rank the children of this region", examples=["430000"])],
+    parent: Annotated[str, RegionQuery(description="Rank the children of this region", examples=["430000"])],
     level: Annotated[Level | None, Query(description="Children of this level (default: the usual one)")] = None,
     period: PeriodParam = None,
     order: Annotated[str, Query(pattern="^(asc|desc)$", description="desc: highest value ranks first")] = "desc",
@@ -103,5 +105,6 @@ def period_or_latest(
         return period_for(indicator, period).label
     latest = q_compare.latest_period(snap, indicator.code, regions, as_of)
     if latest is None:
-        raise bad_parameter("period", f"no data for {indicator.code} in these regions: give a period")
+        when = f" as of {as_of}" if as_of else ""
+        raise not_found("period", f"no data for {indicator.code} in these regions{when}: nothing to compare or rank")
     return str(latest)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import Depends, Path, Query, Request
+from pydantic import BeforeValidator
 from starlette.responses import Response
 
 from service.api.http import content_disposition
@@ -16,6 +18,7 @@ from service.errors import bad_parameter, not_found
 from service.formats import MediaType, Payload, content_type, encode, negotiate
 from service.model import period as periods
 from service.model.catalog import Indicator, Region
+from service.model.schema import CODE_PATTERN, REGION_CODE_PATTERN
 from service.query.series import Vintage
 from service.store.snapshot import Snapshot, Store
 
@@ -32,13 +35,31 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+Format = Literal["json", "csv", "parquet", "arrow"]
+MAX_PAGE = 10_000  # the largest page a client may ask for (YARDSTICK_MAX_LIMIT may lower it)
+
+
+def RegionQuery(description: str, examples: list[str] | None = None) -> Any:
+    return Query(description=description, examples=examples, pattern=REGION_CODE_PATTERN, max_length=64)
+
+
+def CodesQuery(description: str) -> Any:
+    """A comma-separated list of codes (ASCII by the code grammars, so a long list stays a short request)."""
+    return Query(description=description, pattern=r"^[A-Za-z0-9_.,\- ]*$", max_length=4000)
+
+
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_indicator(
     snap: SnapshotDep,
-    indicator: Annotated[str, Path(description="Indicator code", examples=["industry.value_added.growth"])],
+    indicator: Annotated[
+        str,
+        Path(
+            description="Indicator code", examples=["industry.value_added.growth"], pattern=CODE_PATTERN, max_length=64
+        ),
+    ],
 ) -> Indicator:
     found = snap.indicators.get(indicator)
     if found is None:
@@ -47,7 +68,10 @@ async def get_indicator(
 
 
 async def get_region(
-    snap: SnapshotDep, region: Annotated[str, Path(description="Region code", examples=["430400"])]
+    snap: SnapshotDep,
+    region: Annotated[
+        str, Path(description="Region code", examples=["430400"], pattern=REGION_CODE_PATTERN, max_length=64)
+    ],
 ) -> Region:
     found = snap.regions.get(region)
     if found is None:
@@ -99,6 +123,11 @@ def period_for(indicator: Indicator, label: str, parameter: str = "period") -> p
         ) from None
 
 
+def PeriodQuery(description: str, examples: list[str] | None = None) -> Any:
+    """A period label parameter: any form the period grammar reads (service.model.period), as a pattern."""
+    return Query(description=description, examples=examples, pattern=periods.PATTERN, max_length=32)
+
+
 @dataclass(frozen=True)
 class Range:
     """A start/end window: the labels as given and the dates they stand for."""
@@ -111,11 +140,11 @@ class Range:
 
 async def get_range(
     start: Annotated[
-        str | None, Query(description="First period, e.g. 2022-Q1, 2022-01, 2022", examples=["2022-Q1"])
+        str | None, PeriodQuery(description="First period, e.g. 2022-Q1, 2022-01, 2022", examples=["2022-Q1"])
     ] = None,
-    end: Annotated[str | None, Query(description="Last period", examples=["2022-Q4"])] = None,
-    startPeriod: Annotated[str | None, Query(description="SDMX alias of start")] = None,
-    endPeriod: Annotated[str | None, Query(description="SDMX alias of end")] = None,
+    end: Annotated[str | None, PeriodQuery(description="Last period", examples=["2022-Q4"])] = None,
+    startPeriod: Annotated[str | None, PeriodQuery(description="SDMX alias of start")] = None,
+    endPeriod: Annotated[str | None, PeriodQuery(description="SDMX alias of end")] = None,
 ) -> Range:
     """start/end period labels (SDMX's startPeriod/endPeriod accepted), checked for order."""
     window = Range(start or startPeriod, end or endPeriod, None, None)
@@ -128,17 +157,38 @@ async def get_range(
 RangeDep = Annotated[Range, Depends(get_range)]
 
 
+def _iso(pattern: str, what: str) -> Any:
+    """Only the ISO 8601 text form: pydantic's lax mode would also read 0.5 as a Unix time."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError(f"expected {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _iso(r"\d{4}-\d{2}-\d{2}", "a date, YYYY-MM-DD")]
+IsoTime = Annotated[
+    datetime,
+    _iso(
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:\d{2})?", "a time, e.g. 2022-11-01T08:00:00Z"
+    ),
+]
+AsOf = Annotated[
+    IsoDate | None, Query(description="Vintage: what was known on this date (YYYY-MM-DD)", examples=["2022-12-31"])
+]
+
+
 async def get_vintage(
-    as_of: Annotated[
-        date | None, Query(description="Vintage: what was known on this date (YYYY-MM-DD)", examples=["2022-12-31"])
-    ] = None,
+    as_of: AsOf = None,
     vintages: Annotated[
         str | None,
         Query(description="'all' returns every release with its published date", pattern="^(all|latest)$"),
     ] = None,
     initial: Annotated[bool, Query(description="First releases only")] = False,
     updated_after: Annotated[
-        datetime | None, Query(description="Only rows committed after this timestamp (ISO 8601)")
+        IsoTime | None, Query(description="Only rows committed after this time (ISO 8601; UTC if no offset)")
     ] = None,
 ) -> Vintage:
     if initial and vintages == "all":
@@ -153,7 +203,7 @@ VintageDep = Annotated[Vintage, Depends(get_vintage)]
 
 async def get_media_type(
     request: Request,
-    format: Annotated[str | None, Query(description="json, csv, parquet or arrow; wins over Accept")] = None,
+    format: Annotated[Format | None, Query(description="json, csv, parquet or arrow; wins over Accept")] = None,
 ) -> MediaType:
     return negotiate(format, request.headers.get("accept"))
 

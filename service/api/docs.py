@@ -83,9 +83,9 @@ UPLOAD_BODY: dict[str, Any] = {
         "required": True,
         "description": "CSV (UTF-8, BOM or GBK), JSON Lines or Parquet, with the columns of `yardstick ingest`",
         "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {"schema": {"type": "string", "minLength": 1}},
+            "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
         },
     }
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -59,6 +60,8 @@ async def _validation(request: Request, exc: Exception) -> Response:
         entry: dict[str, Any] = {"detail": e.get("msg", "invalid"), where: ".".join(loc[1:]) or loc[0]}
         if e.get("input") is not None and isinstance(e.get("input"), str | int | float):
             entry["value"] = e["input"]
+        if e.get("type") in ("literal_error", "enum"):  # one of a list: say which
+            entry["allowed"] = sorted(re.findall(r"'([^']*)'", str((e.get("ctx") or {}).get("expected", ""))))
         errors.append(entry)
     names = ", ".join(sorted({str(e.get("parameter") or e.get("header") or e.get("body")) for e in errors}))
     return problem(

@@ -15,11 +15,15 @@ from starlette.responses import Response, StreamingResponse
 
 from service.api.bulk import export_file
 from service.api.deps import (
+    MAX_PAGE,
     BomParam,
+    CodesQuery,
     IndicatorDep,
     MediaDep,
+    PeriodQuery,
     RangeDep,
     RegionDep,
+    RegionQuery,
     SettingsDep,
     SnapshotDep,
     VintageDep,
@@ -71,11 +75,11 @@ async def series_get(
     window: RangeDep,
     vintage: VintageDep,
     units: Units = "lin",
-    base: Annotated[str | None, Query(description="normalize: the base period (default: the first)")] = None,
+    base: Annotated[str | None, PeriodQuery(description="normalize: the base period (default: the first)")] = None,
     last_n: Annotated[int | None, Query(ge=1, le=100_000, description="Only the latest N observations")] = None,
     mrnev: Annotated[int | None, Query(ge=1, le=100_000, description="The most recent N non-empty values")] = None,
     sort: Annotated[str, Query(pattern="^(asc|desc)$", description="Period order")] = "asc",
-    limit: Annotated[int | None, Query(ge=1, le=100_000, description="Page size")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="Page size")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")] = 0,
     bom: BomParam = False,
 ) -> Response:
@@ -123,13 +127,11 @@ async def get_selection(
     snap: SnapshotDep,
     window: RangeDep,
     vintage: VintageDep,
-    indicator: Annotated[
-        str | None, Query(max_length=4000, description="Indicator codes, comma-separated (default: all)")
-    ] = None,
-    region: Annotated[str | None, Query(max_length=4000, description="Region codes, comma-separated")] = None,
-    parent: Annotated[str | None, Query(max_length=64, description="All children of this region")] = None,
+    indicator: Annotated[str | None, CodesQuery(description="Indicator codes, comma-separated (default: all)")] = None,
+    region: Annotated[str | None, CodesQuery(description="Region codes, comma-separated")] = None,
+    parent: Annotated[str | None, RegionQuery(description="All children of this region")] = None,
     level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
-    period: Annotated[str | None, Query(max_length=64, description="One period (instead of start/end)")] = None,
+    period: Annotated[str | None, PeriodQuery(description="One period (instead of start/end)")] = None,
     units: Units = "lin",
     align_periods: Annotated[bool, Query(description="Union of periods across series, nulls where missing")] = False,
 ) -> ObservationsQuery:
@@ -167,11 +169,14 @@ def observations_list(
         int | None,
         Query(
             ge=1,
-            le=100_000,
+            le=MAX_PAGE,
             description="Page size (JSON default 1000; CSV, Parquet and Arrow without limit stream every row)",
         ),
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200, description="The 'next' cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, pattern="^[A-Za-z0-9_=-]+$", description="The 'next' cursor of the previous page"),
+    ] = None,
     bom: BomParam = False,
 ) -> Response:
     meta = {"yardstick.snapshot": snap.id}

@@ -77,17 +77,21 @@ class Period:
 
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(\d{4})(?:-?A1?|年(?:度|全年)?)?$"), "A"),
-    (re.compile(r"^(\d{4})-?Q([1-4])$"), "Q"),
-    (re.compile(r"^(\d{4})年第?([一二三四1-4])季度$"), "Q"),
-    (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), "M"),
-    (re.compile(r"^(\d{4})-?M(0?[1-9]|1[0-2])$"), "M"),
-    (re.compile(r"^(\d{4})年(0?[1-9]|1[0-2])月(?:份)?$"), "M"),
-    (re.compile(r"^(\d{4})年(0?1)[-—–~至到](0?[1-9]|1[0-2])月$"), "YTD_M"),
-    (re.compile(r"^(\d{4})年前([一二三四1-4])季度$"), "YTD_Q"),
-    (re.compile(r"^(\d{4})年(上)半年$"), "H1"),
-    (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])/P(\d{1,2})([MY])$"), "SDMX"),
+    (re.compile(r"^([12]\d{3})(?:-?A1?|年(?:度|全年)?)?$"), "A"),
+    (re.compile(r"^([12]\d{3})-?Q([1-4])$"), "Q"),
+    (re.compile(r"^([12]\d{3})年第?([一二三四1-4])季度$"), "Q"),
+    (re.compile(r"^([12]\d{3})-(0[1-9]|1[0-2])$"), "M"),
+    (re.compile(r"^([12]\d{3})-?M(0?[1-9]|1[0-2])$"), "M"),
+    (re.compile(r"^([12]\d{3})年(0?[1-9]|1[0-2])月(?:份)?$"), "M"),
+    (re.compile(r"^([12]\d{3})年(0?1)[-—–~至到](0?[1-9]|1[0-2])月$"), "YTD_M"),
+    (re.compile(r"^([12]\d{3})年前([一二三四1-4])季度$"), "YTD_Q"),
+    (re.compile(r"^([12]\d{3})年(上)半年$"), "H1"),
+    (re.compile(r"^([12]\d{3})-(0[1-9]|1[0-2])/P(\d{1,2})([MY])$"), "SDMX"),
 ]
+
+
+# Every accepted form as one regular expression (ECMA 262 as well as Python): the OpenAPI pattern of period parameters.
+PATTERN = "^(?:" + "|".join(p.pattern[1:-1] for p, _ in _PATTERNS) + ")$"
 
 
 def _span_from_match(kind: str, groups: tuple[str, ...]) -> Span:
@@ -115,7 +119,7 @@ def _span_from_match(kind: str, groups: tuple[str, ...]) -> Span:
 
 def parse_span(text: str) -> Span:
     """Read any accepted label form into a Span; raise PeriodError naming the label otherwise."""
-    s = text.strip()
+    s = text
     for pattern, kind in _PATTERNS:
         m = pattern.match(s)
         if m:

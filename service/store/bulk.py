@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
+from service.errors import storage_errors
 from service.model.schema import OBSERVATIONS, TABLES
 from service.store.lake import ROW_GROUP_SIZE, FileEntry, Lake, Manifest
 
@@ -124,7 +125,8 @@ def built_once(folder: Path, name: str, table: str, write: Callable[[Path], int]
             folder.mkdir(parents=True, exist_ok=True)
             with _locked(folder / ".lock"):
                 if not sidecar.exists():
-                    _build(folder, name, write)
+                    with storage_errors():
+                        _build(folder, name, write)
         try:
             info = orjson.loads(sidecar.read_bytes())
             os.utime(sidecar)  # recently used: last out on eviction

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from service.config import Settings
-from service.errors import Busy, YardstickError
+from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 
 ROW_GROUP_SIZE = 64 * 1024
@@ -183,7 +183,8 @@ class Lake:
                     time.sleep(0.05)
             _clear(self.root / "staging")
             try:
-                yield Writer(self, self.manifest())
+                with storage_errors():
+                    yield Writer(self, self.manifest())
             finally:
                 _clear(self.root / "staging")  # whatever was not committed
         finally:
