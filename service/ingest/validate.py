@@ -143,6 +143,8 @@ class Checker:
             else pc.dictionary_encode(key)
         )
         idx = np.asarray(enc.indices.fill_null(-1))
+        if len(enc.dictionary) == 0:  # every key is null: those rows are reported for their null parts already
+            return
         counts = np.bincount(idx[idx >= 0], minlength=len(enc.dictionary))
         dup = (idx >= 0) & (counts[np.maximum(idx, 0)] > 1)
         self.add(dup, column, "duplicate key within the file")

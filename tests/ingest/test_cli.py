@@ -47,3 +47,19 @@ def test_dry_run_then_commit_then_check(lake_dir: Path, tmp_path: Path) -> None:
     victim.write_bytes(victim.read_bytes()[:-10])
     broken = yardstick(lake_dir, "check")
     assert broken.returncode == 1 and "bytes, manifest says" in broken.stderr
+
+
+def test_every_command_names_the_absolute_lake_it_uses(lake_dir: Path, tmp_path: Path) -> None:
+    relative = Path("lake")
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes([obs("industry.value_added.growth", "430100", "2022-Q3", 7.7)]))
+    for args in (["snapshots"], ["check"], ["ingest", "--dry-run", str(good)]):
+        r = subprocess.run(
+            [sys.executable, "-m", "service", "--data-dir", str(relative), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=lake_dir.parent,
+        )
+        assert r.returncode == 0, r.stderr
+        assert f"yardstick: lake {lake_dir.resolve()}" in r.stderr.splitlines()[0]
