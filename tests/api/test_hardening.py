@@ -17,7 +17,7 @@ from asgi_lifespan import LifespanManager
 from service.api import create_app
 from service.config import Settings
 from service.store.keys import KeyStore
-from tests.helpers import csv_bytes, fingerprint, obs
+from tests.helpers import fingerprint
 
 VA = "industry.value_added.growth"
 SERIES = f"/v1/series/{VA}/430400"
@@ -48,9 +48,7 @@ def bearer(key: str) -> dict[str, str]:
 
 # -- 1. keyed reads never leave through a cache --------------------------------------------------------------------
 @pytest.mark.parametrize("url", ["/v1/regions/430400", SERIES, f"/embed/compare/{VA}/430400", BULK_FILE])
-async def test_keyed_reads_are_decided_before_any_cached_answer(
-    lake_dir: Path, keys: dict[str, str], url: str
-) -> None:
+async def test_keyed_reads_are_decided_before_any_cached_answer(lake_dir: Path, keys: dict[str, str], url: str) -> None:
     async for api in app_client(Settings(data_dir=lake_dir, load_seed=False, read_requires_key=True)):
         first = await api.get(url, headers=bearer(keys["read"]))
         assert first.status_code == 200
@@ -176,9 +174,7 @@ async def test_input_limits_and_grammar_are_422_with_file_row_column(lake_dir: P
     async for api in app_client(Settings(data_dir=lake_dir, load_seed=False)):
         for media, body, column, row, reason in cases:
             kind = "observations" if media == "application/x-ndjson" else "regions"
-            r = await api.post(
-                f"/v1/{kind}", content=body, headers={**bearer(keys["write"]), "content-type": media}
-            )
+            r = await api.post(f"/v1/{kind}", content=body, headers={**bearer(keys["write"]), "content-type": media})
             assert r.status_code == 422, (column, r.text)
             first = r.json()["errors"][0]
             assert (first["column"], first["row"]) == (column, row) and first["file"], r.json()

@@ -24,7 +24,9 @@ def server(seeded_lake: Path) -> Iterator[str]:
         yield live.base
 
 
-@pytest.mark.parametrize(("path", "ready", "text"), [("/docs", ".opblock", "series-get"), ("/redoc", "h1", "Yardstick")])
+@pytest.mark.parametrize(
+    ("path", "ready", "text"), [("/docs", ".opblock", "series-get"), ("/redoc", "h1", "Yardstick")]
+)
 def test_api_docs_render_offline_under_their_csp(server: str, path: str, ready: str, text: str) -> None:
     from playwright.sync_api import Route, sync_playwright
 

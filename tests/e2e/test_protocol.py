@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -34,18 +34,12 @@ def exchange(base: str, raw: bytes, pause: float = 0.0, read_timeout: float = 20
     """Send raw bytes (optionally in two halves with a pause) and read until the server closes."""
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=read_timeout) as s:
-        if pause:
-            s.sendall(raw[: len(raw) // 2])
-            time.sleep(pause)
-            try:
-                s.sendall(raw[len(raw) // 2 :])
-            except OSError:
-                pass  # the server may have closed already
-        else:
-            try:
-                s.sendall(raw)
-            except OSError:
-                pass
+        halves = [raw[: len(raw) // 2], raw[len(raw) // 2 :]] if pause else [raw]
+        for i, part in enumerate(halves):
+            if i:
+                time.sleep(pause)
+            with suppress(OSError):  # the server may have closed already
+                s.sendall(part)
         chunks = []
         try:
             while chunk := s.recv(65536):
@@ -94,9 +88,7 @@ def test_raw_utf8_in_the_request_line_is_a_problem_document(server: str) -> None
 
 
 @pytest.mark.parametrize(("trusted", "separate"), [(None, False), ('["127.0.0.1"]', True)])
-def test_forwarded_for_counts_only_from_trusted_proxies(
-    seeded_lake: Path, trusted: str | None, separate: bool
-) -> None:
+def test_forwarded_for_counts_only_from_trusted_proxies(seeded_lake: Path, trusted: str | None, separate: bool) -> None:
     env = {"YARDSTICK_RATE_LIMIT_PER_MINUTE": "2"}
     if trusted:
         env["YARDSTICK_TRUSTED_PROXIES"] = trusted

@@ -86,14 +86,17 @@ def test_every_readme_command_works_as_written(lake_dir: Path, workdir: Path) ->
                 timeout=120,
             )
             assert run.returncode == 0, f"{line}\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
-        assert "衡阳市" in subprocess.run(
-            ["bash", "-c", commands("curl -s -G")[0].replace(DOCUMENTED, live.base)],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
+        assert (
+            "衡阳市"
+            in subprocess.run(
+                ["bash", "-c", commands("curl -s -G")[0].replace(DOCUMENTED, live.base)],
+                cwd=workdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+        )
         assert (workdir / "taxes.csv").read_bytes().startswith("\ufeff".encode())
         assert (workdir / "chart.svg").read_text(encoding="utf-8").lstrip().startswith("<svg")
         for snippet in blocks("python"):
