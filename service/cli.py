@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -65,6 +68,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.model_copy(update=changes)
     # uvicorn workers build their settings from the environment: hand them what the command line chose.
     os.environ["YARDSTICK_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.public_url is None and settings.host in LOOPBACK:  # a local service: links can name it exactly
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        os.environ["YARDSTICK_PUBLIC_URL"] = f"http://{host}:{settings.port}"
     if settings.load_seed:
         lake = Lake.from_settings(settings)
         notice = seed_notice(lake, settings.seed_dir)

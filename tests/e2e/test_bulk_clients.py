@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import duckdb
 import fsspec
@@ -64,8 +65,9 @@ def server(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def bulk_url(base: str, name: str = "observations") -> str:
+    """The file's URL: the manifest's links are relative (no YARDSTICK_PUBLIC_URL here), so join them to the base."""
     files = {f["name"]: f for f in httpx.get(f"{base}/v1/bulk").json()["files"]}
-    return str(files[name]["url"])
+    return urljoin(base, str(files[name]["url"]))
 
 
 def expected(base: str, indicator: str = IND, region: str = REGION) -> list[tuple[str, float]]:
@@ -94,7 +96,8 @@ def test_manifest_and_datapackage(server: str) -> None:
     assert [c["name"] for c in whole["schema"]][:3] == ["indicator", "region", "period"]
     dp = httpx.get(f"{server}/v1/bulk/datapackage.json").json()
     assert dp["profile"] == "data-package" and dp["resources"][0]["hash"] == f"sha256:{whole['sha256']}"
-    meta = pq.ParquetFile(fsspec.filesystem("http").open(whole["url"])).metadata
+    assert urljoin(f"{server}/v1/bulk/datapackage.json", dp["resources"][0]["path"]) == urljoin(server, whole["url"])
+    meta = pq.ParquetFile(fsspec.filesystem("http").open(urljoin(server, whole["url"]))).metadata
     assert meta.num_row_groups >= 40 and meta.metadata[b"yardstick.snapshot"] == m["snapshot"].encode()
     assert b"hyrb-2022-q3-industry" in meta.metadata[b"yardstick.sources"]
 
@@ -155,7 +158,7 @@ def test_filtered_exports_read_back_equal_the_json(server: str) -> None:
     while nxt:
         page = httpx.get(nxt).json()
         json_rows += [(r["region"], r["period"], r["value"]) for r in page["observations"]]
-        nxt = page["next"]
+        nxt = urljoin(server, page["next"]) if page["next"] else None
     assert len(json_rows) == 500
     df = pd.read_parquet(url + "&format=parquet")
     assert list(zip(df["region"], df["period"], df["value"], strict=True)) == json_rows
@@ -239,7 +242,8 @@ def test_duckdb_reads_a_filtered_export_with_ranges(server: str) -> None:
 def test_a_download_spanning_a_commit_finishes_on_its_bytes(server: str) -> None:
     entry = next(f for f in httpx.get(f"{server}/v1/bulk").json()["files"] if f["name"] == "observations")
     digest = hashlib.sha256()
-    with httpx.stream("GET", entry["url"]) as r:
+    url = urljoin(server, entry["url"])
+    with httpx.stream("GET", url) as r:
         chunks = r.iter_raw(64 * 1024)
         digest.update(next(chunks))
         rev = "indicator,region,period,value,published\nindustry.value_added.growth,430400,2022-Q3,8.5,2023-02-01\n"
@@ -249,4 +253,4 @@ def test_a_download_spanning_a_commit_finishes_on_its_bytes(server: str) -> None
         for chunk in chunks:
             digest.update(chunk)
     assert digest.hexdigest() == entry["sha256"]
-    assert httpx.get(entry["url"], headers={"range": "bytes=0-3"}).content == b"PAR1"  # still served
+    assert httpx.get(url, headers={"range": "bytes=0-3"}).content == b"PAR1"  # still served

@@ -183,3 +183,11 @@ async def test_a_full_disk_is_507_and_the_lake_is_untouched(seeded_lake: Path, t
             assert again.status_code == 201, again.text
             series = (await api.get(f"/v1/series/{VA}/430100")).json()
             assert series["count"] == 4000
+
+
+def test_a_local_service_links_to_its_configured_address_whatever_the_host_header(server: str) -> None:
+    evil = {"host": "attacker.example:666", "x-forwarded-host": "evil.example", "x-forwarded-proto": "gopher"}
+    page = httpx.get(f"{server}/v1/regions", params={"level": "county", "limit": "5"}, headers=evil).json()
+    assert page["next"] == f"{server}/v1/regions?level=county&limit=5&offset=5"
+    files = httpx.get(f"{server}/v1/bulk", headers=evil).json()["files"]
+    assert all(f["url"].startswith(f"{server}/v1/bulk/") for f in files)
