@@ -47,20 +47,35 @@ def test_soak(lake_dir: Path, write_key: str) -> None:
     assert figures["rss_second_half_growth_mb"] < MEMORY_BOUND_MB, figures
 
 
+class Tally:
+    """Counts errors and keeps the first few, so a failure says what went wrong."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts, self.samples = counts, list[str]()
+
+    def check(self, ok: bool, what: str) -> None:
+        if not ok:
+            self.counts["errors"] += 1
+            if len(self.samples) < 20:
+                self.samples.append(what)
+
+
 async def _load(live: Live, key: str) -> dict[str, object]:
     stop = time.monotonic() + SECONDS
     counts = {"reads": 0, "writes": 0, "errors": 0}
+    tally = Tally(counts)
     rss: dict[str, float] = {}
     rng = random.Random(7)
 
     async def reader(client: httpx.AsyncClient) -> None:
         while time.monotonic() < stop:
+            url = rng.choice(READS)
             try:
-                r = await client.get(rng.choice(READS))
+                r = await client.get(url)
                 counts["reads"] += 1
-                counts["errors"] += r.status_code >= 400
-            except httpx.HTTPError:
-                counts["errors"] += 1
+                tally.check(r.status_code < 400, f"{r.status_code} {url} {r.text[:200]}")
+            except httpx.HTTPError as exc:
+                tally.check(False, f"{type(exc).__name__} {url} {exc}")
 
     async def writer(client: httpx.AsyncClient) -> None:
         k = 0
@@ -74,7 +89,7 @@ async def _load(live: Live, key: str) -> dict[str, object]:
                 "/v1/observations", content=body, headers={"authorization": f"Bearer {key}", "content-type": "text/csv"}
             )
             counts["writes"] += 1
-            counts["errors"] += r.status_code not in (200, 201)
+            tally.check(r.status_code in (200, 201), f"{r.status_code} POST {r.text[:200]}")
             await asyncio.sleep(1)
 
     async def sampler() -> None:
@@ -90,12 +105,14 @@ async def _load(live: Live, key: str) -> dict[str, object]:
         rss.setdefault("half", rss["end"])
 
     limits = httpx.Limits(max_connections=CONNECTIONS + 1)
-    async with httpx.AsyncClient(base_url=live.base, limits=limits, timeout=30) as client:
+    # a generous timeout: on a machine busy with other work an answer may take long; it must not fail
+    async with httpx.AsyncClient(base_url=live.base, limits=limits, timeout=120) as client:
         await asyncio.gather(*(reader(client) for _ in range(CONNECTIONS)), writer(client), sampler())
     return {
         "seconds": SECONDS,
         "connections": CONNECTIONS,
         **counts,
+        "error_samples": tally.samples,
         "rss_after_warmup_mb": round(rss["after_warmup"], 1),
         "rss_peak_mb": round(rss["peak"], 1),
         "rss_end_mb": round(rss["end"], 1),
