@@ -59,10 +59,10 @@ def live_server(lake: Path, workers: int = 1, **env: str) -> Iterator[Live]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a bound for a busy machine, not a speed requirement
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/healthz", timeout=10).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
