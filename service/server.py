@@ -21,6 +21,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from service.config import Settings
 
 
+LINGER_SECONDS = 2.0
+
+
 @functools.cache
 def _limits() -> tuple[int, float]:
     """(bytes, seconds) from the environment of this worker process (uvicorn builds the protocol, not us)."""
@@ -46,6 +49,7 @@ class Protocol(HttpToolsProtocol):
         self.head_bytes = 0
         self.reading_head = True  # waiting for (part of) a request line and headers
         self.head_timer: asyncio.TimerHandle | None = None
+        self.refused = False  # answered and half-closed: what still arrives is read and dropped until we close
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -56,6 +60,8 @@ class Protocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         if self.reading_head:
             self.head_bytes += len(data)
             if self.head_bytes > self.max_head:
@@ -108,7 +114,13 @@ class Protocol(HttpToolsProtocol):
         self._refuse(408, "Request Timeout", f"the request headers took longer than {self.head_seconds:g} s")
 
     def _refuse(self, status: int, reason: str, detail: str) -> None:
+        """Answer, then close gently: half-close after the answer and drop what still arrives for a moment, so
+        the client reads the answer instead of a reset (closing with unread data would send a TCP RST)."""
         self._disarm()
-        if not self.transport.is_closing():
-            self.transport.write(problem_bytes(status, reason, reason, detail))
-            self.transport.close()
+        if self.transport.is_closing() or self.refused:
+            return
+        self.refused = True
+        self.transport.write(problem_bytes(status, reason, reason, detail))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
