@@ -20,7 +20,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.config import Settings
 
-
 LINGER_SECONDS = 2.0
 
 
