@@ -90,7 +90,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # X-Forwarded-For/-Proto are believed only from the configured proxies
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
-        timeout_keep_alive=5,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
     return 0
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     max_header_kb: int = Field(
         32, ge=1, le=1024, description="Largest request line plus headers accepted (431 beyond)."
     )
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        description="How long an idle keep-alive connection stays open; longer than a proxy's or client's own idle "
+        "timeout (nginx: 60 s, httpx: 5 s), so that the client, not the server, closes it (no race on reuse).",
+    )
     header_timeout_seconds: float = Field(
         10, gt=0, description="Longest time a client may take to send its request line and headers (408)."
     )

@@ -2,8 +2,9 @@
 
 - The request line and headers together may take at most ``YARDSTICK_MAX_HEADER_KB`` (431 beyond): counted as the
   bytes arrive, so a huge header is refused before it is held in memory.
-- They must arrive within ``YARDSTICK_HEADER_TIMEOUT_SECONDS`` of the connection opening or of the previous
-  response (408), so a slow client cannot hold a connection open by dribbling a header.
+- They must arrive within ``YARDSTICK_HEADER_TIMEOUT_SECONDS`` of the connection opening or of the request's first
+  byte (408), so a slow client cannot hold a connection open by dribbling a header. Between requests, an idle
+  keep-alive connection is uvicorn's to close (``YARDSTICK_KEEP_ALIVE_SECONDS``).
 - A request the parser cannot read gets a problem document, not uvicorn's plain text.
 
 Bodies have their own limits (size and stall) in the write routes.
@@ -81,11 +82,6 @@ class Protocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.reading_head, self.head_bytes = True, 0  # a next request may follow on this connection
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self.reading_head and not self.transport.is_closing():
-            self._arm()
 
     def send_400_response(self, msg: str) -> None:
         detail = (
