@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/bench-peers-data"))
     parser.add_argument("--lake", type=Path, default=Path("/tmp/bench-yardstick-lake"))
     args = parser.parse_args()
-    lake = Lake(args.lake)
+    lake = Lake.open(args.lake)
     if lake.current_id() == 0:
         files = catalog(args.data, args.lake.parent / "bench-yardstick-input")
         t = time.perf_counter()

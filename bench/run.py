@@ -255,7 +255,7 @@ def ingest_figures(tmp: Path) -> list[str]:
     for fmt, (ind, reg, months) in (("csv", (100, 100, 100)), ("parquet", (100, 320, 312))):
         lake_dir = tmp / f"ingest-{fmt}"
         shutil.rmtree(lake_dir, ignore_errors=True)
-        lake = Lake(lake_dir)
+        lake = Lake.open(lake_dir)
         ingest_paths(lake, seed_paths(REPO_DATA))
         files = write_inputs(tmp / f"in-{fmt}", ind, reg, months, fmt)
         t = time.perf_counter()
@@ -275,7 +275,7 @@ def smoke() -> str:
 
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-smoke-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    lake = Lake(tmp / "lake")
+    lake = Lake.open(tmp / "lake")
     ingest_paths(lake, seed_paths(REPO_DATA))
     ingest_paths(lake, write_inputs(tmp / "in", 5, 20, 24))
     lines = ["| endpoint | requests | errors | seconds |", "| --- | --- | --- | --- |"]

@@ -137,8 +137,9 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.integrity import check
+    from service.store.lake import Lake
 
-    problems = check(settings.data_dir)
+    problems = check(Lake.from_settings(settings))
     for p in problems:
         print(p, file=sys.stderr)
     print("ok" if not problems else f"{len(problems)} problem(s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YARDSTICK_", frozen=True)
 
     data_dir: Path = Field(Path("var/lake"), description="The lake: Parquet files, snapshot manifests, CURRENT, LOCK.")
+    store: Literal["lake", "iceberg"] = Field(
+        "lake", description="Format of a new lake: 'lake' (Parquet files and JSON manifests) or 'iceberg'."
+    )
+    catalog_uri: str | None = Field(
+        None,
+        description="SQL catalog of an Iceberg lake (SQLAlchemy URL, e.g. postgresql+psycopg://...); "
+        "default sqlite:///<data_dir>/catalog.db.",
+    )
+    warehouse: Path | None = Field(None, description="Warehouse of an Iceberg lake; default <data_dir>/warehouse.")
     seed_dir: Path = Field(REPO_DATA, description="The shipped dataset loaded into an empty lake on first start.")
     load_seed: bool = Field(True, description="Load seed_dir into an empty lake when the service starts.")
     host: str = Field("127.0.0.1", description="Address `yardstick serve` binds.")

@@ -23,7 +23,7 @@ SEED = REPO_DATA
 def seeded_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One lake with the shipped data, built once; tests that write copy it first."""
     root = tmp_path_factory.mktemp("seeded") / "lake"
-    ensure_seed(Lake(root), SEED)
+    ensure_seed(Lake.open(root), SEED)
     return root
 
 
@@ -60,4 +60,4 @@ async def writable_client(lake_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def empty_lake(tmp_path: Path) -> Iterator[Lake]:
-    yield Lake(tmp_path / "empty")
+    yield Lake.open(tmp_path / "empty")

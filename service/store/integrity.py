@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from service.store.lake import Lake
 
 
-def check(root: Path) -> list[str]:
-    lake = Lake(root)
+def check(lake: Lake) -> list[str]:
     problems = []
     for entry in lake.manifest().files:
         path = lake.path(entry)

@@ -102,7 +102,23 @@ class Lake:
             (self.root / sub).mkdir(exist_ok=True)
 
     @classmethod
+    def open(cls, root: Path) -> Lake:
+        """The lake at ``root`` in its own format (a new one in the format ``YARDSTICK_STORE`` names)."""
+        return cls.from_settings(Settings(data_dir=root))
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> Lake:
+        """The lake of these settings, in the format it is in (or, for a new one, the format ``store`` names)."""
+        from service.store.iceberg import IcebergLake, is_iceberg
+
+        if is_iceberg(settings):
+            return IcebergLake(
+                settings.data_dir,
+                settings.retain_snapshots,
+                settings.retain_hours * 3600,
+                catalog_uri=settings.catalog_uri,
+                warehouse=settings.warehouse,
+            )
         return cls(settings.data_dir, settings.retain_snapshots, settings.retain_hours * 3600)
 
     # -- reading -------------------------------------------------------------------------------------------------
@@ -137,9 +153,13 @@ class Lake:
         keep = set(ids[-self.retain_snapshots :]) if self.retain_snapshots > 0 else set()
         horizon = time.time() - self.retain_seconds
         for sid in ids:
-            if (self.root / "snapshots" / f"{sid:06d}.json").stat().st_mtime >= horizon:
+            if self.committed_at(sid) >= horizon:
                 keep.add(sid)
         return keep
+
+    def committed_at(self, snapshot: int) -> float:
+        """When a snapshot was committed (seconds since the epoch)."""
+        return (self.root / "snapshots" / f"{snapshot:06d}.json").stat().st_mtime
 
     def gc(self) -> list[str]:
         """Delete files no retained snapshot references (and old orphans of dead writers); call under the lock.
@@ -213,9 +233,8 @@ class Writer:
         if data.num_rows == 0:
             self.files.pop(key, None)
             return
-        folder = f"tables/{table}" + (f"/{indicator}" if indicator else "")
         name = f"{self.id:06d}-{uuid.uuid4().hex[:12]}.parquet"
-        staged = self.lake.root / "staging" / name
+        staged, final, rel = self._locations(table, indicator, name)
         schema = TABLES[table].with_metadata(
             {"yardstick.snapshot": f"{self.id:06d}", "yardstick.table": table, **(metadata or {})}
         )
@@ -230,24 +249,33 @@ class Writer:
             store_schema=True,
         )
         digest = _fsync_and_hash(staged)
-        self.staged.append((staged, self.lake.root / folder / name))
-        self.files[key] = FileEntry(table, f"{folder}/{name}", data.num_rows, staged.stat().st_size, digest, indicator)
+        if final != staged:
+            self.staged.append((staged, final))
+        self.files[key] = FileEntry(table, rel, data.num_rows, staged.stat().st_size, digest, indicator)
+
+    def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
+        """Where a new file is written, where it ends up, and the path the manifest records."""
+        folder = f"tables/{table}" + (f"/{indicator}" if indicator else "")
+        return self.lake.root / "staging" / name, self.lake.root / folder / name, f"{folder}/{name}"
 
     def commit(self, author: str, message: str, changes: dict[str, int]) -> Manifest:
         """Publish the staged files as the next snapshot (atomic)."""
         files = tuple(sorted(self.files.values(), key=lambda f: (f.table, f.indicator or "")))
         counts = {t: sum(f.rows for f in files if f.table == t) for t in TABLES}
         manifest = Manifest(self.id, datetime.now(UTC).isoformat(), author, message, files, counts, changes)
+        self._publish(manifest)
+        self.lake.gc()
+        return manifest
+
+    def _publish(self, manifest: Manifest) -> None:
         for staged, final in self.staged:  # new names: invisible until the manifest below references them
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, final)
-        for entry in files:
+        for entry in manifest.files:
             if not self.lake.path(entry).exists():
                 raise YardstickError(f"refusing to commit: {entry.path} is missing")
         _atomic_write(self.lake.root / "snapshots" / f"{self.id:06d}.json", manifest.to_json(), self.lake.root)
         _atomic_write(self.lake.root / "CURRENT", f"{self.id:06d}\n".encode(), self.lake.root)
-        self.lake.gc()
-        return manifest
 
 
 def _clear(folder: Path) -> None:

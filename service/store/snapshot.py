@@ -49,7 +49,7 @@ class Snapshot:
         paths: dict[str, str] | None = self.cache.get("paths")
         if paths is None:
             paths = self.cache["paths"] = {
-                f.indicator: f.path for f in self.manifest.of("observations") if f.indicator is not None
+                f.indicator: str(self.lake.path(f)) for f in self.manifest.of("observations") if f.indicator is not None
             }
         return paths.get(indicator)
 
@@ -66,7 +66,7 @@ class Snapshot:
             return frames.EMPTY
         found = self.frame_cache.get(path)
         if found is None:
-            found = self.frame_cache[path] = frames.load(str(self.lake.root / path))
+            found = self.frame_cache[path] = frames.load(path)
         return found
 
     def preload(self) -> None:
@@ -137,7 +137,7 @@ class Store:
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
         snap = open_snapshot(self.lake, manifest, self._frames)
-        keep = {f.path for f in manifest.files}
+        keep = {str(self.lake.path(f)) for f in manifest.files}
         for path in [p for p in self._frames if p not in keep]:
             self._frames.pop(path, None)
         if self.settings.preload:

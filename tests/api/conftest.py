@@ -72,9 +72,9 @@ def rich_rows() -> list[list[object]]:
 def rich_lake(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rich") / "lake"
     shutil.copytree(seeded_lake, root)
-    ingest(Lake(root), [("indicators.csv", INDICATORS), ("rich.csv", csv_bytes(rich_rows()))])
+    ingest(Lake.open(root), [("indicators.csv", INDICATORS), ("rich.csv", csv_bytes(rich_rows()))])
     # A revision: Hengyang's 2022-Q3 output revised from 363 to 365 on 2023-01-20.
-    ingest(Lake(root), [("rev.csv", csv_bytes([obs("test.output", "430400", "2022-Q3", 365, "2023-01-20")]))])
+    ingest(Lake.open(root), [("rev.csv", csv_bytes([obs("test.output", "430400", "2022-Q3", 365, "2023-01-20")]))])
     return root
 
 

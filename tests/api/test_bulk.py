@@ -15,7 +15,7 @@ from tests.helpers import csv_bytes, obs
 
 
 def revise(lake_dir: Path, value: float, day: str, settings: Settings | None = None) -> None:
-    lake = Lake.from_settings(settings) if settings else Lake(lake_dir)
+    lake = Lake.from_settings(settings) if settings else Lake.open(lake_dir)
     ingest(lake, [("r.csv", csv_bytes([obs("industry.value_added.growth", "430400", "2022-Q3", value, day)]))])
 
 

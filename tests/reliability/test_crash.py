@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from service.ingest.load import ingest
 from service.store.lake import Lake
-lake, target = Lake(Path(sys.argv[1])), int(sys.argv[2])
+lake, target = Lake.open(Path(sys.argv[1])), int(sys.argv[2])
 while True:
     done = lake.current_id() - 1  # snapshot 1 is the seed; revision k makes snapshot k + 1
     if done >= target:
@@ -48,7 +48,7 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
     reported: set[str] = set()
     kills = runs = 0
     deadline = time.monotonic() + 600 * SCALE
-    while Lake(lake_dir).current_id() - 1 < COMMITS:
+    while Lake.open(lake_dir).current_id() - 1 < COMMITS:
         assert time.monotonic() < deadline, "the writer made no progress"
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(lake_dir), str(COMMITS)],
@@ -64,7 +64,7 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
         out, _ = proc.communicate(timeout=60)
         reported |= {line.split()[1] for line in out.splitlines() if line.startswith("committed ")}
         _assert_consistent(lake_dir)
-    lake = Lake(lake_dir)
+    lake = Lake.open(lake_dir)
     visible = {f"{sid:06d}" for sid in lake.snapshot_ids()}
     assert reported <= visible, "a snapshot reported as committed is missing"
     for sid in lake.snapshot_ids():  # every visible snapshot is whole: its files exist with their digests
@@ -88,7 +88,7 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
 
 
 def _assert_consistent(lake_dir: Path) -> None:
-    lake = Lake(lake_dir)
+    lake = Lake.open(lake_dir)
     assert check(lake_dir) == []  # CURRENT's manifest: every file present, sizes and sha256 match
     manifest = lake.manifest()
     referenced = {f.path for f in manifest.files}

@@ -36,7 +36,7 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
             os.kill(proc.pid, signal.SIGKILL)
             killed_mid_way += 1
         proc.wait(timeout=60)
-        lake = Lake(lake_dir)
+        lake = Lake.open(lake_dir)
         if proc.returncode == -signal.SIGKILL:
             assert lake.current_id() == 1, "a killed writer must not move CURRENT"
             now = fingerprint(lake_dir)
@@ -52,7 +52,7 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
     # The lock died with the writer: the next writer commits normally.
     done = subprocess.run(_ingest_cmd(lake_dir, *inputs), capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert Lake(lake_dir).manifest().counts["observations"] == 55 + 720_000
+    assert Lake.open(lake_dir).manifest().counts["observations"] == 55 + 720_000
     assert check(lake_dir) == []
 
 
@@ -61,7 +61,7 @@ import sys, time
 from pathlib import Path
 from service.store.lake import Lake
 from service.store.snapshot import open_snapshot
-lake = Lake(Path(sys.argv[1])); seen = set(); done = Path(sys.argv[2]); ready = Path(sys.argv[3])
+lake = Lake.open(Path(sys.argv[1])); seen = set(); done = Path(sys.argv[2]); ready = Path(sys.argv[3])
 deadline = time.time() + 300  # a bound, not a pace: the reader stops when the writer is done
 while time.time() < deadline and not (done.exists() and len(seen) >= 2):
     m = lake.manifest()
@@ -105,7 +105,7 @@ def test_two_readers_see_whole_snapshots_while_one_writes(lake_dir: Path, tmp_pa
             if r.poll() is None:
                 r.kill()
             r.communicate()
-    assert Lake(lake_dir).current_id() == commits + 1
+    assert Lake.open(lake_dir).current_id() == commits + 1
 
 
 def _write_revisions(lake_dir: Path, tmp_path: Path, count: int) -> int:

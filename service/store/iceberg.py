@@ -1,0 +1,342 @@
+"""The lake on Apache Iceberg: four Iceberg v2 tables behind pyiceberg's SQL catalog, and a commit log beside them.
+
+Layout (see docs/design.md, "The lake on Iceberg")::
+
+    catalog database (YARDSTICK_CATALOG_URI; default sqlite:///DATA_DIR/catalog.db)
+      iceberg_tables, iceberg_namespace_properties    pyiceberg's SQL catalog
+      yardstick_snapshots                              the commit log: one row per Yardstick snapshot, with its
+                                                       files (rows, bytes, sha256) and the Iceberg snapshot id it
+                                                       pins in each table
+    warehouse (YARDSTICK_WAREHOUSE; default DATA_DIR/warehouse)
+      yardstick/observations/data/indicator=<code>/<snapshot>-<uuid>.parquet    partitioned by indicator
+      yardstick/{regions,indicators,sources}/data/<snapshot>-<uuid>.parquet
+      yardstick/<table>/metadata/...                                             Iceberg's metadata
+
+One Yardstick commit, one snapshot: Iceberg commits one table at a time, so the commit point is the insert of the
+log row, after every table it touches has committed. Readers take the newest log row and read exactly the files it
+lists, so they never see a mix. A writer killed between table commits leaves tables ahead of the log; the next
+writer, holding the lock, first rolls every table back to the snapshot the log pins, then commits. Other engines
+(DuckDB, polars, Spark, Trino) read the tables' current snapshots, which equal the log's newest row whenever no
+writer is half-way.
+
+The writer lock: ``flock`` on DATA_DIR/LOCK for a SQLite catalog (one machine by construction), a PostgreSQL
+session advisory lock for a shared catalog (released by the server when the writer's connection dies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.table.sorting import SortField, SortOrder
+from pyiceberg.transforms import IdentityTransform
+from pyiceberg.types import DateType, DoubleType, IcebergType, LongType, NestedField, StringType, TimestamptzType
+from sqlalchemy import Column, Integer, MetaData, String, Text, insert, select
+from sqlalchemy import Table as SqlTable
+from sqlalchemy.engine import Engine
+
+from service.config import Settings
+from service.errors import Busy, YardstickError, storage_errors
+from service.model.schema import KEYS, TABLES
+from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
+
+NAMESPACE = "yardstick"
+_TYPES: dict[str, IcebergType] = {
+    "string": StringType(),
+    "double": DoubleType(),
+    "date32[day]": DateType(),
+    "timestamp[us, tz=UTC]": TimestamptzType(),
+    "int64": LongType(),
+}
+_META = MetaData()
+LOG = SqlTable(
+    "yardstick_snapshots",
+    _META,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("committed_at", String(40), nullable=False),
+    Column("manifest", Text, nullable=False),  # the Manifest as JSON: author, message, counts, changes, files
+    Column("pins", Text, nullable=False),  # {"observations": <iceberg snapshot id> | null, ...}
+)
+
+
+def iceberg_schema(table: str) -> Schema:
+    """The Iceberg schema of a table, from the one Arrow schema (field docs included)."""
+    fields = [
+        NestedField(
+            field_id=i,
+            name=f.name,
+            field_type=_TYPES[str(f.type)],
+            required=not f.nullable,
+            doc=(f.metadata or {}).get(b"description", b"").decode() or None,
+        )
+        for i, f in enumerate(TABLES[table], start=1)
+    ]
+    return Schema(*fields)
+
+
+def _layout(table: str, schema: Schema) -> tuple[PartitionSpec, SortOrder]:
+    """observations: partitioned by indicator; every table sorted by its key (region, period_end, published)."""
+    keys = ("region", "period_end", "published") if table == "observations" else KEYS[table]
+    order = SortOrder(
+        *[SortField(source_id=schema.find_field(k).field_id, transform=IdentityTransform()) for k in keys]
+    )
+    if table != "observations":
+        return UNPARTITIONED_PARTITION_SPEC, order
+    source = schema.find_field("indicator").field_id
+    return PartitionSpec(PartitionField(source, 1000, IdentityTransform(), "indicator")), order
+
+
+class IcebergLake(Lake):
+    """The storage interface of ``Lake`` on Iceberg tables, a SQL catalog and a commit log."""
+
+    def __init__(
+        self,
+        root: Path,
+        retain_snapshots: int = 10,
+        retain_seconds: float = 86400,
+        catalog_uri: str | None = None,
+        warehouse: Path | None = None,
+    ) -> None:
+        self.root = root
+        self.retain_snapshots = retain_snapshots
+        self.retain_seconds = retain_seconds
+        root.mkdir(parents=True, exist_ok=True)
+        self.warehouse = (warehouse or root / "warehouse").resolve()
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        self.catalog_uri = catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}"
+        self.catalog = SqlCatalog("yardstick", uri=self.catalog_uri, warehouse=self.warehouse.as_uri())
+        self.engine: Engine = self.catalog.engine
+        _META.create_all(self.engine)
+        self._tables: dict[str, Table] = {}
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def current_id(self) -> int:
+        with self.engine.connect() as c:
+            found = c.execute(select(LOG.c.id).order_by(LOG.c.id.desc()).limit(1)).scalar()
+        return int(found or 0)
+
+    def manifest(self, snapshot: int | None = None) -> Manifest:
+        snapshot = self.current_id() if snapshot is None else snapshot
+        if snapshot == 0:
+            return EMPTY
+        with self.engine.connect() as c:
+            row = c.execute(select(LOG.c.manifest).where(LOG.c.id == snapshot)).scalar()
+        if row is None:
+            raise FileNotFoundError(f"no snapshot {snapshot}")
+        return Manifest.from_json(row.encode())
+
+    def pins(self, snapshot: int) -> dict[str, int | None]:
+        """The Iceberg snapshot id each table had when the Yardstick snapshot was committed."""
+        if snapshot == 0:
+            return dict.fromkeys(TABLES)
+        with self.engine.connect() as c:
+            row = c.execute(select(LOG.c.pins).where(LOG.c.id == snapshot)).scalar()
+        return orjson.loads(row) if row else dict.fromkeys(TABLES)
+
+    def snapshot_ids(self) -> list[int]:
+        with self.engine.connect() as c:
+            return [int(r) for r in c.execute(select(LOG.c.id).order_by(LOG.c.id)).scalars()]
+
+    def path(self, entry: FileEntry) -> Path:
+        return self.warehouse / entry.path
+
+    def committed_at(self, snapshot: int) -> float:
+        return datetime.fromisoformat(self.manifest(snapshot).committed_at).timestamp()
+
+    def table(self, name: str) -> Table:
+        """The Iceberg table (created on first use, with its schema, partitioning and sort order)."""
+        identifier = f"{NAMESPACE}.{name}"
+        try:
+            return self.catalog.load_table(identifier)
+        except NoSuchTableError:
+            schema = iceberg_schema(name)
+            spec, order = _layout(name, schema)
+            self.catalog.create_namespace_if_not_exists(NAMESPACE)
+            return self.catalog.create_table_if_not_exists(
+                identifier,
+                schema=schema,
+                partition_spec=spec,
+                sort_order=order,
+                properties={"format-version": "2", "write.parquet.compression-codec": "zstd"},
+            )
+
+    def metadata_locations(self) -> dict[str, str]:
+        """Each table's current Iceberg metadata file (what engines without a catalog open)."""
+        return {name: self.table(name).metadata_location for name in TABLES}
+
+    # -- retention -----------------------------------------------------------------------------------------------
+    def gc(self) -> list[str]:
+        """Expire Iceberg snapshots no retained Yardstick snapshot pins, and delete data files no retained snapshot
+        lists (old enough that no writer is still adding them). Call under the writer lock."""
+        keep = self.retained()
+        pinned: dict[str, set[int]] = {name: set() for name in TABLES}
+        referenced: set[str] = set()
+        for sid in keep:
+            for name, pin in self.pins(sid).items():
+                if pin is not None:
+                    pinned[name].add(pin)
+            referenced.update(f.path for f in self.manifest(sid).files)
+        for name in TABLES:
+            table = self.table(name)
+            current = table.current_snapshot()
+            expire = [
+                s.snapshot_id
+                for s in table.snapshots()
+                if s.snapshot_id not in pinned[name] and (current is None or s.snapshot_id != current.snapshot_id)
+            ]
+            if expire:
+                table.maintenance.expire_snapshots().by_ids(expire).commit()
+        horizon = time.time() - self.retain_seconds
+        removed = []
+        for p in (self.warehouse / NAMESPACE).glob("*/data/**/*.parquet"):
+            rel = p.relative_to(self.warehouse).as_posix()
+            if rel not in referenced and p.stat().st_mtime < horizon:
+                p.unlink(missing_ok=True)
+                removed.append(rel)
+        return removed + self._gc_built(keep)
+
+    # -- writing -------------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
+        with self._lock(wait_seconds), storage_errors():
+            base = self.manifest()
+            self._recover(base.id)
+            yield IcebergWriter(self, base)
+
+    @contextlib.contextmanager
+    def _lock(self, wait_seconds: float) -> Iterator[None]:
+        """One writer at a time, across processes (flock) or across machines (PostgreSQL advisory lock)."""
+        deadline = time.monotonic() + wait_seconds
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as c:
+                from sqlalchemy import text
+
+                while not c.execute(text("select pg_try_advisory_lock(hashtext('yardstick-writer'))")).scalar():
+                    _wait_or_busy(deadline)
+                try:
+                    yield
+                finally:
+                    c.execute(text("select pg_advisory_unlock(hashtext('yardstick-writer'))"))
+            return
+        fd = os.open(self.root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    _wait_or_busy(deadline)
+            yield
+        finally:
+            os.close(fd)
+
+    def _recover(self, current: int) -> None:
+        """Tables ahead of the log (a writer died between table commits) go back to the snapshot the log pins."""
+        for name, pin in self.pins(current).items():
+            table = self.table(name)
+            head = table.current_snapshot()
+            if (head.snapshot_id if head else None) == pin:
+                continue
+            if pin is not None:
+                table.manage_snapshots().rollback_to_snapshot(pin).commit()
+            else:  # the log has never seen this table's data: empty it
+                table.delete(AlwaysTrue())
+
+    def _gc_built(self, keep: set[int]) -> list[str]:
+        removed = []
+        bulk = self.root / "bulk"
+        if bulk.exists():
+            for d in bulk.iterdir():
+                if d.is_dir() and d.name.isdigit() and int(d.name) not in keep:
+                    import shutil
+
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(f"bulk/{d.name}")
+        return removed
+
+
+def is_iceberg(settings: Settings) -> bool:
+    """An Iceberg lake: a catalog is named or exists, or a new lake in a directory without the old format."""
+    root = settings.data_dir
+    if settings.catalog_uri or (root / "catalog.db").exists():
+        return True
+    return settings.store == "iceberg" and not (root / "CURRENT").exists()
+
+
+def _wait_or_busy(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise Busy("another writer is committing; try again shortly", extra={"headers": {"retry-after": "1"}})
+    time.sleep(0.05)
+
+
+class IcebergWriter(Writer):
+    """Writes new data files straight into the warehouse (invisible until a commit references them); ``commit``
+    replaces the changed partitions of each touched table, then appends the log row: the commit point."""
+
+    lake: IcebergLake
+
+    def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
+        folder = f"{NAMESPACE}/{table}/data" + (f"/indicator={indicator}" if indicator else "")
+        target = self.lake.warehouse / folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target, target, f"{folder}/{name}"
+
+    def _publish(self, manifest: Manifest) -> None:
+        before = {(f.table, f.indicator): f for f in self.base.files}
+        after = {(f.table, f.indicator): f for f in manifest.files}
+        pins = self.lake.pins(self.base.id)
+        for name in TABLES:
+            changed = {k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)}
+            if not changed:
+                continue
+            table = self.lake.table(name)
+            with table.transaction() as tx:
+                for _, indicator in sorted(changed, key=lambda k: k[1] or ""):
+                    if before.get((name, indicator)) is not None:
+                        tx.delete(EqualTo(term="indicator", value=indicator) if indicator else AlwaysTrue())
+                added = [str(self.lake.path(after[k])) for k in sorted(changed, key=str) if k in after]
+                if added:
+                    tx.add_files(added, check_duplicate_files=False)
+            head = self.lake.table(name).current_snapshot()
+            pins[name] = head.snapshot_id if head else None
+        with self.lake.engine.begin() as c:
+            try:
+                c.execute(
+                    insert(LOG).values(
+                        id=manifest.id,
+                        committed_at=manifest.committed_at,
+                        manifest=manifest.to_json().decode(),
+                        pins=orjson.dumps(pins).decode(),
+                    )
+                )
+            except Exception as exc:  # another writer took this id: the lock was not held (should not happen)
+                raise YardstickError(f"snapshot {manifest.id} was committed by another writer") from exc
+
+
+def read_files(paths: list[Path], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables([pq.read_table(p, schema=schema) for p in paths]) if paths else schema.empty_table()
+
+
+def describe(lake: IcebergLake) -> dict[str, Any]:
+    """What other engines need: the catalog, the warehouse, and each table's metadata location."""
+    return {
+        "catalog": "sql",
+        "namespace": NAMESPACE,
+        "warehouse": lake.warehouse.as_uri(),
+        "tables": lake.metadata_locations(),
+    }

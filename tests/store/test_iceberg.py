@@ -1,0 +1,130 @@
+"""The lake on Apache Iceberg (pyiceberg's SQL catalog on SQLite, a local warehouse): the API serves it, other
+engines read the same rows with no Yardstick code, a writer's death between table commits is repaired by the next
+writer, and retention expires Iceberg snapshots and files."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import polars as pl
+import pyarrow as pa
+import pytest
+from asgi_lifespan import LifespanManager
+
+from service.api import create_app
+from service.config import REPO_DATA, Settings
+from service.ingest.load import ingest
+from service.ingest.seed import ensure_seed
+from service.store.iceberg import LOG, IcebergLake
+from service.store.lake import Lake
+from tests.helpers import csv_bytes, obs
+
+VA = "industry.value_added.growth"
+ROW = ["indicator", "region", "period", "published", "value"]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> IcebergLake:
+    found = Lake.from_settings(Settings(data_dir=tmp_path / "lake", store="iceberg"))
+    assert isinstance(found, IcebergLake)
+    ensure_seed(found, REPO_DATA)
+    return found
+
+
+async def api(lake: IcebergLake) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=lake.root, load_seed=False, refresh_seconds=0))
+    async with (
+        LifespanManager(app) as m,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+def revise(lake: Lake, value: float, day: str) -> None:
+    ingest(lake, [("rev.csv", csv_bytes([obs(VA, "430400", "2022-Q3", value, day)]))])
+
+
+def duckdb_rows(metadata_location: str) -> set[tuple[object, ...]]:
+    import duckdb_extension_avro
+    import duckdb_extension_iceberg
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+    for module in (duckdb_extension_avro, duckdb_extension_iceberg):  # avro first: iceberg needs it
+        folder = pathlib.Path(str(module.__file__)).parent
+        con.execute(f"load '{next(folder.glob('extensions/*/*.duckdb_extension'))}'")
+    query = f"select {', '.join(ROW)} from iceberg_scan('{metadata_location}')"
+    return {(i, r, p, str(d), v) for i, r, p, d, v in con.execute(query).fetchall()}
+
+
+def as_rows(table: pa.Table) -> set[tuple[object, ...]]:
+    return {(r["indicator"], r["region"], r["period"], str(r["published"]), r["value"]) for r in table.to_pylist()}
+
+
+async def test_the_api_serves_an_iceberg_lake_and_other_engines_read_the_same_rows(
+    lake: IcebergLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLARS_ICEBERG_PLANNER", "pyiceberg")  # polars plans through pyiceberg (no extra plugin)
+    revise(lake, 8.5, "2023-02-01")
+    async for client in api(lake):
+        compare = (await client.get(f"/v1/compare/{VA}/430400", params={"period": "2022-Q3"})).json()
+        period = compare["periods"][0]
+        assert period["value"] == 8.5 and {a["region"]: a["value"] for a in period["against"]} == {
+            "430000": 7.4,
+            "CN": 3.9,
+        }
+        served = (
+            await client.get("/v1/observations", params={"vintages": "all", "limit": "10000", "format": "json"})
+        ).json()
+        assert served["total"] == 56 and served["snapshot"] == "000002"
+        api_rows = {
+            (o["indicator"], o["region"], o["period"], o["published"], o["value"]) for o in served["observations"]
+        }
+    table = lake.catalog.load_table("yardstick.observations")
+    assert as_rows(table.scan().to_arrow()) == api_rows  # pyiceberg
+    assert duckdb_rows(table.metadata_location) == api_rows  # DuckDB's iceberg extension
+    assert as_rows(pl.scan_iceberg(table).collect().to_arrow()) == api_rows  # polars
+    assert table.spec().fields[0].name == "indicator" and table.metadata.format_version == 2
+    assert table.schema().find_field("quote").doc == "The sentence the figure came from"
+    assert [lake.pins(2)[name] for name in ("observations",)] == [table.current_snapshot().snapshot_id]
+
+
+def test_a_writer_dead_between_table_commits_is_repaired_by_the_next(lake: IcebergLake) -> None:
+    pinned = lake.pins(1)
+    # what a writer killed after its first table commit leaves: the regions table one commit ahead of the log
+    regions = lake.table("regions")
+    with regions.transaction() as tx:
+        tx.delete("code == 'CN'")
+    assert regions.current_snapshot() is not None and regions.current_snapshot().snapshot_id != pinned["regions"]
+    assert lake.current_id() == 1 and lake.manifest().counts["regions"] == 3218  # readers follow the log
+    revise(lake, 8.6, "2023-03-01")  # the next writer repairs, then commits
+    assert lake.current_id() == 2
+    regions = lake.table("regions")
+    assert regions.scan().to_arrow().num_rows == 3218
+    assert regions.current_snapshot().snapshot_id == pinned["regions"] == lake.pins(2)["regions"]
+    assert lake.pins(2)["observations"] != pinned["observations"]
+
+
+def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: IcebergLake) -> None:
+    lake.retain_snapshots, lake.retain_seconds = 1, 0
+    for k in range(3):
+        revise(lake, 8.5 + k / 10, f"2023-0{k + 2}-01")
+    table = lake.table("observations")
+    assert {s.snapshot_id for s in table.snapshots()} == {lake.pins(4)["observations"]}
+    files = {p.relative_to(lake.warehouse).as_posix() for p in lake.warehouse.rglob("data/**/*.parquet")}
+    assert files == {f.path for f in lake.manifest().files}
+    assert len(duckdb_rows(table.metadata_location)) == 55 + 3
+
+
+def test_formats_are_detected_and_the_log_is_the_commit_point(tmp_path: Path, lake: IcebergLake) -> None:
+    old = Lake.open(tmp_path / "old")  # a new lake in the default format
+    ensure_seed(old, REPO_DATA)
+    assert type(Lake.from_settings(Settings(data_dir=tmp_path / "old", store="iceberg"))) is Lake
+    assert isinstance(Lake.open(lake.root), IcebergLake)
+    with lake.engine.connect() as c:
+        assert c.execute(LOG.select()).fetchone() is not None
+    with pytest.raises(FileNotFoundError):
+        lake.manifest(99)
