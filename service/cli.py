@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--author", default="cli")
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
+    sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
     sub.add_parser("snapshots", help="list snapshots")
     sub.add_parser("openapi", help="print the OpenAPI document")
     keys = sub.add_parser("keys", help="API keys: create, list, revoke")
@@ -146,6 +147,30 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.iceberg import IcebergLake, migrate
+    from service.store.integrity import check
+    from service.store.lake import Lake
+
+    root = settings.data_dir
+    if not (root / "CURRENT").exists():
+        print(f"error: {root.resolve()} holds no lake in the old format (no CURRENT)", file=sys.stderr)
+        return 2
+    old = Lake(root, settings.retain_snapshots, settings.retain_hours * 3600)
+    new = IcebergLake(
+        root, settings.retain_snapshots, settings.retain_hours * 3600, settings.catalog_uri, settings.warehouse
+    )
+    manifest = migrate(old, new)
+    problems = check(new)
+    print(
+        f"migrated snapshot {manifest.label} ({manifest.counts}) and {len(old.snapshot_ids()) - 1} earlier log entries"
+    )
+    print(
+        "the old format's files (CURRENT, snapshots/, tables/, staging/) are no longer read: remove them when satisfied"
+    )
+    return 0 if not problems else 1
+
+
 def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.lake import Lake
 
@@ -187,6 +212,7 @@ COMMANDS = {
     "ingest": _ingest,
     "seed": _seed,
     "check": _check,
+    "migrate": _migrate,
     "snapshots": _snapshots,
     "openapi": _openapi,
     "keys": _keys,

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.expressions import AlwaysTrue, In
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
@@ -179,6 +179,12 @@ class IcebergLake(Lake):
         """Each table's current Iceberg metadata file (what engines without a catalog open)."""
         return {name: self.table(name).metadata_location for name in TABLES}
 
+    def retained(self) -> set[int]:
+        """As for the old format, less the history a migration brought (log rows whose files were not kept)."""
+        return {
+            sid for sid in super().retained() if self.manifest(sid).files or not any(self.manifest(sid).counts.values())
+        }
+
     # -- retention -----------------------------------------------------------------------------------------------
     def gc(self) -> list[str]:
         """Expire Iceberg snapshots no retained Yardstick snapshot pins, and delete data files no retained snapshot
@@ -305,11 +311,11 @@ class IcebergWriter(Writer):
             if not changed:
                 continue
             table = self.lake.table(name)
+            replaced = sorted(k[1] or "" for k in changed if k in before)
+            added = [str(self.lake.path(after[k])) for k in sorted(changed, key=str) if k in after]
             with table.transaction() as tx:
-                for _, indicator in sorted(changed, key=lambda k: k[1] or ""):
-                    if before.get((name, indicator)) is not None:
-                        tx.delete(EqualTo(term="indicator", value=indicator) if indicator else AlwaysTrue())
-                added = [str(self.lake.path(after[k])) for k in sorted(changed, key=str) if k in after]
+                if replaced:  # metadata only: whole files (partitions) go
+                    tx.delete(In(term="indicator", literals=replaced) if name == "observations" else AlwaysTrue())
                 if added:
                     tx.add_files(added, check_duplicate_files=False)
             head = self.lake.table(name).current_snapshot()
@@ -340,3 +346,33 @@ def describe(lake: IcebergLake) -> dict[str, Any]:
         "warehouse": lake.warehouse.as_uri(),
         "tables": lake.metadata_locations(),
     }
+
+
+def migrate(old: Lake, new: IcebergLake) -> Manifest:
+    """Copy a lake of the old format into an empty Iceberg lake: the commit log's history (who, when, counts and
+    changes of every snapshot, with no files: they were not kept) and the current snapshot's files, row for row, as
+    a snapshot of the same id and commit time. Run it with the service stopped."""
+    if new.current_id() != 0:
+        raise YardstickError(f"{new.root} already has an Iceberg lake (snapshot {new.current_id()}): nothing migrated")
+    current = old.manifest()
+    if current.id == 0:
+        raise YardstickError(f"{old.root} has no snapshot to migrate")
+    with new._lock(30.0), new.engine.begin() as c:
+        for sid in old.snapshot_ids():
+            if sid < current.id:
+                m = old.manifest(sid)
+                history = Manifest(m.id, m.committed_at, m.author, m.message, (), m.counts, m.changes)
+                c.execute(
+                    insert(LOG).values(
+                        id=m.id,
+                        committed_at=m.committed_at,
+                        manifest=history.to_json().decode(),
+                        pins=orjson.dumps(dict.fromkeys(TABLES)).decode(),
+                    )
+                )
+    with new.writer() as writer:
+        if writer.id != current.id:
+            raise YardstickError(f"the old lake's snapshots are not numbered 1..{current.id}: nothing migrated")
+        for entry in current.files:
+            writer.put(entry.table, pq.read_table(old.path(entry), schema=TABLES[entry.table]), entry.indicator)
+        return writer.commit(current.author, current.message, current.changes, current.committed_at)

@@ -258,11 +258,12 @@ class Writer:
         folder = f"tables/{table}" + (f"/{indicator}" if indicator else "")
         return self.lake.root / "staging" / name, self.lake.root / folder / name, f"{folder}/{name}"
 
-    def commit(self, author: str, message: str, changes: dict[str, int]) -> Manifest:
+    def commit(self, author: str, message: str, changes: dict[str, int], committed_at: str | None = None) -> Manifest:
         """Publish the staged files as the next snapshot (atomic)."""
         files = tuple(sorted(self.files.values(), key=lambda f: (f.table, f.indicator or "")))
         counts = {t: sum(f.rows for f in files if f.table == t) for t in TABLES}
-        manifest = Manifest(self.id, datetime.now(UTC).isoformat(), author, message, files, counts, changes)
+        when = committed_at or datetime.now(UTC).isoformat()
+        manifest = Manifest(self.id, when, author, message, files, counts, changes)
         self._publish(manifest)
         self.lake.gc()
         return manifest
