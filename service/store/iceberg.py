@@ -222,7 +222,12 @@ class IcebergLake(Lake):
         with self._lock(wait_seconds), storage_errors():
             base = self.manifest()
             self._recover(base.id)
-            yield IcebergWriter(self, base)
+            writer = IcebergWriter(self, base)
+            try:
+                yield writer
+            finally:
+                if not writer.committed:
+                    writer.discard()  # files of a commit that did not happen: unreferenced, so removed at once
 
     @contextlib.contextmanager
     def _lock(self, wait_seconds: float) -> Iterator[None]:
@@ -295,12 +300,20 @@ class IcebergWriter(Writer):
     replaces the changed partitions of each touched table, then appends the log row: the commit point."""
 
     lake: IcebergLake
+    committed = False
 
     def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
         folder = f"{NAMESPACE}/{table}/data" + (f"/indicator={indicator}" if indicator else "")
         target = self.lake.warehouse / folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         return target, target, f"{folder}/{name}"
+
+    def discard(self) -> None:
+        """Remove the files this writer wrote (none is referenced unless the commit happened)."""
+        old = {f.path for f in self.base.files}
+        for entry in self.files.values():
+            if entry.path not in old:
+                self.lake.path(entry).unlink(missing_ok=True)
 
     def _publish(self, manifest: Manifest) -> None:
         before = {(f.table, f.indicator): f for f in self.base.files}
@@ -332,6 +345,7 @@ class IcebergWriter(Writer):
                 )
             except Exception as exc:  # another writer took this id: the lock was not held (should not happen)
                 raise YardstickError(f"snapshot {manifest.id} was committed by another writer") from exc
+        self.committed = True
 
 
 def read_files(paths: list[Path], schema: pa.Schema) -> pa.Table:

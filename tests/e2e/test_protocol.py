@@ -170,7 +170,8 @@ async def test_a_full_disk_is_507_and_the_lake_is_untouched(seeded_lake: Path, t
             r = await api.post("/v1/observations", content=body, headers=headers)
             assert r.status_code == 507, r.text
             assert r.headers["content-type"] == "application/problem+json" and "disk is full" in r.json()["detail"]
-            assert fingerprint(lake) == before and not any((lake / "staging").iterdir())
+            assert fingerprint(lake) == before  # no file left behind, in whatever format the lake is
+            assert not any((lake / "staging").iterdir()) if (lake / "staging").exists() else True
             full = fill(small, leave=0)
             export = await api.get("/v1/observations", params={"format": "parquet"})
             assert export.status_code == 507 and export.headers["content-type"] == "application/problem+json"

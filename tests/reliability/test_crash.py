@@ -89,7 +89,7 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
 
 def _assert_consistent(lake_dir: Path) -> None:
     lake = Lake.open(lake_dir)
-    assert check(lake_dir) == []  # CURRENT's manifest: every file present, sizes and sha256 match
+    assert check(Lake.open(lake_dir)) == []  # CURRENT's manifest: every file present, sizes and sha256 match
     manifest = lake.manifest()
     referenced = {f.path for f in manifest.files}
     assert not any(p.startswith("staging/") for p in referenced)

@@ -42,7 +42,7 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
             now = fingerprint(lake_dir)
             assert {k: v for k, v in now.items() if k in before} == before  # committed files untouched
             assert set(now) - set(before) <= {k for k in now if k.startswith("tables/")}  # only orphans
-        assert check(lake_dir) == []
+        assert check(Lake.open(lake_dir)) == []
         snap = open_snapshot(lake, lake.manifest())
         total = snap.con.execute("select count(*) from observations").fetchone()
         assert total is not None and total[0] == lake.manifest().counts["observations"]
@@ -53,7 +53,7 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
     done = subprocess.run(_ingest_cmd(lake_dir, *inputs), capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert Lake.open(lake_dir).manifest().counts["observations"] == 55 + 720_000
-    assert check(lake_dir) == []
+    assert check(Lake.open(lake_dir)) == []
 
 
 READER = r"""

@@ -120,7 +120,7 @@ def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: Ic
 
 
 def test_formats_are_detected_and_the_log_is_the_commit_point(tmp_path: Path, lake: IcebergLake) -> None:
-    old = Lake.open(tmp_path / "old")  # a new lake in the default format
+    old = Lake(tmp_path / "old")  # a lake in the old format
     ensure_seed(old, REPO_DATA)
     assert type(Lake.from_settings(Settings(data_dir=tmp_path / "old", store="iceberg"))) is Lake
     assert isinstance(Lake.open(lake.root), IcebergLake)
