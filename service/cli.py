@@ -72,8 +72,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.public_url is None and settings.host in LOOPBACK:  # a local service: links can name it exactly
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         os.environ["YARDSTICK_PUBLIC_URL"] = f"http://{host}:{settings.port}"
+    lake = Lake.from_settings(settings)  # refuses a lake of the old format, in one line, before serving
     if settings.load_seed:
-        lake = Lake.from_settings(settings)
         notice = seed_notice(lake, settings.seed_dir)
         if notice:
             print(f"yardstick: {notice}", file=sys.stderr)

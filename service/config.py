@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,9 +15,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="YARDSTICK_", frozen=True)
 
-    data_dir: Path = Field(Path("var/lake"), description="The lake: Parquet files, snapshot manifests, CURRENT, LOCK.")
-    store: Literal["lake", "iceberg"] = Field(
-        "lake", description="Format of a new lake: 'lake' (Parquet files and JSON manifests) or 'iceberg'."
+    data_dir: Path = Field(
+        Path("var/lake"), description="The lake's local folder: the SQLite catalog and warehouse by default, LOCK."
     )
     catalog_uri: str | None = Field(
         None,

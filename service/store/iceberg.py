@@ -50,7 +50,6 @@ from sqlalchemy import Column, Integer, MetaData, String, Text, insert, select
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import Engine
 
-from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
@@ -279,14 +278,6 @@ class IcebergLake(Lake):
                     shutil.rmtree(d, ignore_errors=True)
                     removed.append(f"bulk/{d.name}")
         return removed
-
-
-def is_iceberg(settings: Settings) -> bool:
-    """An Iceberg lake: a catalog is named or exists, or a new lake in a directory without the old format."""
-    root = settings.data_dir
-    if settings.catalog_uri or (root / "catalog.db").exists():
-        return True
-    return settings.store == "iceberg" and not (root / "CURRENT").exists()
 
 
 def _wait_or_busy(deadline: float) -> None:

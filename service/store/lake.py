@@ -90,8 +90,16 @@ class Manifest:
 EMPTY = Manifest(0, "1970-01-01T00:00:00+00:00", "", "empty lake", (), dict.fromkeys(TABLES, 0))
 
 
+class OldFormat(YardstickError):
+    status = 409
+    type = "/problems/old-lake-format"
+    title = "The lake is in the old format"
+
+
 class Lake:
-    """Reads snapshots of a data directory, and commits new ones under the writer lock."""
+    """The storage interface (manifests, files, a writer) and its first implementation, the old format: Parquet
+    files, JSON manifests and CURRENT in one folder. The store is ``IcebergLake``; this format is kept so that
+    ``yardstick migrate`` can read it."""
 
     def __init__(self, root: Path, retain_snapshots: int = 10, retain_seconds: float = 86400) -> None:
         self.root = root
@@ -103,23 +111,28 @@ class Lake:
 
     @classmethod
     def open(cls, root: Path) -> Lake:
-        """The lake at ``root`` in its own format (a new one in the format ``YARDSTICK_STORE`` names)."""
+        """The store at ``root`` (an Iceberg lake; see ``from_settings``)."""
         return cls.from_settings(Settings(data_dir=root))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Lake:
-        """The lake of these settings, in the format it is in (or, for a new one, the format ``store`` names)."""
-        from service.store.iceberg import IcebergLake, is_iceberg
+        """The store of these settings: the Iceberg lake. A folder holding a lake of the old format and no catalog
+        is refused with one line that says how to migrate it."""
+        from service.store.iceberg import IcebergLake
 
-        if is_iceberg(settings):
-            return IcebergLake(
-                settings.data_dir,
-                settings.retain_snapshots,
-                settings.retain_hours * 3600,
-                catalog_uri=settings.catalog_uri,
-                warehouse=settings.warehouse,
+        root = settings.data_dir
+        if (root / "CURRENT").exists() and not settings.catalog_uri and not (root / "catalog.db").exists():
+            raise OldFormat(
+                f"{root.resolve()} holds a lake in the old format (CURRENT, snapshots/, tables/): "
+                f"convert it in place with `yardstick --data-dir {root} migrate`"
             )
-        return cls(settings.data_dir, settings.retain_snapshots, settings.retain_hours * 3600)
+        return IcebergLake(
+            root,
+            settings.retain_snapshots,
+            settings.retain_hours * 3600,
+            catalog_uri=settings.catalog_uri,
+            warehouse=settings.warehouse,
+        )
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:

@@ -20,7 +20,7 @@ from service.config import REPO_DATA, Settings
 from service.ingest.load import ingest
 from service.ingest.seed import ensure_seed
 from service.store.iceberg import LOG, IcebergLake
-from service.store.lake import Lake
+from service.store.lake import Lake, OldFormat
 from tests.helpers import csv_bytes, obs
 
 VA = "industry.value_added.growth"
@@ -29,7 +29,7 @@ ROW = ["indicator", "region", "period", "published", "value"]
 
 @pytest.fixture
 def lake(tmp_path: Path) -> IcebergLake:
-    found = Lake.from_settings(Settings(data_dir=tmp_path / "lake", store="iceberg"))
+    found = Lake.from_settings(Settings(data_dir=tmp_path / "lake"))
     assert isinstance(found, IcebergLake)
     ensure_seed(found, REPO_DATA)
     return found
@@ -122,7 +122,8 @@ def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: Ic
 def test_formats_are_detected_and_the_log_is_the_commit_point(tmp_path: Path, lake: IcebergLake) -> None:
     old = Lake(tmp_path / "old")  # a lake in the old format
     ensure_seed(old, REPO_DATA)
-    assert type(Lake.from_settings(Settings(data_dir=tmp_path / "old", store="iceberg"))) is Lake
+    with pytest.raises(OldFormat, match="migrate"):
+        Lake.from_settings(Settings(data_dir=tmp_path / "old"))
     assert isinstance(Lake.open(lake.root), IcebergLake)
     with lake.engine.connect() as c:
         assert c.execute(LOG.select()).fetchone() is not None
@@ -157,3 +158,26 @@ KEYS_OF = {
     "sources": [("id", "ascending")],
     "observations": [(k, "ascending") for k in ("indicator", "region", "period", "published")],
 }
+
+
+def test_a_service_pointed_at_an_old_lake_refuses_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ensure_seed(Lake(tmp_path / "old"), REPO_DATA)
+    run = subprocess.run(
+        [sys.executable, "-m", "service", "--data-dir", str(tmp_path / "old"), "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert run.returncode == 2 and len(errors) == 1 and "yardstick --data-dir" in errors[0] and "migrate" in errors[0]
+    migrated = subprocess.run(
+        [sys.executable, "-m", "service", "--data-dir", str(tmp_path / "old"), "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrated.returncode == 0 and "migrated snapshot 000001" in migrated.stdout, migrated.stderr
+    assert isinstance(Lake.open(tmp_path / "old"), IcebergLake)
