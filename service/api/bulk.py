@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import orjson
@@ -25,6 +25,7 @@ from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
 from service.model.schema import CODE_PATTERN
 from service.store import bulk
+from service.store.iceberg import IcebergLake, describe
 from service.store.lake import Manifest
 from service.store.snapshot import Snapshot, Store
 
@@ -101,12 +102,15 @@ def _manifest(request: Request, snap: Snapshot, snapshot: str) -> Manifest:
 @router.get("", name="bulk-manifest", summary="The current snapshot's downloadable Parquet files")
 async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
     files = await _files(request.app.state.store, snap.manifest)
-    body = {
+    body: dict[str, Any] = {
         "snapshot": snap.id,
         "committed_at": snap.manifest.committed_at,
         "datapackage": link(request, "/v1/bulk/datapackage.json"),
         "files": [{**f.as_dict(snap.id), "url": link(request, f.path_of(snap.id))} for f in files.values()],
     }
+    lake = request.app.state.store.lake
+    if isinstance(lake, IcebergLake):  # the same snapshot as Iceberg tables, for engines that read them directly
+        body["iceberg"] = await anyio.to_thread.run_sync(describe, lake, snap.manifest)
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
@@ -339,17 +338,17 @@ class IcebergWriter(Writer):
         self.committed = True
 
 
-def read_files(paths: list[Path], schema: pa.Schema) -> pa.Table:
-    return pa.concat_tables([pq.read_table(p, schema=schema) for p in paths]) if paths else schema.empty_table()
-
-
-def describe(lake: IcebergLake) -> dict[str, Any]:
-    """What other engines need: the catalog, the warehouse, and each table's metadata location."""
+def describe(lake: IcebergLake, manifest: Manifest) -> dict[str, Any]:
+    """What other engines need to read a snapshot with no Yardstick code: the namespace, the warehouse, each
+    table's metadata file, and the Iceberg snapshot id the Yardstick snapshot pins (for time travel)."""
+    pins = lake.pins(manifest.id)
     return {
-        "catalog": "sql",
         "namespace": NAMESPACE,
         "warehouse": lake.warehouse.as_uri(),
-        "tables": lake.metadata_locations(),
+        "tables": {
+            name: {"identifier": f"{NAMESPACE}.{name}", "metadata_location": location, "snapshot_id": pins[name]}
+            for name, location in lake.metadata_locations().items()
+        },
     }
 
 

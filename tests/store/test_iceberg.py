@@ -181,3 +181,13 @@ def test_a_service_pointed_at_an_old_lake_refuses_in_one_line(tmp_path: Path) ->
     )
     assert migrated.returncode == 0 and "migrated snapshot 000001" in migrated.stdout, migrated.stderr
     assert isinstance(Lake.open(tmp_path / "old"), IcebergLake)
+
+
+async def test_bulk_names_the_iceberg_tables_of_the_snapshot(lake: IcebergLake) -> None:
+    revise(lake, 8.5, "2023-02-01")
+    async for client in api(lake):
+        iceberg = (await client.get("/v1/bulk")).json()["iceberg"]
+    observations = iceberg["tables"]["observations"]
+    assert observations["identifier"] == "yardstick.observations"
+    assert observations["snapshot_id"] == lake.pins(2)["observations"]
+    assert len(duckdb_rows(observations["metadata_location"])) == 56  # what an engine without a catalog opens
