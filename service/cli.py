@@ -157,9 +157,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {root.resolve()} holds no lake in the old format (no CURRENT)", file=sys.stderr)
         return 2
     old = Lake(root, settings.retain_snapshots, settings.retain_hours * 3600)
-    new = IcebergLake(
-        root, settings.retain_snapshots, settings.retain_hours * 3600, settings.catalog_uri, settings.warehouse
-    )
+    new = IcebergLake.of(settings)
     manifest = migrate(old, new)
     problems = check(new)
     print(

@@ -151,15 +151,23 @@ class InsufficientStorage(YardstickError):
     title = "Insufficient storage"
 
 
+def full_disk(exc: BaseException) -> InsufficientStorage | None:
+    """The 507 for an OS error that says the disk (or a quota) is full, else None."""
+    if not isinstance(exc, OSError) or exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return None
+    return InsufficientStorage(
+        "the server's disk is full: nothing was stored; try again when space is freed",
+        extra={"headers": {"retry-after": "60"}},
+    )
+
+
 @contextlib.contextmanager
 def storage_errors() -> Iterator[None]:
-    """A full disk (or quota) while writing becomes a 507 that says so; other OS errors pass unchanged."""
+    """A full disk while writing becomes a 507 that says so; other OS errors pass unchanged."""
     try:
         yield
     except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        found = full_disk(exc)
+        if found is None:
             raise
-        raise InsufficientStorage(
-            "the server's disk is full: nothing was stored; try again when space is freed",
-            extra={"headers": {"retry-after": "60"}},
-        ) from exc
+        raise found from exc

@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import problem
-from service.errors import Forbidden, Unauthorized
+from service.errors import Forbidden, TooManyRequests, Unauthorized
 from service.store.keys import Key, KeyStore
 
 GUARDED = ("/v1/", "/embed/")  # data; the explorer shell, docs, /healthz and /metrics carry none
@@ -132,10 +132,10 @@ class Gate:
             if remaining < 0:
                 response = problem(
                     429,
-                    "Too many requests",
+                    TooManyRequests.title,
                     f"more than {limit} requests a minute: retry after {reset} s",
                     path,
-                    "/problems/too-many-requests",
+                    TooManyRequests.type,
                     headers={"retry-after": str(reset), **{k.decode(): v.decode() for k, v in extra}},
                 )
                 await response(scope, receive, send)

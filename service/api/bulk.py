@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,7 +111,9 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
     }
     lake = request.app.state.store.lake
     if isinstance(lake, IcebergLake):  # the same snapshot as Iceberg tables, for engines that read them directly
-        body["iceberg"] = await anyio.to_thread.run_sync(describe, lake, snap.manifest)
+        if "iceberg" not in snap.cache:  # catalog reads: once per snapshot, not per request
+            snap.cache["iceberg"] = await anyio.to_thread.run_sync(describe, lake, snap.manifest)
+        body["iceberg"] = snap.cache["iceberg"]
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 
@@ -261,6 +264,8 @@ def export_file(request: Request, snap: Snapshot, query: object, write: Callable
     settings: Settings = request.app.state.settings
     key = hashlib.blake2b(orjson.dumps(query, default=str), digest_size=16).hexdigest()
     root = settings.cache_path() / "exports"
-    entry = bulk.built_once(root / snap.id, key, "observations", write)
-    bulk.evict(root, int(settings.export_cache_mb * 1024 * 1024), keep=entry.path)
+    folder = root / snap.id
+    budget = int(settings.export_cache_mb * 1024 * 1024)
+    evict = partial(bulk.evict, root, budget, keep=folder / f"{key}.parquet")  # only when a file was added
+    entry = bulk.built_once(folder, key, "observations", write, evict)
     return _file_response(request, entry, snap.id)

@@ -3,7 +3,9 @@ and writes, and unknown query parameters refused by name."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -48,15 +50,16 @@ class HeadAsGet:
             await self.app(scope, receive, send)
             return
 
+        ended = False
+
         async def no_body(message: Message) -> None:
+            nonlocal ended
             if message["type"] == "http.response.body":
-                message = {**message, "body": b"", "more_body": False}
-                if sent:
+                if ended:
                     return
-                sent.append(True)
+                ended, message = True, {**message, "body": b"", "more_body": False}
             await send(message)
 
-        sent: list[bool] = []
         state = {**scope.get("state", {}), "head": True}
         await self.app({**scope, "method": "GET", "state": state}, receive, no_body)
 
@@ -118,8 +121,6 @@ def link(request: Request, path: str, query: dict[str, Any] | None = None) -> st
     """A link to ``path`` of this service: absolute under ``YARDSTICK_PUBLIC_URL``, else relative to the host.
 
     Never built from the request's Host or forwarded headers: a cached answer must not carry a client's choice."""
-    from urllib.parse import urlencode
-
     base: str | None = request.app.state.settings.public_url
     target = path + (f"?{urlencode(query, doseq=True)}" if query else "")
     return base.rstrip("/") + target if base else target
@@ -134,8 +135,5 @@ def next_page(request: Request, **changes: Any) -> str:
 
 def content_disposition(kind: str, filename: str) -> str:
     """RFC 6266: a plain ASCII ``filename`` (anything else replaced) and the exact name as ``filename*``."""
-    import re
-    from urllib.parse import quote
-
     plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import re
 from typing import Any
@@ -14,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.api.http import allowed_methods
-from service.errors import YardstickError
+from service.errors import YardstickError, full_disk
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("yardstick")
@@ -82,16 +81,10 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    storage = full_disk(exc)  # a write outside the store's own guard (a key or idempotency record)
+    if storage is not None:
         log.error("disk full on %s: %s", request.url.path, exc)
-        return problem(
-            507,
-            "Insufficient storage",
-            "the server's disk is full: nothing was stored; try again when space is freed",
-            request.url.path,
-            "/problems/insufficient-storage",
-            headers={"retry-after": "60"},
-        )
+        return await _yardstick(request, storage)
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return problem(500, "Internal error", "the server failed to answer; the error was logged", request.url.path)
 

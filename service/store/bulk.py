@@ -116,9 +116,12 @@ def whole_table(lake: Lake, manifest: Manifest) -> BulkFile:
     return built_once(lake.root / "bulk" / manifest.label, "observations", "observations", write)
 
 
-def built_once(folder: Path, name: str, table: str, write: Callable[[Path], int]) -> BulkFile:
+def built_once(
+    folder: Path, name: str, table: str, write: Callable[[Path], int], built: Callable[[], None] | None = None
+) -> BulkFile:
     """``folder/name.parquet``, written by ``write`` the first time anyone asks (one builder across processes;
-    readers never see a partial file: it is renamed into place with a sidecar of rows, bytes and sha256)."""
+    readers never see a partial file: it is renamed into place with a sidecar of rows, bytes and sha256).
+    ``built`` runs after a build, never on a hit."""
     sidecar = folder / f"{name}.json"
     for _ in range(3):  # a concurrent eviction may remove a file between the check and the read: build again
         if not sidecar.exists():
@@ -127,6 +130,8 @@ def built_once(folder: Path, name: str, table: str, write: Callable[[Path], int]
                 if not sidecar.exists():
                     with storage_errors():
                         _build(folder, name, write)
+                    if built is not None:
+                        built()
         try:
             info = orjson.loads(sidecar.read_bytes())
             os.utime(sidecar)  # recently used: last out on eviction

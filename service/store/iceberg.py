@@ -49,6 +49,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Text, insert, select
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import Engine
 
+from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
@@ -102,6 +103,17 @@ def _layout(table: str, schema: Schema) -> tuple[PartitionSpec, SortOrder]:
 class IcebergLake(Lake):
     """The storage interface of ``Lake`` on Iceberg tables, a SQL catalog and a commit log."""
 
+    @classmethod
+    def of(cls, settings: Settings) -> IcebergLake:
+        """The Iceberg lake these settings name (catalog, warehouse, retention)."""
+        return cls(
+            settings.data_dir,
+            settings.retain_snapshots,
+            settings.retain_hours * 3600,
+            catalog_uri=settings.catalog_uri,
+            warehouse=settings.warehouse,
+        )
+
     def __init__(
         self,
         root: Path,
@@ -154,7 +166,9 @@ class IcebergLake(Lake):
         return self.warehouse / entry.path
 
     def committed_at(self, snapshot: int) -> float:
-        return datetime.fromisoformat(self.manifest(snapshot).committed_at).timestamp()
+        with self.engine.connect() as c:
+            when = c.execute(select(LOG.c.committed_at).where(LOG.c.id == snapshot)).scalar_one()
+        return datetime.fromisoformat(when).timestamp()
 
     def table(self, name: str) -> Table:
         """The Iceberg table (created on first use, with its schema, partitioning and sort order)."""
@@ -179,9 +193,8 @@ class IcebergLake(Lake):
 
     def retained(self) -> set[int]:
         """As for the old format, less the history a migration brought (log rows whose files were not kept)."""
-        return {
-            sid for sid in super().retained() if self.manifest(sid).files or not any(self.manifest(sid).counts.values())
-        }
+        manifests = [self.manifest(sid) for sid in super().retained()]
+        return {m.id for m in manifests if m.files or not any(m.counts.values())}
 
     # -- retention -----------------------------------------------------------------------------------------------
     def gc(self) -> list[str]:
@@ -265,18 +278,6 @@ class IcebergLake(Lake):
                 table.manage_snapshots().rollback_to_snapshot(pin).commit()
             else:  # the log has never seen this table's data: empty it
                 table.delete(AlwaysTrue())
-
-    def _gc_built(self, keep: set[int]) -> list[str]:
-        removed = []
-        bulk = self.root / "bulk"
-        if bulk.exists():
-            for d in bulk.iterdir():
-                if d.is_dir() and d.name.isdigit() and int(d.name) not in keep:
-                    import shutil
-
-                    shutil.rmtree(d, ignore_errors=True)
-                    removed.append(f"bulk/{d.name}")
-        return removed
 
 
 def _wait_or_busy(deadline: float) -> None:

@@ -126,13 +126,7 @@ class Lake:
                 f"{root.resolve()} holds a lake in the old format (CURRENT, snapshots/, tables/): "
                 f"convert it in place with `yardstick --data-dir {root} migrate`"
             )
-        return IcebergLake(
-            root,
-            settings.retain_snapshots,
-            settings.retain_hours * 3600,
-            catalog_uri=settings.catalog_uri,
-            warehouse=settings.warehouse,
-        )
+        return IcebergLake.of(settings)
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:
@@ -187,13 +181,16 @@ class Lake:
             if rel not in referenced and p.stat().st_mtime < horizon:
                 p.unlink(missing_ok=True)
                 removed.append(rel)
-        for bulk in (self.root / "bulk", self.root / "exports"):
-            if not bulk.exists():
-                continue
-            for d in bulk.iterdir():
-                if d.is_dir() and d.name.isdigit() and int(d.name) not in keep:
-                    shutil.rmtree(d, ignore_errors=True)
-                    removed.append(f"{bulk.name}/{d.name}")
+        return removed + self._gc_built(keep)
+
+    def _gc_built(self, keep: set[int]) -> list[str]:
+        """Whole-table bulk files of snapshots no longer retained (exports live in the cache folder, bounded there)."""
+        bulk = self.root / "bulk"
+        removed = []
+        for d in bulk.iterdir() if bulk.exists() else ():
+            if d.is_dir() and d.name.isdigit() and int(d.name) not in keep:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(f"bulk/{d.name}")
         return removed
 
     # -- writing -------------------------------------------------------------------------------------------------
