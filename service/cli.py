@@ -151,6 +151,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.iceberg import IcebergLake, migrate
     from service.store.integrity import check
     from service.store.lake import Lake
+    from service.store.records import import_files
 
     root = settings.data_dir
     if not (root / "CURRENT").exists():
@@ -159,12 +160,14 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     old = Lake(root, settings.retain_snapshots, settings.retain_hours * 3600)
     new = IcebergLake.of(settings)
     manifest = migrate(old, new)
+    keys, replies = import_files(root, new.engine)
     problems = check(new)
     print(
-        f"migrated snapshot {manifest.label} ({manifest.counts}) and {len(old.snapshot_ids()) - 1} earlier log entries"
+        f"migrated snapshot {manifest.label} ({manifest.counts}), {len(old.snapshot_ids()) - 1} earlier log entries, "
+        f"{keys} API keys and {replies} idempotency records"
     )
     print(
-        "the old format's files (CURRENT, snapshots/, tables/, staging/) are no longer read: remove them when satisfied"
+        "the old format's files (CURRENT, snapshots/, tables/, staging/, keys.json, idempotency/) are no longer read: remove them when satisfied"
     )
     return 0 if not problems else 1
 
@@ -187,9 +190,9 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.keys import KeyStore
+    from service.store.lake import Lake
 
-    store = KeyStore(settings.data_dir)
+    store = Lake.from_settings(settings).keys
     if args.keys_command == "create":
         key, secret = store.create(args.name, args.scope)
         print(secret)

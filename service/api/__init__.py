@@ -18,7 +18,6 @@ from service.api.caching import SnapshotCaching
 from service.api.http import Cors, HeadAsGet, known_parameters
 from service.config import Settings
 from service.ingest.seed import ensure_seed, seed_notice
-from service.store.keys import KeyStore
 from service.store.lake import Lake
 from service.store.snapshot import Store
 
@@ -62,7 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.metrics = ops.Metrics()
     app.state.notices = []  # things an operator must know, also shown in /healthz
-    app.state.keys = keys = KeyStore(settings.data_dir)
+    app.state.keys = keys = store.lake.keys
     for module in (catalog, series, compare, charts, bulk, writes, ops, pages, docs_ui):
         app.include_router(module.router)
     app.include_router(writes.audit)

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import problem
 from service.errors import Forbidden, TooManyRequests, Unauthorized
-from service.store.keys import Key, KeyStore
+from service.store.records import Key, KeyStore
 
 GUARDED = ("/v1/", "/embed/")  # data; the explorer shell, docs, /healthz and /metrics carry none
 CHALLENGE = 'Bearer realm="yardstick"'

@@ -4,7 +4,6 @@ nothing, as one commit; the audit trail at /v1/snapshots."""
 from __future__ import annotations
 
 import hashlib
-import pathlib
 from typing import Annotated, Any
 
 import anyio
@@ -25,7 +24,9 @@ from service.errors import (
     not_found,
 )
 from service.ingest.load import IngestResult, ingest
+from service.store.iceberg import IcebergLake
 from service.store.lake import Lake
+from service.store.records import Idempotency, Outcome
 from service.store.snapshot import Store
 
 router = APIRouter(prefix="/v1", tags=["writes"])
@@ -102,7 +103,7 @@ async def _upload(
     status = 201 if result.committed else 200
     response = Response(orjson.dumps(body_out), status_code=status, media_type="application/json")
     if idempotency_key:
-        _remember(store.lake, key_name, idempotency_key, digest, status, body_out)
+        store.lake.idempotency.remember(Idempotency.ident(key_name, idempotency_key), Outcome(digest, status, body_out))
     return response
 
 
@@ -125,34 +126,21 @@ def _check_charset(request: Request, name: str, body: bytes) -> None:
             ) from None
 
 
-def _idempotency_path(lake: Lake, key_name: str, idempotency_key: str) -> pathlib.Path:
-    ident = hashlib.sha256(f"{key_name}\x00{idempotency_key}".encode()).hexdigest()
-    return lake.root / "idempotency" / f"{ident}.json"
-
-
-def _idempotent(lake: Lake, key_name: str, idempotency_key: str | None, digest: str) -> Response | None:
+def _idempotent(lake: IcebergLake, key_name: str, idempotency_key: str | None, digest: str) -> Response | None:
+    """The answer an earlier upload with this Idempotency-Key got (on any replica), replayed; None if there was none."""
     if not idempotency_key:
         return None
-    path = _idempotency_path(lake, key_name, idempotency_key)
-    if not path.exists():
+    seen = lake.idempotency.recall(Idempotency.ident(key_name, idempotency_key))
+    if seen is None:
         return None
-    seen = orjson.loads(path.read_bytes())
-    if seen["sha256"] != digest:
+    if seen.sha256 != digest:
         raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was used with a different body")
     return Response(
-        orjson.dumps(seen["response"]),
-        status_code=seen["status"],
+        orjson.dumps(seen.response),
+        status_code=seen.status,
         media_type="application/json",
         headers={"idempotency-replayed": "true"},
     )
-
-
-def _remember(lake: Lake, key_name: str, idempotency_key: str, digest: str, status: int, body: dict[str, Any]) -> None:
-    path = _idempotency_path(lake, key_name, idempotency_key)
-    path.parent.mkdir(exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps({"sha256": digest, "status": status, "response": body}))
-    tmp.replace(path)
 
 
 class IdempotencyMismatch(YardstickError):

@@ -7,6 +7,7 @@ Layout (see docs/design.md, "The lake on Iceberg")::
       yardstick_snapshots                              the commit log: one row per Yardstick snapshot, with its
                                                        files (rows, bytes, sha256) and the Iceberg snapshot id it
                                                        pins in each table
+      yardstick_keys, yardstick_idempotency            API keys (hashed) and replayable upload answers
     warehouse (YARDSTICK_WAREHOUSE; default DATA_DIR/warehouse)
       yardstick/observations/data/indicator=<code>/<snapshot>-<uuid>.parquet    partitioned by indicator
       yardstick/{regions,indicators,sources}/data/<snapshot>-<uuid>.parquet
@@ -45,14 +46,14 @@ from pyiceberg.table import Table
 from pyiceberg.table.sorting import SortField, SortOrder
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import DateType, DoubleType, IcebergType, LongType, NestedField, StringType, TimestamptzType
-from sqlalchemy import Column, Integer, MetaData, String, Text, insert, select
-from sqlalchemy import Table as SqlTable
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
+from service.store.records import LOG, Idempotency, KeyStore, create_all
 
 NAMESPACE = "yardstick"
 _TYPES: dict[str, IcebergType] = {
@@ -62,15 +63,6 @@ _TYPES: dict[str, IcebergType] = {
     "timestamp[us, tz=UTC]": TimestamptzType(),
     "int64": LongType(),
 }
-_META = MetaData()
-LOG = SqlTable(
-    "yardstick_snapshots",
-    _META,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("committed_at", String(40), nullable=False),
-    Column("manifest", Text, nullable=False),  # the Manifest as JSON: author, message, counts, changes, files
-    Column("pins", Text, nullable=False),  # {"observations": <iceberg snapshot id> | null, ...}
-)
 
 
 def iceberg_schema(table: str) -> Schema:
@@ -112,6 +104,7 @@ class IcebergLake(Lake):
             settings.retain_hours * 3600,
             catalog_uri=settings.catalog_uri,
             warehouse=settings.warehouse,
+            fresh_seconds=settings.refresh_seconds,
         )
 
     def __init__(
@@ -121,6 +114,7 @@ class IcebergLake(Lake):
         retain_seconds: float = 86400,
         catalog_uri: str | None = None,
         warehouse: Path | None = None,
+        fresh_seconds: float = 0.5,
     ) -> None:
         self.root = root
         self.retain_snapshots = retain_snapshots
@@ -131,7 +125,9 @@ class IcebergLake(Lake):
         self.catalog_uri = catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}"
         self.catalog = SqlCatalog("yardstick", uri=self.catalog_uri, warehouse=self.warehouse.as_uri())
         self.engine: Engine = self.catalog.engine
-        _META.create_all(self.engine)
+        create_all(self.engine)
+        self.keys = KeyStore(self.engine, fresh_seconds)
+        self.idempotency = Idempotency(self.engine)
         self._tables: dict[str, Table] = {}
 
     # -- reading -------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
@@ -37,6 +37,9 @@ import pyarrow.parquet as pq
 from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
+
+if TYPE_CHECKING:
+    from service.store.iceberg import IcebergLake
 
 ROW_GROUP_SIZE = 64 * 1024
 
@@ -110,12 +113,12 @@ class Lake:
             (self.root / sub).mkdir(exist_ok=True)
 
     @classmethod
-    def open(cls, root: Path) -> Lake:
+    def open(cls, root: Path) -> IcebergLake:
         """The store at ``root`` (an Iceberg lake; see ``from_settings``)."""
         return cls.from_settings(Settings(data_dir=root))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Lake:
+    def from_settings(cls, settings: Settings) -> IcebergLake:
         """The store of these settings: the Iceberg lake. A folder holding a lake of the old format and no catalog
         is refused with one line that says how to migrate it."""
         from service.store.iceberg import IcebergLake

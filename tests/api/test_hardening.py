@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.store.keys import KeyStore
+from service.store.lake import Lake
 from tests.helpers import fingerprint
 
 VA = "industry.value_added.growth"
@@ -35,7 +35,7 @@ async def app_client(settings: Settings, **client: Any) -> AsyncIterator[httpx.A
 
 @pytest.fixture
 def keys(lake_dir: Path) -> dict[str, str]:
-    store = KeyStore(lake_dir)
+    store = Lake.open(lake_dir).keys
     keys = {"read": store.create("dash", "read")[1], "write": store.create("bureau", "write")[1]}
     keys["revoked"] = store.create("old", "read")[1]
     store.revoke("old")

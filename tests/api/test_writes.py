@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.store.keys import KeyStore
+from service.store.lake import Lake
 from tests.helpers import csv_bytes, fingerprint, obs
 
 VA = "industry.value_added.growth"
@@ -26,7 +26,7 @@ VA = "industry.value_added.growth"
 
 @pytest.fixture
 def keys(lake_dir: Path) -> dict[str, str]:
-    store = KeyStore(lake_dir)
+    store = Lake.open(lake_dir).keys
     return {"write": store.create("bureau", "write")[1], "read": store.create("dashboard", "read")[1]}
 
 
@@ -69,7 +69,7 @@ async def test_keys_and_scopes(api: httpx.AsyncClient, keys: dict[str, str]) -> 
 
 
 async def test_revoked_key_is_refused(api: httpx.AsyncClient, keys: dict[str, str], lake_dir: Path) -> None:
-    KeyStore(lake_dir).revoke("bureau")
+    Lake.open(lake_dir).keys.revoke("bureau")
     r = await api.post("/v1/observations", content=b"x", headers=bearer(keys["write"]))
     assert r.status_code == 401
 
@@ -184,8 +184,8 @@ def test_keys_command_line(lake_dir: Path) -> None:
     created = run("create", "--name", "nbs", "--scope", "write")
     secret = created.stdout.strip()
     assert created.returncode == 0 and secret.startswith("ys_") and "shown once" in created.stderr
-    assert secret not in (lake_dir / "keys.json").read_text()
+    assert secret.encode() not in (lake_dir / "catalog.db").read_bytes()  # only its hash is stored
     listed = run("list").stdout
     assert "nbs" in listed and "active" in listed and secret not in listed
     assert run("revoke", "nbs").returncode == 0
-    assert KeyStore(lake_dir).check(secret) is None
+    assert Lake.open(lake_dir).keys.check(secret) is None

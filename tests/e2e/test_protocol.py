@@ -22,7 +22,7 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.store.keys import KeyStore
+from service.store.lake import Lake
 from tests.helpers import fingerprint
 from tests.live import live_server
 
@@ -156,7 +156,7 @@ async def test_a_full_disk_is_507_and_the_lake_is_untouched(seeded_lake: Path, t
     with small_filesystem(tmp_path / "small") as small:
         lake = small / "lake"
         shutil.copytree(seeded_lake, lake)
-        key = KeyStore(lake).create("bureau", "write")[1]
+        key = Lake.open(lake).keys.create("bureau", "write")[1]
         before = fingerprint(lake)
         filler = fill(small, leave=64 * 1024)
         settings = Settings(data_dir=lake, cache_dir=small / "cache", load_seed=False, refresh_seconds=0)

@@ -21,6 +21,6 @@ def record(name: str, figures: dict[str, object]) -> None:
 
 @pytest.fixture
 def write_key(lake_dir: Path) -> str:
-    from service.store.keys import KeyStore
+    from service.store.lake import Lake
 
-    return KeyStore(lake_dir).create("reliability", "write")[1]
+    return Lake.open(lake_dir).keys.create("reliability", "write")[1]

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import polars as pl
+import orjson
 import pyarrow as pa
 import pytest
 from asgi_lifespan import LifespanManager
@@ -150,6 +151,31 @@ def test_migrate_keeps_every_row_and_the_commit_log(tmp_path: Path) -> None:
         assert new.read_table(new.manifest(), table).sort_by(KEYS_OF[table]).equals(rows), table
     assert check(new) == []
     assert isinstance(Lake.open(root), IcebergLake)  # the catalog wins over the old files left beside it
+
+
+def test_migrate_brings_api_keys_and_idempotency_records_into_the_catalog(tmp_path: Path) -> None:
+    import hashlib
+
+    from service.store.records import Idempotency, import_files
+
+    root = tmp_path / "old"
+    secret = "ys_0123456789ab_secret"
+    old_key = {"id": "0123456789ab", "name": "bureau", "scope": "write", "created": "2026-01-01T00:00:00+00:00"}
+    old_key["sha256"] = hashlib.sha256(secret.encode()).hexdigest()
+    root.mkdir()
+    (root / "keys.json").write_bytes(orjson.dumps([old_key]))
+    ident = Idempotency.ident("bureau", "upload-1")
+    (root / "idempotency").mkdir()
+    (root / "idempotency" / f"{ident}.json").write_bytes(
+        orjson.dumps({"sha256": "ab" * 32, "status": 201, "response": {"snapshot": "000002"}})
+    )
+    lake = IcebergLake(root)
+    assert import_files(root, lake.engine) == (1, 1)
+    assert import_files(root, lake.engine) == (0, 0)  # idempotent itself
+    key = lake.keys.check(secret)
+    assert key is not None and key.name == "bureau" and key.allows("write")
+    seen = lake.idempotency.recall(ident)
+    assert seen is not None and seen.status == 201 and seen.response == {"snapshot": "000002"}
 
 
 KEYS_OF = {

@@ -1,0 +1,208 @@
+"""Yardstick's own tables in the catalog database, beside pyiceberg's: the commit log, API keys, idempotency records.
+
+Every replica reads the same catalog database, so a key created or revoked on one machine, an upload replayed on
+another, and the snapshot a writer committed anywhere are seen by all of them. Keys and request bodies are stored as
+SHA-256 hashes only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+METADATA = MetaData()
+LOG = Table(
+    "yardstick_snapshots",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("committed_at", String(40), nullable=False),
+    Column("manifest", Text, nullable=False),  # the Manifest as JSON: author, message, counts, changes, files
+    Column("pins", Text, nullable=False),  # {"observations": <iceberg snapshot id> | null, ...}
+)
+KEYS = Table(
+    "yardstick_keys",
+    METADATA,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(10), nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the whole key; the key itself is never stored
+    Column("created", String(40), nullable=False),
+    Column("revoked", String(40), nullable=True),
+)
+IDEMPOTENCY = Table(
+    "yardstick_idempotency",
+    METADATA,
+    Column("id", String(64), primary_key=True),  # sha256 of (key name, Idempotency-Key)
+    Column("sha256", String(64), nullable=False),  # of the request body
+    Column("status", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created", String(40), nullable=False),
+)
+
+
+def create_all(engine: Engine) -> None:
+    METADATA.create_all(engine)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# -- API keys --------------------------------------------------------------------------------------------------------
+Scope = Literal["read", "write"]
+SCOPES: tuple[Scope, ...] = ("read", "write")
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    name: str
+    scope: Scope
+    sha256: str
+    created: str
+    revoked: str | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        """A write key may also read."""
+        return self.revoked is None and (self.scope == scope or self.scope == "write")
+
+
+class KeyStore:
+    """API keys: created once (the secret is shown once, only its SHA-256 is kept), listed, revoked, and checked in
+    constant time. A key reads ``ys_<id>_<secret>``: the id finds the record, the hash of the whole key is compared
+    with hmac.compare_digest. Keys are 32 random bytes, so a fast hash is the right tool (no stretching needed).
+
+    ``check`` keeps each record it read for ``fresh_seconds``: a revocation reaches every replica within that time,
+    and a burst of requests with one key costs one query."""
+
+    def __init__(self, engine: Engine, fresh_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.fresh_seconds = fresh_seconds
+        self._seen: dict[str, tuple[float, Key | None]] = {}
+        create_all(engine)
+
+    def all(self) -> list[Key]:
+        with self.engine.connect() as c:
+            return [Key(**r._asdict()) for r in c.execute(select(KEYS).order_by(KEYS.c.created, KEYS.c.id))]
+
+    def create(self, name: str, scope: Scope) -> tuple[Key, str]:
+        """A new key and its secret (shown once: only the hash is kept)."""
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}")
+        ident = secrets.token_hex(6)
+        secret = f"ys_{ident}_{secrets.token_urlsafe(32)}"
+        key = Key(ident, name, scope, _digest(secret), _now())
+        self.add(key)
+        return key, secret
+
+    def add(self, key: Key) -> None:
+        """Store a key record as it is (``create`` makes new ones; migration brings old ones)."""
+        with self.engine.begin() as c:
+            c.execute(insert(KEYS).values(**key.__dict__))
+
+    def revoke(self, ident_or_name: str) -> list[Key]:
+        match = (KEYS.c.id == ident_or_name) | (KEYS.c.name == ident_or_name)
+        with self.engine.begin() as c:
+            ids = list(c.execute(select(KEYS.c.id).where(match, KEYS.c.revoked.is_(None))).scalars())
+            if ids:
+                c.execute(update(KEYS).where(KEYS.c.id.in_(ids)).values(revoked=_now()))
+            changed = [Key(**r._asdict()) for r in c.execute(select(KEYS).where(KEYS.c.id.in_(ids)))]
+        self._seen.clear()
+        return changed
+
+    def check(self, presented: str) -> Key | None:
+        """The key a presented secret belongs to, or None (unknown, malformed or revoked)."""
+        parts = presented.split("_")
+        if len(parts) < 3 or parts[0] != "ys" or not 0 < len(parts[1]) <= 32:
+            return None
+        now = time.monotonic()
+        seen = self._seen.get(parts[1])
+        if seen is None or now - seen[0] > self.fresh_seconds:
+            with self.engine.connect() as c:
+                row = c.execute(select(KEYS).where(KEYS.c.id == parts[1])).first()
+            if len(self._seen) > 10_000:  # unknown ids are looked up again, not hoarded
+                self._seen.clear()
+            seen = self._seen[parts[1]] = (now, Key(**row._asdict()) if row else None)
+        key = seen[1]
+        if key is None or not hmac.compare_digest(key.sha256, _digest(presented)):
+            return None
+        return key if key.revoked is None else None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# -- idempotency records ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """The answer first given to an upload with an Idempotency-Key."""
+
+    sha256: str  # of the body it was given for
+    status: int
+    response: dict[str, Any]
+
+
+class Idempotency:
+    """Answers given to uploads with an Idempotency-Key, by (key name, Idempotency-Key): replayed on a retry, on any
+    replica."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        create_all(engine)
+
+    @staticmethod
+    def ident(key_name: str, idempotency_key: str) -> str:
+        return hashlib.sha256(f"{key_name}\x00{idempotency_key}".encode()).hexdigest()
+
+    def recall(self, ident: str) -> Outcome | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident)).first()
+        return Outcome(row.sha256, row.status, orjson.loads(row.response)) if row else None
+
+    def remember(self, ident: str, outcome: Outcome) -> None:
+        """Keep the first answer (a concurrent retry that lost the race keeps the winner's)."""
+        try:
+            with self.engine.begin() as c:
+                c.execute(
+                    insert(IDEMPOTENCY).values(
+                        id=ident,
+                        sha256=outcome.sha256,
+                        status=outcome.status,
+                        response=orjson.dumps(outcome.response).decode(),
+                        created=_now(),
+                    )
+                )
+        except IntegrityError:
+            pass
+
+
+def import_files(root: Path, engine: Engine) -> tuple[int, int]:
+    """Bring the old format's keys.json and idempotency/*.json into the catalog database (``yardstick migrate``);
+    records already there are kept. Returns (keys, idempotency records) imported."""
+    keys, idem = KeyStore(engine), Idempotency(engine)
+    known = {k.id for k in keys.all()}
+    n_keys = n_idem = 0
+    path = root / "keys.json"
+    for raw in json.loads(path.read_text()) if path.exists() else []:
+        if raw["id"] not in known:
+            keys.add(Key(**raw))
+            n_keys += 1
+    for p in sorted((root / "idempotency").glob("*.json")):
+        seen = orjson.loads(p.read_bytes())
+        if idem.recall(p.stem) is None:
+            idem.remember(p.stem, Outcome(seen["sha256"], seen["status"], seen["response"]))
+            n_idem += 1
+    return n_keys, n_idem
