@@ -167,7 +167,8 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         f"{keys} API keys and {replies} idempotency records"
     )
     print(
-        "the old format's files (CURRENT, snapshots/, tables/, staging/, keys.json, idempotency/) are no longer read: remove them when satisfied"
+        "the old format's files (CURRENT, snapshots/, tables/, staging/, keys.json, idempotency/) are no longer read"
+        ": remove them when satisfied"
     )
     return 0 if not problems else 1
 

@@ -23,7 +23,12 @@ class Settings(BaseSettings):
         description="SQL catalog of an Iceberg lake (SQLAlchemy URL, e.g. postgresql+psycopg://...); "
         "default sqlite:///<data_dir>/catalog.db.",
     )
-    warehouse: Path | None = Field(None, description="Warehouse of an Iceberg lake; default <data_dir>/warehouse.")
+    warehouse: str | None = Field(
+        None,
+        description="Where the lake's files live: a local folder (default <data_dir>/warehouse) or "
+        "s3://bucket/prefix on any S3-compatible store, with AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY from the environment; remote files are cached under cache_dir/warehouse.",
+    )
     seed_dir: Path = Field(REPO_DATA, description="The shipped dataset loaded into an empty lake on first start.")
     load_seed: bool = Field(True, description="Load seed_dir into an empty lake when the service starts.")
     host: str = Field("127.0.0.1", description="Address `yardstick serve` binds.")

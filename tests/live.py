@@ -70,8 +70,10 @@ def live_server(lake: Path, workers: int = 1, **env: str) -> Iterator[Live]:
             raise RuntimeError("the server did not start")
         yield Live(base, proc.pid)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except ProcessLookupError:  # a test killed it already
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)

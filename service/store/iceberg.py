@@ -54,6 +54,7 @@ from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
 from service.store.records import LOG, Idempotency, KeyStore, create_all
+from service.store.warehouse import Warehouse
 
 NAMESPACE = "yardstick"
 _TYPES: dict[str, IcebergType] = {
@@ -104,6 +105,7 @@ class IcebergLake(Lake):
             settings.retain_hours * 3600,
             catalog_uri=settings.catalog_uri,
             warehouse=settings.warehouse,
+            cache=settings.cache_path() / "warehouse",
             fresh_seconds=settings.refresh_seconds,
         )
 
@@ -113,17 +115,19 @@ class IcebergLake(Lake):
         retain_snapshots: int = 10,
         retain_seconds: float = 86400,
         catalog_uri: str | None = None,
-        warehouse: Path | None = None,
+        warehouse: str | Path | None = None,
         fresh_seconds: float = 0.5,
+        cache: Path | None = None,
     ) -> None:
         self.root = root
         self.retain_snapshots = retain_snapshots
         self.retain_seconds = retain_seconds
         root.mkdir(parents=True, exist_ok=True)
-        self.warehouse = (warehouse or root / "warehouse").resolve()
-        self.warehouse.mkdir(parents=True, exist_ok=True)
-        self.catalog_uri = catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}"
-        self.catalog = SqlCatalog("yardstick", uri=self.catalog_uri, warehouse=self.warehouse.as_uri())
+        self.warehouse = Warehouse.of(str(warehouse or root / "warehouse"), cache or root / "cache")
+        self.catalog_uri = _driver(catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}")
+        self.catalog = SqlCatalog(
+            "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
+        )
         self.engine: Engine = self.catalog.engine
         create_all(self.engine)
         self.keys = KeyStore(self.engine, fresh_seconds)
@@ -159,7 +163,8 @@ class IcebergLake(Lake):
             return [int(r) for r in c.execute(select(LOG.c.id).order_by(LOG.c.id)).scalars()]
 
     def path(self, entry: FileEntry) -> Path:
-        return self.warehouse / entry.path
+        """A local path to the file (a remote warehouse's files are cached on first use)."""
+        return self.warehouse.local(entry.path, entry.bytes, entry.sha256)
 
     def committed_at(self, snapshot: int) -> float:
         with self.engine.connect() as c:
@@ -216,10 +221,9 @@ class IcebergLake(Lake):
                 table.maintenance.expire_snapshots().by_ids(expire).commit()
         horizon = time.time() - self.retain_seconds
         removed = []
-        for p in (self.warehouse / NAMESPACE).glob("*/data/**/*.parquet"):
-            rel = p.relative_to(self.warehouse).as_posix()
-            if rel not in referenced and p.stat().st_mtime < horizon:
-                p.unlink(missing_ok=True)
+        for rel, mtime in list(self.warehouse.files(NAMESPACE)):
+            if "/data/" in rel and rel not in referenced and mtime < horizon:
+                self.warehouse.remove(rel)
                 removed.append(rel)
         return removed + self._gc_built(keep)
 
@@ -276,6 +280,14 @@ class IcebergLake(Lake):
                 table.delete(AlwaysTrue())
 
 
+def _driver(uri: str) -> str:
+    """PostgreSQL through psycopg 3 (the driver we ship), whichever way the URL was written."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri.removeprefix(prefix)
+    return uri
+
+
 def _wait_or_busy(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise Busy("another writer is committing; try again shortly", extra={"headers": {"retry-after": "1"}})
@@ -291,8 +303,7 @@ class IcebergWriter(Writer):
 
     def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
         folder = f"{NAMESPACE}/{table}/data" + (f"/indicator={indicator}" if indicator else "")
-        target = self.lake.warehouse / folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = self.lake.warehouse.new(f"{folder}/{name}")
         return target, target, f"{folder}/{name}"
 
     def discard(self) -> None:
@@ -300,19 +311,23 @@ class IcebergWriter(Writer):
         old = {f.path for f in self.base.files}
         for entry in self.files.values():
             if entry.path not in old:
-                self.lake.path(entry).unlink(missing_ok=True)
+                self.lake.warehouse.remove(entry.path)
 
     def _publish(self, manifest: Manifest) -> None:
         before = {(f.table, f.indicator): f for f in self.base.files}
         after = {(f.table, f.indicator): f for f in manifest.files}
         pins = self.lake.pins(self.base.id)
+        old = {f.path for f in self.base.files}
+        for entry in manifest.files:  # a remote warehouse gets the new files before any table references them
+            if entry.path not in old:
+                self.lake.warehouse.publish(entry.path)
         for name in TABLES:
             changed = {k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)}
             if not changed:
                 continue
             table = self.lake.table(name)
             replaced = sorted(k[1] or "" for k in changed if k in before)
-            added = [str(self.lake.path(after[k])) for k in sorted(changed, key=str) if k in after]
+            added = [self.lake.warehouse.location(after[k].path) for k in sorted(changed, key=str) if k in after]
             with table.transaction() as tx:
                 if replaced:  # metadata only: whole files (partitions) go
                     tx.delete(In(term="indicator", literals=replaced) if name == "observations" else AlwaysTrue())
@@ -341,7 +356,7 @@ def describe(lake: IcebergLake, manifest: Manifest) -> dict[str, Any]:
     pins = lake.pins(manifest.id)
     return {
         "namespace": NAMESPACE,
-        "warehouse": lake.warehouse.as_uri(),
+        "warehouse": lake.warehouse.uri,
         "tables": {
             name: {"identifier": f"{NAMESPACE}.{name}", "metadata_location": location, "snapshot_id": pins[name]}
             for name, location in lake.metadata_locations().items()

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 METADATA = MetaData()
 LOG = Table(
@@ -53,7 +53,12 @@ IDEMPOTENCY = Table(
 
 
 def create_all(engine: Engine) -> None:
-    METADATA.create_all(engine)
+    """Create the tables that do not exist (two replicas starting together on a new database may race: the loser
+    finds them made)."""
+    try:
+        METADATA.create_all(engine)
+    except (IntegrityError, ProgrammingError):
+        METADATA.create_all(engine)
 
 
 def _now() -> str:
