@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
-from service.model.schema import KEYS, TABLES
+from service.model.schema import KEYS, TABLES, with_field_ids
 
 if TYPE_CHECKING:
     from service.store.iceberg import IcebergLake
@@ -248,7 +248,7 @@ class Writer:
             return
         name = f"{self.id:06d}-{uuid.uuid4().hex[:12]}.parquet"
         staged, final, rel = self._locations(table, indicator, name)
-        schema = TABLES[table].with_metadata(
+        schema = with_field_ids(TABLES[table]).with_metadata(
             {"yardstick.snapshot": f"{self.id:06d}", "yardstick.table": table, **(metadata or {})}
         )
         sort = [pq.SortingColumn(data.schema.get_field_index(k)) for k in KEYS[table][:3]]

@@ -8,11 +8,13 @@ import pathlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import daft
 import duckdb
 import httpx
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from asgi_lifespan import LifespanManager
 
@@ -88,6 +90,10 @@ async def test_the_api_serves_an_iceberg_lake_and_other_engines_read_the_same_ro
     assert as_rows(table.scan().to_arrow()) == api_rows  # pyiceberg
     assert duckdb_rows(table.metadata_location) == api_rows  # DuckDB's iceberg extension
     assert as_rows(pl.scan_iceberg(table).collect().to_arrow()) == api_rows  # polars
+    assert as_rows(daft.read_iceberg(table).to_arrow()) == api_rows  # Daft (reads Parquet by Iceberg field id)
+    first = lake.path(lake.manifest().of("observations")[0])
+    ids = [f.metadata[b"PARQUET:field_id"] for f in pq.read_schema(first)]
+    assert ids == [str(table.schema().find_field(f.name).field_id).encode() for f in pq.read_schema(first)]
     assert table.spec().fields[0].name == "indicator" and table.metadata.format_version == 2
     assert table.schema().find_field("quote").doc == "The sentence the figure came from"
     assert [lake.pins(2)[name] for name in ("observations",)] == [table.current_snapshot().snapshot_id]
