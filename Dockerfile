@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     YARDSTICK_DATA_DIR=/data \
+    YARDSTICK_CACHE_DIR=/cache \
     YARDSTICK_SEED_DIR=/app/data \
     YARDSTICK_HOST=0.0.0.0 \
     YARDSTICK_PORT=8000
@@ -15,10 +16,10 @@ COPY service ./service
 COPY data ./data
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /app yardstick \
-    && mkdir -p /data && chown yardstick /data
+    && mkdir -p /data /cache && chown yardstick /data /cache
 
 USER 10001
-VOLUME ["/data"]
+VOLUME ["/data", "/cache"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"]

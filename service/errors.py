@@ -82,6 +82,12 @@ class InvalidData(YardstickError):
     title = "Invalid data"
 
 
+class CatalogUnavailable(YardstickError):
+    status = 503
+    type = "/problems/catalog-unavailable"
+    title = "The catalog database does not answer"
+
+
 class Busy(YardstickError):
     status = 503
     type = "/problems/busy"

@@ -61,9 +61,19 @@ def _wait(check: object, what: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{what} did not start")
 
 
+@dataclass
+class Postgres:
+    url: str  # SQLAlchemy URL of the ``postgres`` database
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Stop the server now (an outage, as the service sees it)."""
+        _stop(self.proc, signal.SIGINT)
+
+
 @contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster; yields a SQLAlchemy URL for its ``postgres`` database."""
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster."""
     initdb = need(PG_BIN / "initdb")
     folder = Path(tempfile.mkdtemp(prefix="yardstick-pg-"))
     as_postgres: list[str] = []
@@ -97,7 +107,7 @@ def postgres() -> Iterator[str]:
     try:
         ready = [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]
         _wait(lambda: subprocess.run(ready, capture_output=True).returncode == 0, "PostgreSQL")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield Postgres(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", proc)
     finally:
         _stop(proc, signal.SIGINT)  # fast shutdown
         shutil.rmtree(folder, ignore_errors=True)

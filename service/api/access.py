@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import problem
-from service.errors import Forbidden, TooManyRequests, Unauthorized
+from service.errors import Forbidden, TooManyRequests, Unauthorized, YardstickError
 from service.store.records import Key, KeyStore
 
 GUARDED = ("/v1/", "/embed/")  # data; the explorer shell, docs, /healthz and /metrics carry none
@@ -110,7 +110,12 @@ class Gate:
             await self.app(scope, receive, send)
             return
         presented = presented_key(dict(scope["headers"]))
-        key = self.keys.check(presented) if presented else None
+        try:
+            key = self.keys.check(presented) if presented else None
+        except YardstickError as exc:  # the catalog database does not answer: a 503 that says so
+            answer = problem(exc.status, exc.title, exc.detail, path, exc.type, headers=exc.extra.get("headers"))
+            await answer(scope, receive, send)
+            return
         if presented and key is None:
             await _unauthorized(path, "the API key is unknown or revoked", "invalid_token")(scope, receive, send)
             return

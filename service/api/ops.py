@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 from fastapi import APIRouter, Request
@@ -88,12 +88,19 @@ class MetricsMiddleware:
 @router.get("/healthz", name="healthz", summary="Liveness, with the snapshot served")
 def healthz(request: Request, snap: SnapshotDep) -> Response:
     m = snap.manifest
+    down = request.app.state.store.catalog_down_since
+    notices = list(request.app.state.notices)
+    if down is not None:  # still serving what it has: taking every replica out would serve nothing
+        since = datetime.fromtimestamp(down, UTC).isoformat(timespec="seconds")
+        notices.append(
+            f"the catalog database does not answer since {since}: serving snapshot {snap.id}; writes get 503"
+        )
     body = {
-        "status": "ok",
+        "status": "ok" if down is None else "degraded",
         "snapshot": snap.id,
         "committed_at": m.committed_at,
         "counts": m.counts,
-        "notices": request.app.state.notices,
+        "notices": notices,
     }
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-store"})
 

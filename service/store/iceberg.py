@@ -46,14 +46,14 @@ from pyiceberg.table import Table
 from pyiceberg.table.sorting import SortField, SortOrder
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import DateType, DoubleType, IcebergType, LongType, NestedField, StringType, TimestamptzType
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
 from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
-from service.store.records import LOG, Idempotency, KeyStore, create_all
+from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
 from service.store.warehouse import Warehouse
 
 NAMESPACE = "yardstick"
@@ -136,7 +136,7 @@ class IcebergLake(Lake):
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             found = c.execute(select(LOG.c.id).order_by(LOG.c.id.desc()).limit(1)).scalar()
         return int(found or 0)
 
@@ -144,7 +144,7 @@ class IcebergLake(Lake):
         snapshot = self.current_id() if snapshot is None else snapshot
         if snapshot == 0:
             return EMPTY
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             row = c.execute(select(LOG.c.manifest).where(LOG.c.id == snapshot)).scalar()
         if row is None:
             raise FileNotFoundError(f"no snapshot {snapshot}")
@@ -154,12 +154,12 @@ class IcebergLake(Lake):
         """The Iceberg snapshot id each table had when the Yardstick snapshot was committed."""
         if snapshot == 0:
             return dict.fromkeys(TABLES)
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             row = c.execute(select(LOG.c.pins).where(LOG.c.id == snapshot)).scalar()
         return orjson.loads(row) if row else dict.fromkeys(TABLES)
 
     def snapshot_ids(self) -> list[int]:
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             return [int(r) for r in c.execute(select(LOG.c.id).order_by(LOG.c.id)).scalars()]
 
     def path(self, entry: FileEntry) -> Path:
@@ -167,7 +167,7 @@ class IcebergLake(Lake):
         return self.warehouse.local(entry.path, entry.bytes, entry.sha256)
 
     def committed_at(self, snapshot: int) -> float:
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             when = c.execute(select(LOG.c.committed_at).where(LOG.c.id == snapshot)).scalar_one()
         return datetime.fromisoformat(when).timestamp()
 
@@ -230,7 +230,7 @@ class IcebergLake(Lake):
     # -- writing -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
-        with self._lock(wait_seconds), storage_errors():
+        with catalog_errors(), self._lock(wait_seconds), storage_errors():
             base = self.manifest()
             self._recover(base.id)
             writer = IcebergWriter(self, base)
@@ -245,9 +245,7 @@ class IcebergLake(Lake):
         """One writer at a time, across processes (flock) or across machines (PostgreSQL advisory lock)."""
         deadline = time.monotonic() + wait_seconds
         if self.engine.dialect.name == "postgresql":
-            with self.engine.connect() as c:
-                from sqlalchemy import text
-
+            with connect(self.engine) as c:
                 while not c.execute(text("select pg_try_advisory_lock(hashtext('yardstick-writer'))")).scalar():
                     _wait_or_busy(deadline)
                 try:
@@ -281,10 +279,13 @@ class IcebergLake(Lake):
 
 
 def _driver(uri: str) -> str:
-    """PostgreSQL through psycopg 3 (the driver we ship), whichever way the URL was written."""
+    """PostgreSQL through psycopg 3 (the driver we ship), whichever way the URL was written, and a connect timeout
+    (a catalog host that does not answer is a quick 503, not a hung request)."""
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
         if uri.startswith(prefix):
-            return "postgresql+psycopg://" + uri.removeprefix(prefix)
+            uri = "postgresql+psycopg://" + uri.removeprefix(prefix)
+    if uri.startswith("postgresql+psycopg://") and "connect_timeout=" not in uri:
+        uri += ("&" if "?" in uri else "?") + "connect_timeout=3"
     return uri
 
 
@@ -335,7 +336,7 @@ class IcebergWriter(Writer):
                     tx.add_files(added, check_duplicate_files=False)
             head = self.lake.table(name).current_snapshot()
             pins[name] = head.snapshot_id if head else None
-        with self.lake.engine.begin() as c:
+        with connect(self.lake.engine, begin=True) as c:
             try:
                 c.execute(
                     insert(LOG).values(
@@ -373,7 +374,7 @@ def migrate(old: Lake, new: IcebergLake) -> Manifest:
     current = old.manifest()
     if current.id == 0:
         raise YardstickError(f"{old.root} has no snapshot to migrate")
-    with new._lock(30.0), new.engine.begin() as c:
+    with new._lock(30.0), connect(new.engine, begin=True) as c:
         for sid in old.snapshot_ids():
             if sid < current.id:
                 m = old.manifest(sid)

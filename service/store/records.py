@@ -7,11 +7,13 @@ SHA-256 hashes only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +21,10 @@ from typing import Any, Literal
 
 import orjson
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
+
+from service.errors import CatalogUnavailable
 
 METADATA = MetaData()
 LOG = Table(
@@ -61,6 +65,25 @@ def create_all(engine: Engine) -> None:
         METADATA.create_all(engine)
 
 
+@contextlib.contextmanager
+def catalog_errors() -> Iterator[None]:
+    """A catalog database that does not answer (down, restarting, unreachable) is a 503 with Retry-After, never a
+    500; what the answer was about is unchanged (nothing half-written: every write is one transaction)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise CatalogUnavailable(
+            "the catalog database does not answer; try again shortly", extra={"headers": {"retry-after": "5"}}
+        ) from exc
+
+
+@contextlib.contextmanager
+def connect(engine: Engine, begin: bool = False) -> Iterator[Connection]:
+    """A connection (a transaction with ``begin``) to the catalog database, its outages as ``CatalogUnavailable``."""
+    with catalog_errors(), engine.begin() if begin else engine.connect() as c:
+        yield c
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -99,7 +122,7 @@ class KeyStore:
         create_all(engine)
 
     def all(self) -> list[Key]:
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             return [Key(**r._asdict()) for r in c.execute(select(KEYS).order_by(KEYS.c.created, KEYS.c.id))]
 
     def create(self, name: str, scope: Scope) -> tuple[Key, str]:
@@ -114,12 +137,12 @@ class KeyStore:
 
     def add(self, key: Key) -> None:
         """Store a key record as it is (``create`` makes new ones; migration brings old ones)."""
-        with self.engine.begin() as c:
+        with connect(self.engine, begin=True) as c:
             c.execute(insert(KEYS).values(**key.__dict__))
 
     def revoke(self, ident_or_name: str) -> list[Key]:
         match = (KEYS.c.id == ident_or_name) | (KEYS.c.name == ident_or_name)
-        with self.engine.begin() as c:
+        with connect(self.engine, begin=True) as c:
             ids = list(c.execute(select(KEYS.c.id).where(match, KEYS.c.revoked.is_(None))).scalars())
             if ids:
                 c.execute(update(KEYS).where(KEYS.c.id.in_(ids)).values(revoked=_now()))
@@ -135,7 +158,7 @@ class KeyStore:
         now = time.monotonic()
         seen = self._seen.get(parts[1])
         if seen is None or now - seen[0] > self.fresh_seconds:
-            with self.engine.connect() as c:
+            with connect(self.engine) as c:
                 row = c.execute(select(KEYS).where(KEYS.c.id == parts[1])).first()
             if len(self._seen) > 10_000:  # unknown ids are looked up again, not hoarded
                 self._seen.clear()
@@ -173,14 +196,14 @@ class Idempotency:
         return hashlib.sha256(f"{key_name}\x00{idempotency_key}".encode()).hexdigest()
 
     def recall(self, ident: str) -> Outcome | None:
-        with self.engine.connect() as c:
+        with connect(self.engine) as c:
             row = c.execute(select(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident)).first()
         return Outcome(row.sha256, row.status, orjson.loads(row.response)) if row else None
 
     def remember(self, ident: str, outcome: Outcome) -> None:
         """Keep the first answer (a concurrent retry that lost the race keeps the winner's)."""
         try:
-            with self.engine.begin() as c:
+            with connect(self.engine, begin=True) as c:
                 c.execute(
                     insert(IDEMPOTENCY).values(
                         id=ident,

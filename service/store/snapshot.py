@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from service.config import Settings
-from service.errors import Gone
+from service.errors import CatalogUnavailable, Gone
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import OBSERVATIONS
 from service.store import frames
@@ -127,6 +127,7 @@ class Store:
         self._lock = threading.Lock()
         self._frames: dict[str, frames.Frame] = {}
         self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
+        self.catalog_down_since: float | None = None
         self.reopen()
 
     def reopen(self) -> None:
@@ -160,12 +161,18 @@ class Store:
             return found
 
     def snapshot(self) -> Snapshot:
+        """The newest snapshot, checked at most every ``refresh_seconds``. While the catalog database does not
+        answer, the snapshot already open goes on serving (``catalog_down_since`` says since when)."""
         now = time.monotonic()
         if now - self._checked >= self.settings.refresh_seconds:
             self._checked = now
-            if self.lake.current_id() != self._snapshot.manifest.id:
-                with self._lock:
-                    manifest = self.lake.manifest()
-                    if manifest.id != self._snapshot.manifest.id:
-                        self._snapshot = self._switch(manifest)
+            try:
+                if self.lake.current_id() != self._snapshot.manifest.id:
+                    with self._lock:
+                        manifest = self.lake.manifest()
+                        if manifest.id != self._snapshot.manifest.id:
+                            self._snapshot = self._switch(manifest)
+                self.catalog_down_since = None
+            except CatalogUnavailable:
+                self.catalog_down_since = self.catalog_down_since or time.time()
         return self._snapshot

@@ -27,8 +27,8 @@ SERIES = f"/v1/series/{VA}/430400"
 
 @pytest.fixture(scope="module")
 def pg_server() -> Iterator[str]:
-    with services.postgres() as url:
-        yield url
+    with services.postgres() as pg:
+        yield pg.url
 
 
 @pytest.fixture
@@ -244,3 +244,26 @@ def test_writers_on_two_replicas_never_interleave_or_lose_an_update(catalog: str
             time.sleep(0.05)
         else:
             raise AssertionError(f"replica B lost an update: {got}")
+
+
+def test_a_catalog_outage_keeps_reads_up_and_refuses_writes_with_503(tmp_path: Path) -> None:
+    with services.postgres() as pg:
+        env = shared_env(pg.url, str(tmp_path / "shared-warehouse"))
+        yardstick(tmp_path / "admin", env, "seed")
+        key = yardstick(tmp_path / "admin", env, "keys", "create", "--name", "bureau", "--scope", "write").strip()
+        with _replica(tmp_path, "a", env) as a:
+            assert upload(a.base, key, 8.6).status_code == 201  # the key is known (and remembered briefly)
+            wait_for(a.base, 8.6)
+            pg.stop()
+            time.sleep(1.5)  # past the key's freshness and the refresh interval: the replica has asked and failed
+            assert latest(a.base) == 8.6  # reads go on from the open snapshot
+            health = httpx.get(f"{a.base}/healthz", timeout=10).json()
+            assert health["status"] == "degraded" and "catalog database does not answer" in health["notices"][-1]
+            for headers in ({"authorization": f"Bearer {key}"}, {"authorization": "Bearer ys_0123456789ab_x"}):
+                refused = httpx.post(
+                    f"{a.base}/v1/observations", content=b"x", headers={**headers, "content-type": "text/csv"}
+                )
+                assert refused.status_code == 503, refused.text
+                assert refused.headers["content-type"] == "application/problem+json"
+                assert refused.headers["retry-after"] == "5"
+            assert httpx.get(f"{a.base}/v1/snapshots", timeout=10).status_code == 503
