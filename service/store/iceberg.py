@@ -185,7 +185,13 @@ class IcebergLake(Lake):
                 schema=schema,
                 partition_spec=spec,
                 sort_order=order,
-                properties={"format-version": "2", "write.parquet.compression-codec": "zstd"},
+                properties={
+                    "format-version": "2",
+                    "write.parquet.compression-codec": "zstd",
+                    # old metadata files go at commit beyond the newest 20; retention removes orphaned manifests
+                    "write.metadata.delete-after-commit.enabled": "true",
+                    "write.metadata.previous-versions-max": "20",
+                },
             )
 
     def metadata_locations(self) -> dict[str, str]:
@@ -220,12 +226,25 @@ class IcebergLake(Lake):
             if expire:
                 table.maintenance.expire_snapshots().by_ids(expire).commit()
         horizon = time.time() - self.retain_seconds
+        for name in TABLES:  # Iceberg's own files that no live metadata references any more
+            referenced |= self._metadata_in_use(self.table(name))
         removed = []
         for rel, mtime in list(self.warehouse.files(NAMESPACE)):
-            if "/data/" in rel and rel not in referenced and mtime < horizon:
+            if (rel.endswith(".parquet") or "/metadata/" in rel) and rel not in referenced and mtime < horizon:
                 self.warehouse.remove(rel)
                 removed.append(rel)
         return removed + self._gc_built(keep)
+
+    def _metadata_in_use(self, table: Table) -> set[str]:
+        """A table's metadata files that readers may still open: the current and logged metadata files, and the
+        manifest lists and manifests of its live snapshots (as warehouse-relative paths)."""
+        meta = table.metadata
+        found = {table.metadata_location, *(e.metadata_file for e in meta.metadata_log)}
+        for snap in meta.snapshots:
+            found.add(snap.manifest_list)
+            found.update(m.manifest_path for m in snap.manifests(table.io))
+        base = self.warehouse.uri.rstrip("/") + "/"
+        return {f.replace("file://", "", 1).removeprefix(base.replace("file://", "", 1)) for f in found}
 
     # -- writing -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager

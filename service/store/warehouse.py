@@ -72,9 +72,10 @@ class Warehouse:
         (self.root / rel).unlink(missing_ok=True)
 
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
-        """Every Parquet file under ``prefix``: its path and modification time (seconds since the epoch)."""
-        for p in (self.root / prefix).rglob("*.parquet"):
-            yield p.relative_to(self.root).as_posix(), p.stat().st_mtime
+        """Every file under ``prefix``: its path and modification time (seconds since the epoch)."""
+        for p in (self.root / prefix).rglob("*"):
+            if p.is_file():
+                yield p.relative_to(self.root).as_posix(), p.stat().st_mtime
 
 
 class S3Warehouse(Warehouse):
@@ -170,6 +171,6 @@ class S3Warehouse(Warehouse):
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         selector = pafs.FileSelector(self._key(prefix), recursive=True, allow_not_found=True)
         for info in self.fs.get_file_info(selector):
-            if info.type == pafs.FileType.File and info.path.endswith(".parquet"):
+            if info.type == pafs.FileType.File:
                 mtime = info.mtime.timestamp() if info.mtime else 0.0
                 yield info.path.removeprefix(self.bucket_path + "/"), mtime

@@ -122,6 +122,9 @@ def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: Ic
     table = lake.table("observations")
     assert {s.snapshot_id for s in table.snapshots()} == {lake.pins(4)["observations"]}
     root = lake.warehouse.root
+    metadata = {p.relative_to(root).as_posix() for p in root.rglob("*/metadata/*")}
+    in_use = set().union(*(lake._metadata_in_use(lake.table(name)) for name in KEYS_OF))
+    assert metadata == in_use  # orphaned manifests and manifest lists removed, nothing in use lost
     files = {p.relative_to(root).as_posix() for p in root.rglob("data/**/*.parquet")}
     assert files == {f.path for f in lake.manifest().files}
     assert len(duckdb_rows(table.metadata_location)) == 55 + 3
