@@ -205,16 +205,25 @@ class IcebergLake(Lake):
 
     # -- retention -----------------------------------------------------------------------------------------------
     def gc(self) -> list[str]:
-        """Expire Iceberg snapshots no retained Yardstick snapshot pins, and delete data files no retained snapshot
-        lists (old enough that no writer is still adding them). Call under the writer lock."""
+        """Expire Iceberg snapshots no retained Yardstick snapshot pins; delete data files no retained snapshot lists
+        and, in tables that just expired snapshots, manifests and manifest lists no live snapshot uses (all old
+        enough that no writer or reader still needs them). Call under the writer lock.
+
+        Metadata is only swept where snapshots were expired: reading every live snapshot's manifest list on every
+        commit would cost a commit time growing with the retained history."""
         keep = self.retained()
         pinned: dict[str, set[int]] = {name: set() for name in TABLES}
         referenced: set[str] = set()
         for sid in keep:
+            referenced.update(f.path for f in self.manifest(sid).files)
+        # Iceberg snapshots (time travel for other engines) only for the newest retain_snapshots: every Iceberg
+        # snapshot lives in each table's metadata, which every commit copies, so a day of history there would make
+        # commits slower as it grows. Readers of older retained snapshots read their files through the log.
+        for sid in sorted(keep)[-self.retain_snapshots :]:
             for name, pin in self.pins(sid).items():
                 if pin is not None:
                     pinned[name].add(pin)
-            referenced.update(f.path for f in self.manifest(sid).files)
+        swept: set[str] = set()
         for name in TABLES:
             table = self.table(name)
             current = table.current_snapshot()
@@ -225,12 +234,14 @@ class IcebergLake(Lake):
             ]
             if expire:
                 table.maintenance.expire_snapshots().by_ids(expire).commit()
+                referenced |= self._metadata_in_use(self.table(name))
+                swept.add(name)
         horizon = time.time() - self.retain_seconds
-        for name in TABLES:  # Iceberg's own files that no live metadata references any more
-            referenced |= self._metadata_in_use(self.table(name))
         removed = []
         for rel, mtime in list(self.warehouse.files(NAMESPACE)):
-            if (rel.endswith(".parquet") or "/metadata/" in rel) and rel not in referenced and mtime < horizon:
+            _, table_name, kind = [*rel.split("/"), "", ""][:3]
+            sweep = (kind == "data" and rel.endswith(".parquet")) or (kind == "metadata" and table_name in swept)
+            if sweep and rel not in referenced and mtime < horizon:
                 self.warehouse.remove(rel)
                 removed.append(rel)
         return removed + self._gc_built(keep)
