@@ -3,7 +3,6 @@ httpx.AsyncClient over ASGITransport inside LifespanManager (ASGITransport does 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from service.api import create_app
 from service.config import REPO_DATA, Settings
 from service.ingest.seed import ensure_seed
 from service.store.lake import Lake
+from tests.helpers import seeded_copy
 
 SEED = REPO_DATA
 
@@ -31,8 +31,7 @@ def seeded_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def lake_dir(seeded_lake: Path, tmp_path: Path) -> Path:
     """A private copy of the seeded lake, for tests that commit."""
     target = tmp_path / "lake"
-    shutil.copytree(seeded_lake, target)
-    return target
+    return seeded_copy(target)
 
 
 @pytest.fixture

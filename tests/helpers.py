@@ -32,3 +32,14 @@ def fingerprint(root: Path) -> dict[str, str]:
         if p.is_file() and rel != "LOCK" and not rel.startswith("staging/"):
             out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+def seeded_copy(target: Path) -> Path:
+    """A lake of its own with the shipped data, at ``target``. Not a copy of another lake's folder: Iceberg metadata
+    holds absolute paths, so a copied folder's tables would still live in the original's."""
+    from service.config import REPO_DATA
+    from service.ingest.seed import ensure_seed
+    from service.store.lake import Lake
+
+    ensure_seed(Lake.open(target), REPO_DATA)
+    return target

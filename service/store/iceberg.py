@@ -297,8 +297,15 @@ class IcebergLake(Lake):
 
     def _recover(self, current: int) -> None:
         """Tables ahead of the log (a writer died between table commits) go back to the snapshot the log pins."""
+        home = _plain(self.warehouse.uri).rstrip("/") + "/"
         for name, pin in self.pins(current).items():
             table = self.table(name)
+            if not _plain(table.metadata_location).startswith(home):
+                raise MovedLake(
+                    f"table yardstick.{name} lives in {table.location()}, outside this lake's warehouse {home}: the "
+                    "folder was copied or moved (Iceberg metadata holds absolute paths), so a write here would change "
+                    "the original lake's tables. Write through the original, or build a new lake from a bulk export."
+                )
             head = table.current_snapshot()
             if (head.snapshot_id if head else None) == pin:
                 continue
@@ -306,6 +313,17 @@ class IcebergLake(Lake):
                 table.manage_snapshots().rollback_to_snapshot(pin).commit()
             else:  # the log has never seen this table's data: empty it
                 table.delete(AlwaysTrue())
+
+
+class MovedLake(YardstickError):
+    status = 409
+    type = "/problems/moved-lake"
+    title = "The lake's tables live elsewhere"
+
+
+def _plain(location: str) -> str:
+    """A location without the file:// scheme (Iceberg writes local paths either way)."""
+    return location.removeprefix("file://")
 
 
 def _driver(uri: str) -> str:

@@ -3,7 +3,6 @@ easy to compute by hand."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from service.api import create_app
 from service.config import Settings
 from service.ingest.load import ingest
 from service.store.lake import Lake
-from tests.helpers import csv_bytes, obs
+from tests.helpers import csv_bytes, obs, seeded_copy
 
 HUNAN_PREFECTURES = [
     "430100",
@@ -71,7 +70,7 @@ def rich_rows() -> list[list[object]]:
 @pytest.fixture(scope="session")
 def rich_lake(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rich") / "lake"
-    shutil.copytree(seeded_lake, root)
+    seeded_copy(root)
     ingest(Lake.open(root), [("indicators.csv", INDICATORS), ("rich.csv", csv_bytes(rich_rows()))])
     # A revision: Hengyang's 2022-Q3 output revised from 363 to 365 on 2023-01-20.
     ingest(Lake.open(root), [("rev.csv", csv_bytes([obs("test.output", "430400", "2022-Q3", 365, "2023-01-20")]))])

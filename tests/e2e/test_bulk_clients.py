@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from bench.generate import county_codes, write_inputs
 from service.ingest.load import ingest, ingest_paths
 from service.store.lake import Lake
 from tests.e2e.test_serve import free_port
+from tests.helpers import seeded_copy
 
 pytestmark = pytest.mark.slow
 IND, REGION = "synthetic.i007", county_codes(200)[42]
@@ -38,7 +38,7 @@ LAKES: dict[str, Path] = {}
 def server(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("bulk")
     lake = root / "lake"
-    shutil.copytree(seeded_lake, lake)
+    seeded_copy(lake)
     ingest_paths(Lake.open(lake), write_inputs(root / "in", indicators=40, regions=200, months=250))  # 2,000,000 rows
     port = free_port()
     proc = subprocess.Popen(

@@ -5,7 +5,6 @@ directory at start, and a full disk (507) on a real small filesystem."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from asgi_lifespan import LifespanManager
 from service.api import create_app
 from service.config import Settings
 from service.store.lake import Lake
-from tests.helpers import fingerprint
+from tests.helpers import fingerprint, seeded_copy
 from tests.live import live_server
 
 pytestmark = pytest.mark.slow
@@ -155,7 +154,7 @@ def upload_body(rows: int = 4000) -> bytes:
 async def test_a_full_disk_is_507_and_the_lake_is_untouched(seeded_lake: Path, tmp_path: Path) -> None:
     with small_filesystem(tmp_path / "small") as small:
         lake = small / "lake"
-        shutil.copytree(seeded_lake, lake)
+        seeded_copy(lake)
         key = Lake.open(lake).keys.create("bureau", "write")[1]
         before = fingerprint(lake)
         filler = fill(small, leave=64 * 1024)

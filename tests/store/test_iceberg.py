@@ -227,3 +227,17 @@ async def test_bulk_names_the_iceberg_tables_of_the_snapshot(lake: IcebergLake) 
     assert observations["identifier"] == "yardstick.observations"
     assert observations["snapshot_id"] == lake.pins(2)["observations"]
     assert len(duckdb_rows(observations["metadata_location"])) == 56  # what an engine without a catalog opens
+
+
+def test_a_copied_lake_refuses_writes_instead_of_changing_the_original(lake: IcebergLake, tmp_path: Path) -> None:
+    import shutil
+
+    from service.store.iceberg import MovedLake
+
+    copy = tmp_path / "copy"
+    shutil.copytree(lake.root, copy)
+    before = lake.table("observations").metadata_location
+    with pytest.raises(MovedLake, match="copied or moved"):
+        revise(IcebergLake(copy), 9.9, "2024-01-01")
+    assert lake.table("observations").metadata_location == before  # the original is untouched
+    assert IcebergLake(copy).manifest().counts == lake.manifest().counts  # reading the copy still works
