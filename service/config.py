@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     )
     key_rate_limit_per_minute: int = Field(60000, ge=0, description="Requests per minute per API key, per worker.")
     cache_mb: float = Field(64, ge=0, description="Memory for cached responses of the current snapshot, per worker.")
+    memory_mb: float = Field(
+        4096,
+        ge=0,
+        description="Memory for indicators' frames (the in-memory data series, compare and rankings answer from), "
+        "per worker; the least recently used indicator goes first (0: no bound). Frames are memory-mapped Arrow "
+        "files under cache_dir/frames, so the workers share one copy in the page cache.",
+    )
 
     def cache_path(self) -> Path:
         """Where built files go: ``cache_dir``, or a sibling of the data directory (never inside the lake)."""

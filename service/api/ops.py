@@ -50,6 +50,12 @@ class Metrics:
         self.snapshot_age = Gauge(
             "yardstick_snapshot_age_seconds", "Age of the snapshot served", registry=self.registry
         )
+        self.frames = Gauge(
+            "yardstick_frames",
+            "Indicators' frames in memory: count, bytes, budget, loads, evictions",
+            ["what"],
+            registry=self.registry,
+        )
 
 
 def route_of(path: str) -> str:
@@ -112,6 +118,15 @@ def healthz(request: Request, snap: SnapshotDep) -> Response:
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
 )
 def metrics(request: Request, snap: SnapshotDep) -> Response:
+    cache = snap.frame_cache
+    for what, value in (
+        ("count", len(cache)),
+        ("bytes", cache.bytes),
+        ("budget_bytes", cache.budget),
+        ("loads", cache.loads),
+        ("evictions", cache.evictions),
+    ):
+        request.app.state.metrics.frames.labels(what).set(value)
     body = render(request.app.state.metrics, snap.manifest.committed_at)
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"cache-control": "no-store"})
 

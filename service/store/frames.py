@@ -1,15 +1,25 @@
-"""In-memory frames of a snapshot: one indicator's observations as an Arrow table with an offset per region.
+"""In-memory frames: one indicator's observations as an Arrow table with an offset per region.
 
 The lake keeps one file per indicator, sorted by (region, period_end, published), so a region's rows (every
-vintage) are one contiguous slice. A frame is loaded on first use and lives as long as its snapshot, so a series
-request is a dictionary lookup and a zero-copy slice instead of a query.
+vintage) are one contiguous slice. A frame is loaded on first use, so a series request is a dictionary lookup and a
+zero-copy slice instead of a query.
+
+Frames are kept in a ``FrameCache`` bounded in bytes (``YARDSTICK_MEMORY_MB``): the least recently used indicator
+goes first. With a cache folder, each frame is an uncompressed Arrow IPC file there, memory-mapped: the workers of
+a server (and a frame evicted and loaded again) share one copy in the page cache instead of one each.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,13 +42,39 @@ class Frame:
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes)
+        """The table's bytes and the offsets' (about 120 bytes a region in a Python dict)."""
+        return int(self.table.nbytes) + 120 * len(self.offsets)
 
 
 EMPTY = Frame(OBSERVATIONS.empty_table().select(SERIES_COLUMNS), {})
+_OFFSETS = b"yardstick.offsets"
 
 
-def load(path: str) -> Frame:
+def load(path: str, folder: Path | None = None) -> Frame:
+    """The frame of one indicator file: read from the Parquet file, or memory-mapped from its Arrow copy in
+    ``folder`` (written on first use; lake files are immutable and uniquely named, so the copy never goes stale)."""
+    if folder is None:
+        return _read(path)
+    arrow = folder / f"{Path(path).stem}.arrow"
+    if not arrow.exists():
+        frame = _read(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{arrow.name}.{uuid.uuid4().hex[:8]}"
+        meta = {_OFFSETS: orjson.dumps(frame.offsets)}
+        table = frame.table.replace_schema_metadata({**(frame.table.schema.metadata or {}), **meta})
+        try:
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(tmp, arrow)  # two workers writing at once both end with a whole file
+        finally:
+            tmp.unlink(missing_ok=True)
+    with pa.memory_map(str(arrow)) as source:
+        table = pa.ipc.open_file(source).read_all()  # zero-copy: the buffers point into the mapping
+    raw = orjson.loads((table.schema.metadata or {}).get(_OFFSETS, b"{}"))
+    return Frame(table.replace_schema_metadata(None), {k: (v[0], v[1]) for k, v in raw.items()})
+
+
+def _read(path: str) -> Frame:
     """Read one indicator file into a frame (the file is sorted by region, so runs are contiguous)."""
     table = pq.read_table(path, schema=OBSERVATIONS).combine_chunks()
     regions = table.column("region").chunk(0) if table.num_rows else pa.array([], pa.string())
@@ -49,6 +85,60 @@ def load(path: str) -> Frame:
     names = encoded.dictionary.to_pylist()
     offsets = {names[idx[s]]: (int(s), int(e - s)) for s, e in zip(starts, ends, strict=True)}
     return Frame(table.select(SERIES_COLUMNS), offsets)
+
+
+class FrameCache:
+    """Frames by file, shared by the snapshots of one process (a file unchanged by a commit keeps its frame), the
+    least recently used out first once their bytes pass ``budget`` (0: no bound). The frame just asked for always
+    stays, even alone over the budget."""
+
+    def __init__(self, budget: int = 0, folder: Path | None = None) -> None:
+        self.budget, self.folder = budget, folder
+        self._frames: OrderedDict[str, Frame] = OrderedDict()
+        self._lock = threading.Lock()
+        self.bytes = self.loads = self.evictions = 0
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._frames
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    @property
+    def full(self) -> bool:
+        return self.budget > 0 and self.bytes >= self.budget
+
+    def get(self, path: str) -> Frame:
+        with self._lock:
+            found = self._frames.get(path)
+            if found is not None:
+                self._frames.move_to_end(path)
+                return found
+        frame = load(path, self.folder)  # outside the lock: a file read; two threads may both load (benign)
+        with self._lock:
+            if path not in self._frames:
+                self._frames[path] = frame
+                self.bytes += frame.nbytes
+                self.loads += 1
+                while self.budget and self.bytes > self.budget and len(self._frames) > 1:
+                    oldest = next(iter(self._frames))
+                    if oldest == path:
+                        self._frames.move_to_end(path)
+                        continue
+                    self.bytes -= self._frames.pop(oldest).nbytes
+                    self.evictions += 1
+            return self._frames[path]
+
+    def retain(self, paths: set[str]) -> None:
+        """Drop the frames of files no longer in the current snapshot, and their Arrow copies."""
+        with self._lock:
+            for path in [p for p in self._frames if p not in paths]:
+                self.bytes -= self._frames.pop(path).nbytes
+        if self.folder is not None and self.folder.exists():
+            stems = {Path(p).stem for p in paths}
+            for arrow in self.folder.glob("*.arrow"):
+                if arrow.stem not in stems:
+                    arrow.unlink(missing_ok=True)  # a worker that mapped it keeps its mapping
 
 
 def pick_vintage(rows: pa.Table, as_of: object, initial: bool, every: bool) -> pa.Table:

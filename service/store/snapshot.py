@@ -35,7 +35,7 @@ class Snapshot:
     sources: dict[str, Source]
     children: dict[str, list[str]] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
-    frame_cache: dict[str, frames.Frame] = field(default_factory=dict)  # by file: shared with later snapshots
+    frame_cache: frames.FrameCache = field(default_factory=frames.FrameCache)  # by file: shared across snapshots
 
     @property
     def id(self) -> str:
@@ -62,16 +62,14 @@ class Snapshot:
 
         Frames are keyed by file: files are immutable, so a frame serves every snapshot that keeps the file."""
         path = self._file(indicator)
-        if path is None:
-            return frames.EMPTY
-        found = self.frame_cache.get(path)
-        if found is None:
-            found = self.frame_cache[path] = frames.load(path)
-        return found
+        return frames.EMPTY if path is None else self.frame_cache.get(path)
 
     def preload(self) -> None:
-        """Load every indicator's frame that is not in memory yet."""
+        """Load indicators' frames not in memory yet, until the memory budget is reached (past it, each load would
+        evict one just loaded: the rest load on first use)."""
         for entry in self.manifest.of("observations"):
+            if self.frame_cache.full:
+                break
             if entry.indicator is not None:
                 self.frame(entry.indicator)
 
@@ -85,7 +83,7 @@ class Snapshot:
         return out
 
 
-def open_snapshot(lake: Lake, manifest: Manifest, shared: dict[str, frames.Frame] | None = None) -> Snapshot:
+def open_snapshot(lake: Lake, manifest: Manifest, shared: frames.FrameCache | None = None) -> Snapshot:
     con = duckdb.connect(config={"threads": "2"})
     tables = {t: lake.read_table(manifest, t) for t in ("regions", "indicators", "sources")}
     for name, table in tables.items():
@@ -114,7 +112,7 @@ def open_snapshot(lake: Lake, manifest: Manifest, shared: dict[str, frames.Frame
         {i["code"]: Indicator(**i) for i in tables["indicators"].to_pylist()},
         {s["id"]: Source(**s) for s in tables["sources"].to_pylist()},
         dict(children),
-        frame_cache={} if shared is None else shared,
+        frame_cache=frames.FrameCache() if shared is None else shared,
     )
 
 
@@ -125,22 +123,20 @@ class Store:
         self.settings = settings
         self.lake = Lake.from_settings(settings)
         self._lock = threading.Lock()
-        self._frames: dict[str, frames.Frame] = {}
+        self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), settings.cache_path() / "frames")
         self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
         self.catalog_down_since: float | None = None
         self.reopen()
 
     def reopen(self) -> None:
         """Open whatever CURRENT names now (at start-up, after seeding an empty lake)."""
-        self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self._frames)
+        self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self.frames)
         self._checked = time.monotonic()
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
-        snap = open_snapshot(self.lake, manifest, self._frames)
-        keep = {str(self.lake.path(f)) for f in manifest.files}
-        for path in [p for p in self._frames if p not in keep]:
-            self._frames.pop(path, None)
+        snap = open_snapshot(self.lake, manifest, self.frames)
+        self.frames.retain({str(self.lake.path(f)) for f in manifest.of("observations")})
         if self.settings.preload:
             threading.Thread(target=snap.preload, name=f"preload-{snap.id}", daemon=True).start()
         return snap

@@ -1,0 +1,97 @@
+"""Memory of a running server, measured as the issue asks: the sum of PSS (proportional set size: a page shared by
+two workers counts half to each) over the server and its workers, after N random series requests.
+
+    python -m bench.memory --lake /tmp/bench-yardstick-lake --workers 2 --requests 10000 [--memory-mb 1024]
+
+Prints one line per measurement: start time, PSS and RSS totals, the frames each worker holds (from /metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from service.store.lake import Lake
+
+
+def pss_rss_mb(pid: int) -> tuple[float, float]:
+    """Sum of PSS and of RSS over a process and its children (uvicorn's workers), in MiB."""
+    pids = [
+        pid,
+        *(int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()),
+    ]
+    pss = rss = 0
+    for p in pids:
+        try:
+            text = Path(f"/proc/{p}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        pss += int(re.search(r"^Pss:\s+(\d+)", text, re.M)[1])  # type: ignore[index]
+        rss += int(re.search(r"^Rss:\s+(\d+)", text, re.M)[1])  # type: ignore[index]
+    return pss / 1024, rss / 1024
+
+
+def measure(lake: Path, workers: int, requests: int, memory_mb: float | None, port: int = 18791) -> dict[str, float]:
+    manifest = Lake.open(lake).manifest()
+    indicators = sorted({f.indicator for f in manifest.of("observations") if f.indicator})
+    regions = [r["code"] for r in Lake.open(lake).read_table(manifest, "regions").to_pylist()]
+    env = {**os.environ, "YARDSTICK_LOAD_SEED": "false", "YARDSTICK_RATE_LIMIT_PER_MINUTE": "0"}
+    if memory_mb is not None:
+        env["YARDSTICK_MEMORY_MB"] = str(memory_mb)
+    cmd = [sys.executable, "-m", "service", "--data-dir", str(lake), "serve", "--port", str(port)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [*cmd, "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=60) as c:
+            while True:
+                try:
+                    if c.get(f"/v1/series/{indicators[0]}/{regions[-1]}").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            start = time.perf_counter() - t0
+            rng = random.Random(7)
+            for _ in range(requests):
+                c.get(f"/v1/series/{rng.choice(indicators)}/{rng.choice(regions)}")
+            pss, rss = pss_rss_mb(proc.pid)
+            held = re.search(r'yardstick_frames\{what="bytes"\} (\S+)', c.get("/metrics").text)
+        return {
+            "start_s": start,
+            "pss_mb": pss,
+            "rss_mb": rss,
+            "frames_mb_one_worker": float(held[1]) / 2**20 if held else 0,
+        }
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=10000)
+    parser.add_argument("--memory-mb", type=float, default=None)
+    args = parser.parse_args()
+    result = measure(args.lake, args.workers, args.requests, args.memory_mb)
+    print(" ".join(f"{k}={v:.2f}" for k, v in result.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
