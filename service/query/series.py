@@ -151,10 +151,55 @@ def _filter(q: ObservationsQuery) -> dict[str, Any]:
     }
 
 
+MAX_FRAME_INDICATORS = 50
+
+
+def from_frames(q: ObservationsQuery) -> bool:
+    """Whether the selection is answered from the in-memory frames (a few named series) rather than by DuckDB (large
+    scans: every indicator, every region, or many of them)."""
+    return (
+        0 < len(q.indicators) <= MAX_FRAME_INDICATORS
+        and 0 < len(q.indicators) * len(q.regions) <= MAX_TRANSFORMED_SERIES
+    )
+
+
+def gather(snap: Snapshot, q: ObservationsQuery, start: date | None, end: date | None) -> pa.Table:
+    """The rows of a few named series from the frames, in the order and with the vintage rule of the SQL
+    statement ``observations`` (indicator, region, period_end, published; window before the vintage choice, which
+    is per period, so the same; updated_after after it)."""
+    v = q.vintage
+    parts = []
+    for code in sorted(q.indicators):
+        frame = snap.frame(code)
+        for region in sorted(q.regions):
+            rows = frames.pick_vintage(frame.rows(region), v.as_of, v.initial, v.all)
+            if v.updated_after is not None:
+                rows = rows.filter(
+                    pc.greater(rows.column("recorded_at"), pa.scalar(v.updated_after, pa.timestamp("us", "UTC")))
+                )
+            rows = cut(rows, Window(start=start, end=end))
+            if rows.num_rows:
+                n = rows.num_rows
+                rows = rows.add_column(0, "region", pa.array([region] * n, pa.string()))
+                parts.append(rows.add_column(0, "indicator", pa.array([code] * n, pa.string())))
+    schema = snap_schema()
+    return pa.concat_tables(parts).cast(schema) if parts else schema.empty_table()
+
+
+def snap_schema() -> pa.Schema:
+    """The columns of a long table of observations (without field descriptions)."""
+    from service.model.schema import OBSERVATIONS
+
+    return pa.schema([pa.field(f.name, f.type) for f in OBSERVATIONS])
+
+
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
     """One page of many series as a long table, and the total row count."""
     v = q.vintage
     params = _filter(q)
+    if from_frames(q) and q.units == "lin" and not q.align_periods:
+        full = gather(snap, q, q.start, q.end)
+        return full.slice(offset, q.limit), full.num_rows
     if q.units == "lin" and not q.align_periods:
         page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
         total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
@@ -167,8 +212,11 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
         )
     if v.all:
         raise bad_parameter("vintages", "vintages=all cannot be combined with units or align_periods")
-    full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **params)
-    full = full.drop_columns(["total"])
+    if from_frames(q):
+        full = gather(snap, q, None, None)
+    else:
+        full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **params)
+        full = full.drop_columns(["total"])
     if q.units != "lin":
         full = _transform_each(snap, full, q.units)
     full = cut(full, Window(start=q.start, end=q.end))
