@@ -145,7 +145,63 @@ def full(args: argparse.Namespace) -> str:
         lines += remote_duckdb()
     if "ingest" in sections:
         lines += ingest_figures(tmp)
+    if "observations" in sections:
+        lines += observations_section(args, tmp)
+    if "memory" in sections:
+        lines += memory_section(args)
     return "\n".join(lines)
+
+
+def observations_section(args: argparse.Namespace, tmp: Path) -> list[str]:
+    """/v1/observations for one series and for 5 indicators x 3 regions aligned, against /v1/series for the same
+    series (in-memory frames answer all three), same server, same run."""
+    pairs = [line.split() for line in (DATA / "pairs.txt").read_text().splitlines()]
+    rng = random.Random(11)
+    chosen = rng.choices(pairs, k=20000)
+    indicators = sorted({i for i, _ in pairs})
+    regions = sorted({r for _, r in pairs})
+    series = [f"/v1/series/{i}/{r}" for i, r in chosen]
+    one = [f"/v1/observations?indicator={i}&region={r}" for i, r in chosen]
+    aligned = [
+        f"/v1/observations?indicator={','.join(rng.sample(indicators, 5))}&region={','.join(rng.sample(regions, 3))}"
+        "&align_periods=true&limit=10000"
+        for _ in range(20000)
+    ]
+    lines = [
+        "## /v1/observations from memory against /v1/series (wrk, 20,000 rotating URLs)",
+        "",
+        "| target | c | req/s | p50 | p99 | errors |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", OURS_ENV):
+        base = f"http://127.0.0.1:{OURS_PORT}"
+        for name, urls in (
+            ("series", series),
+            ("observations, one series", one),
+            ("observations 5x3 aligned", aligned),
+        ):
+            for c in (1, 32):
+                r = wrk(base, urls, c, args.duration, tmp)
+                lines.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
+    return [*lines, ""]
+
+
+def memory_section(args: argparse.Namespace) -> list[str]:
+    """Sum of PSS over the server's processes after 10,000 random series requests, unbounded and with budgets."""
+    from bench.memory import measure
+
+    lines = [
+        f"## Memory ({args.workers} workers, 10,000 random series requests; bench/memory.py)",
+        "",
+        "| YARDSTICK_MEMORY_MB | first answer (s) | PSS total (MB) | RSS total (MB) | frames, one worker (MB) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for budget in (None, 512.0, 128.0):
+        r = measure(LAKE, args.workers, 10000, budget)
+        label = "default (4096)" if budget is None else f"{budget:g}"
+        cells = [f"{r['start_s']:.2f}", f"{r['pss_mb']:.0f}", f"{r['rss_mb']:.0f}", f"{r['frames_mb_one_worker']:.0f}"]
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    return [*lines, ""]
 
 
 def peers_section(args: argparse.Namespace) -> list[str]:
@@ -288,6 +344,7 @@ def smoke() -> str:
             "/v1/series/synthetic.i001/" + code,
             f"/v1/compare/synthetic.i001/{code}",
             "/v1/rankings/industry.value_added.growth?parent=430000",
+            f"/v1/observations?indicator=synthetic.i001,synthetic.i002&region={code}&align_periods=true",
             "/v1/bulk",
         ):
             t, errors = time.perf_counter(), 0
@@ -307,7 +364,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--targets", default="bare fastapi ref refmem datasette roapi ours nginx-bulk ours-bulk")
     parser.add_argument("--fresh", action="store_true", help="rebuild our lake from the peers' store")
-    parser.add_argument("--sections", default="peers,compare,floor,remote,ingest")
+    parser.add_argument("--sections", default="peers,compare,floor,remote,ingest,observations,memory")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     report = smoke() if args.smoke else full(args)
