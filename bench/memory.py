@@ -9,13 +9,9 @@ Prints one line per measurement: start time, PSS and RSS totals, the frames each
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -40,46 +36,23 @@ def pss_rss_mb(pid: int) -> tuple[float, float]:
     return pss / 1024, rss / 1024
 
 
-def measure(lake: Path, workers: int, requests: int, memory_mb: float | None, port: int = 18791) -> dict[str, float]:
+def measure(lake: Path, workers: int, requests: int, memory_mb: float | None) -> dict[str, float]:
+    from bench import run
+
     manifest = Lake.open(lake).manifest()
     indicators = sorted({f.indicator for f in manifest.of("observations") if f.indicator})
     regions = [r["code"] for r in Lake.open(lake).read_table(manifest, "regions").to_pylist()]
-    env = {**os.environ, "YARDSTICK_LOAD_SEED": "false", "YARDSTICK_RATE_LIMIT_PER_MINUTE": "0"}
-    if memory_mb is not None:
-        env["YARDSTICK_MEMORY_MB"] = str(memory_mb)
-    cmd = [sys.executable, "-m", "service", "--data-dir", str(lake), "serve", "--port", str(port)]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [*cmd, "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=60) as c:
-            while True:
-                try:
-                    if c.get(f"/v1/series/{indicators[0]}/{regions[-1]}").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            start = time.perf_counter() - t0
-            rng = random.Random(7)
+    env = {**run.OURS_ENV, **({} if memory_mb is None else {"YARDSTICK_MEMORY_MB": str(memory_mb)})}
+    probe = f"/v1/series/{indicators[0]}/{regions[-1]}"  # the first answer, not just a live process
+    with run.server(run.ours_cmd(lake, workers), run.OURS_PORT, probe, env) as start:
+        rng = random.Random(7)
+        with httpx.Client(base_url=f"http://127.0.0.1:{run.OURS_PORT}", timeout=60) as c:
             for _ in range(requests):
                 c.get(f"/v1/series/{rng.choice(indicators)}/{rng.choice(regions)}")
-            pss, rss = pss_rss_mb(proc.pid)
+            pss, rss = pss_rss_mb(run.LAST_PID)
             held = re.search(r'yardstick_frames\{what="bytes"\} (\S+)', c.get("/metrics").text)
-        return {
-            "start_s": start,
-            "pss_mb": pss,
-            "rss_mb": rss,
-            "frames_mb_one_worker": float(held[1]) / 2**20 if held else 0,
-        }
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    frames_mb = float(held[1]) / 2**20 if held else 0.0
+    return {"start_s": start, "pss_mb": pss, "rss_mb": rss, "frames_mb_one_worker": frames_mb}
 
 
 def main() -> None:

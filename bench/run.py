@@ -167,22 +167,10 @@ def observations_section(args: argparse.Namespace, tmp: Path) -> list[str]:
         "&align_periods=true&limit=10000"
         for _ in range(20000)
     ]
-    lines = [
-        "## /v1/observations from memory against /v1/series (wrk, 20,000 rotating URLs)",
-        "",
-        "| target | c | req/s | p50 | p99 | errors |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = ["## /v1/observations from memory against /v1/series (wrk, 20,000 rotating URLs)", "", *WRK_HEAD]
+    targets = [("series", series), ("observations, one series", one), ("observations 5x3 aligned", aligned)]
     with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", OURS_ENV):
-        base = f"http://127.0.0.1:{OURS_PORT}"
-        for name, urls in (
-            ("series", series),
-            ("observations, one series", one),
-            ("observations 5x3 aligned", aligned),
-        ):
-            for c in (1, 32):
-                r = wrk(base, urls, c, args.duration, tmp)
-                lines.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
+        lines += wrk_rows(OURS_PORT, targets, args, tmp)
     return [*lines, ""]
 
 
@@ -228,22 +216,10 @@ def peers_section(args: argparse.Namespace) -> list[str]:
 def compare_section(args: argparse.Namespace, tmp: Path) -> list[str]:
     """Compare and rankings against the plain app (one SQL query per request), and one URL repeated."""
     ours_c, ref_c, ours_r, ref_r = compare_urls()
-    lines = [
-        "## Compare, rankings, repeated URL (wrk, 200,000 rotating URLs: few repeat)",
-        "",
-        "| target | c | req/s | p50 | p99 | errors |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = ["## Compare, rankings, repeated URL (wrk, 200,000 rotating URLs: few repeat)", "", *WRK_HEAD]
     with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", OURS_ENV):
-        base = f"http://127.0.0.1:{OURS_PORT}"
-        for name, urls in (
-            ("ours compare", ours_c),
-            ("ours rankings", ours_r),
-            ("ours same series URL", ["/v1/series/ind_000/110300"]),
-        ):
-            for c in (1, 32):
-                r = wrk(base, urls, c, args.duration, tmp)
-                lines.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
+        targets = [("ours compare", ours_c), ("ours rankings", ours_r)]
+        lines += wrk_rows(OURS_PORT, [*targets, ("ours same series URL", ["/v1/series/ind_000/110300"])], args, tmp)
         lines.append(f"| ours resident memory per process (MB) | - | - | - | - | {rss_mb(LAST_PID)} |")
     ref = [
         str(VENV / "bin" / "uvicorn"),
@@ -257,11 +233,21 @@ def compare_section(args: argparse.Namespace, tmp: Path) -> list[str]:
         "--no-access-log",
     ]
     with server(ref, REF_PORT, ref_c[0], {"PEER_PARQUET": str(DATA / "obs.parquet")}):
-        for name, urls in (("plain compare", ref_c), ("plain rankings", ref_r)):
-            for c in (1, 32):
-                r = wrk(f"http://127.0.0.1:{REF_PORT}", urls, c, args.duration, tmp)
-                lines.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
+        lines += wrk_rows(REF_PORT, [("plain compare", ref_c), ("plain rankings", ref_r)], args, tmp)
     return [*lines, ""]
+
+
+WRK_HEAD = ["| target | c | req/s | p50 | p99 | errors |", "| --- | --- | --- | --- | --- | --- |"]
+
+
+def wrk_rows(port: int, targets: list[tuple[str, list[str]]], args: argparse.Namespace, tmp: Path) -> list[str]:
+    """One table row per target and concurrency (1 and 32) against the server on ``port``."""
+    rows = []
+    for name, urls in targets:
+        for c in (1, 32):
+            r = wrk(f"http://127.0.0.1:{port}", urls, c, args.duration, tmp)
+            rows.append(f"| {name} | {c} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} |")
+    return rows
 
 
 def rss_mb(pid: int) -> str:
