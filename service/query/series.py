@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -221,10 +222,44 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
         full = _transform_each(snap, full, q.units)
     full = cut(full, Window(start=q.start, end=q.end))
     if q.align_periods:
-        cur = snap.cursor()
-        cur.register("rows", full)
-        full = cur.execute(statement("align")).to_arrow_table()
+        full = align(full)
     return full.slice(offset, q.limit), full.num_rows
+
+
+def align(rows: pa.Table) -> pa.Table:
+    """Line several series up on the union of their periods: one row per (series, period label) in (indicator,
+    region, period_end, period) order, nulls where a series lacks the period. A missing cell's period_start is the
+    earliest any series has for that label (a year-to-date and a single-quarter series both have 2022-Q3, starting
+    1 January and 1 July). ``rows`` has one row per (series, period), sorted by series."""
+    if rows.num_rows == 0:
+        return rows
+    periods = (
+        rows.group_by(["period", "period_end"])
+        .aggregate([("period_start", "min")])
+        .rename_columns(["period", "period_end", "period_start"])
+        .sort_by([("period_end", "ascending"), ("period", "ascending")])
+    )
+    n_periods = periods.num_rows
+    series = pc.binary_join_element_wise(rows.column("indicator"), rows.column("region"), "\x00").combine_chunks()
+    changed = pc.not_equal(series.slice(1), series.slice(0, len(series) - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, changed])
+    position = np.asarray(pc.index_in(rows.column("period"), periods.column("period")))
+    which = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, rows.num_rows]))
+    take = np.full(len(starts) * n_periods, -1, np.int64)
+    take[which * n_periods + position] = np.arange(rows.num_rows)
+    out = rows.take(pa.array(take, mask=take < 0))
+    firsts = rows.take(pa.array(np.repeat(starts, n_periods)))
+    tiled = periods.take(pa.array(np.tile(np.arange(n_periods), len(starts))))
+    columns = {
+        "indicator": firsts.column("indicator"),
+        "region": firsts.column("region"),
+        "period": tiled.column("period"),
+        "period_end": tiled.column("period_end"),
+        "period_start": pc.coalesce(out.column("period_start"), tiled.column("period_start")),
+    }
+    for name, column in columns.items():
+        out = out.set_column(out.schema.get_field_index(name), name, column)
+    return out
 
 
 def _total(snap: Snapshot, params: dict[str, Any], q: ObservationsQuery) -> int:

@@ -58,3 +58,34 @@ def test_frames_and_sql_agree(rich_lake: Path, case: dict[str, object]) -> None:
     assert mine.equals(sql)
     page, total = observations(snap, replace(q, limit=3), 2)  # pages and totals as the SQL path gives them
     assert total == sql.num_rows and page.equals(sql.slice(2, 3))
+
+
+ALIGN_REFERENCE = """
+with series as (select distinct indicator, region from rows),
+     periods as (select period, period_end, min(period_start) as period_start from rows group by all)
+select s.indicator, s.region, p.period, coalesce(r.period_start, p.period_start) as period_start, p.period_end,
+       r.value, r.status, r.published, r.source, r.quote, r.note, r.recorded_at
+from series s cross join periods p
+left join rows r on r.indicator = s.indicator and r.region = s.region and r.period = p.period
+order by s.indicator, s.region, p.period_end, p.period
+"""
+
+
+@pytest.mark.parametrize("indicators", [["test.output", "test.growth"], ["test.monthly", "test.index", "test.output"]])
+def test_align_is_the_cross_join_of_series_and_period_labels(rich_lake: Path, indicators: list[str]) -> None:
+    import duckdb
+
+    from service.query.series import align
+
+    lake = Lake.open(rich_lake)
+    snap = open_snapshot(lake, lake.manifest())
+    rows = gather(snap, ObservationsQuery(indicators, ["430400", "430000", "CN", "430100"]), None, None)
+    con = duckdb.connect()
+    con.register("rows", rows)
+    expected = con.execute(ALIGN_REFERENCE).to_arrow_table().cast(rows.schema)
+    got = align(rows)
+    assert got.num_rows == expected.num_rows > rows.num_rows  # gaps filled with nulls
+    assert got.equals(expected)
+    assert got.num_rows == len({(r["indicator"], r["region"]) for r in rows.to_pylist()}) * len(
+        set(rows.column("period").to_pylist())
+    )  # one row per series and period label: a label never doubles a series' row
