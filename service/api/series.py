@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import unquote
 
+import anyio
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
@@ -37,6 +38,7 @@ from service.api.deps import (
 )
 from service.api.docs import DATA_RESPONSES
 from service.api.http import content_disposition, is_head, next_page
+from service.config import Settings
 from service.errors import bad_parameter, not_found
 from service.formats import EXTENSIONS, MediaType, Payload, content_type, encode
 from service.formats.stream import stream as formats_stream
@@ -44,7 +46,14 @@ from service.formats.stream import write_parquet
 from service.model.catalog import Indicator, Region
 from service.model.schema import Level
 from service.query import transforms
-from service.query.series import ObservationsQuery, SeriesQuery, Window, decode_cursor, encode_cursor
+from service.query.series import (
+    ObservationsQuery,
+    SeriesQuery,
+    Window,
+    decode_cursor,
+    encode_cursor,
+    from_frames,
+)
 from service.query.series import export as query_export
 from service.query.series import observations as query_observations
 from service.query.series import series as query_series
@@ -159,7 +168,7 @@ async def get_selection(
     name="observations-list",
     summary="Many series as one long table: JSON pages with a stable cursor, or a streamed file export",
 )
-def observations_list(
+async def observations_list(
     request: Request,
     snap: SnapshotDep,
     settings: SettingsDep,
@@ -178,6 +187,24 @@ def observations_list(
         Query(max_length=200, pattern="^[A-Za-z0-9_=-]+$", description="The 'next' cursor of the previous page"),
     ] = None,
     bom: BomParam = False,
+) -> Response:
+    answer = partial(_observations, request, snap, settings, media, selection, limit, cursor, bom)
+    page = cursor is None and (media is MediaType.JSON or limit is not None)
+    if page and from_frames(selection):  # a few named series: from memory, on the event loop (no thread hop)
+        await in_memory(snap, *selection.indicators)
+        return answer()
+    return await anyio.to_thread.run_sync(answer)  # DuckDB scans, exports and cursors: off the event loop
+
+
+def _observations(
+    request: Request,
+    snap: Snapshot,
+    settings: Settings,
+    media: MediaType,
+    selection: ObservationsQuery,
+    limit: int | None,
+    cursor: str | None,
+    bom: bool,
 ) -> Response:
     meta = {"yardstick.snapshot": snap.id}
     if media is MediaType.PARQUET and limit is None and cursor is None:

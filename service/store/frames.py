@@ -11,6 +11,7 @@ a server (and a frame evicted and loaded again) share one copy in the page cache
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -58,16 +59,18 @@ def load(path: str, folder: Path | None = None) -> Frame:
     arrow = folder / f"{Path(path).stem}.arrow"
     if not arrow.exists():
         frame = _read(path)
-        folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{arrow.name}.{uuid.uuid4().hex[:8]}"
         meta = {_OFFSETS: orjson.dumps(frame.offsets)}
         table = frame.table.replace_schema_metadata({**(frame.table.schema.metadata or {}), **meta})
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
             os.replace(tmp, arrow)  # two workers writing at once both end with a whole file
-        finally:
-            tmp.unlink(missing_ok=True)
+        except OSError:  # a full or read-only cache disk: serve from memory rather than fail
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            return frame
     with pa.memory_map(str(arrow)) as source:
         table = pa.ipc.open_file(source).read_all()  # zero-copy: the buffers point into the mapping
     raw = orjson.loads((table.schema.metadata or {}).get(_OFFSETS, b"{}"))

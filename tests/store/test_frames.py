@@ -78,3 +78,11 @@ def test_frames_are_memory_mapped_and_shared(lake: Path, tmp_path: Path) -> None
         assert a.table.equals(plain.table) and a.offsets == plain.offsets
     second.retain(set(paths[:1]))
     assert len(second) == 1 and [f.stem for f in (tmp_path / "frames").glob("*.arrow")] == [Path(paths[0]).stem]
+
+
+def test_a_cache_folder_that_cannot_be_written_falls_back_to_memory(lake: Path, tmp_path: Path) -> None:
+    path = str(Lake.open(lake).path(Lake.open(lake).manifest().of("observations")[0]))
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    frame = frames.FrameCache(0, blocked).get(path)
+    assert frame.table.equals(frames.load(path).table) and frame.offsets
