@@ -190,10 +190,14 @@ async def observations_list(
 ) -> Response:
     answer = partial(_observations, request, snap, settings, media, selection, limit, cursor, bom)
     page = cursor is None and (media is MediaType.JSON or limit is not None)
-    if page and from_frames(selection):  # a few named series: from memory, on the event loop (no thread hop)
+    few = len(selection.indicators) * len(selection.regions) <= ON_LOOP_SERIES
+    if page and few and from_frames(selection):  # from memory, on the event loop: no thread hop
         await in_memory(snap, *selection.indicators)
         return answer()
-    return await anyio.to_thread.run_sync(answer)  # DuckDB scans, exports and cursors: off the event loop
+    return await anyio.to_thread.run_sync(answer)  # larger answers, DuckDB scans, exports, cursors: in a thread
+
+
+ON_LOOP_SERIES = 4  # beyond, encoding a page takes long enough that answering in a thread keeps latency fair
 
 
 def _observations(
