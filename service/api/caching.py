@@ -64,7 +64,7 @@ class SnapshotCaching:
         store: Store,
         max_age: int,
         max_bytes: int,
-        fast: Callable[[Snapshot, str], bytes | None] | None = None,
+        fast: Callable[[Snapshot, str, str], bytes | None] | None = None,
     ) -> None:
         self.app = app
         self.fast = fast  # answers the commonest requests without FastAPI (see api.series.fast_series)
@@ -104,8 +104,8 @@ class SnapshotCaching:
         if hit is not None:
             await (_not_modified(send, fixed) if any_tag else _send(send, *hit, head))
             return
-        if self.fast is not None and not scope.get("query_string") and _wants_json(scope):
-            fast = self.fast(snap, path)
+        if self.fast is not None and _wants_json(scope):
+            fast = self.fast(snap, path, scope.get("query_string", b"").decode("latin-1"))
             if fast is not None:
                 headers = [(b"content-type", b"application/json"), (b"content-length", str(len(fast)).encode()), *fixed]
                 cache.put(etag, headers, fast)

@@ -152,6 +152,15 @@ async def test_the_fast_lane_answers_exactly_like_the_handler(rich: httpx.AsyncC
         assert fast.headers["x-snapshot"] == full.headers["x-snapshot"]
     missing = await rich.get("/v1/series/test.output/999999")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    for query in ("indicator=test.output&region=430400", "region=CN&indicator=industry.value_added.growth"):
+        await rich.get(f"/v1/observations?{query}&limit=1000")  # the handler, which also loads the frame
+        fast = await rich.get(f"/v1/observations?{query}", headers={"accept": "application/json"})
+        full = await rich.get(f"/v1/observations?{query}&limit=1000")
+        assert fast.status_code == full.status_code == 200 and fast.json()["total"] > 0
+        assert fast.content == full.content, query
+    for query in ("indicator=test.output&region=999999", "indicator=test.output&region=430400&junk=1"):
+        refused = await rich.get(f"/v1/observations?{query}")  # the handler's 404 and 400, never the fast lane's
+        assert refused.status_code in (400, 404) and refused.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_cursor_pins_the_snapshot_of_its_first_page(
