@@ -7,7 +7,9 @@ another value is a conflict; a new ``published`` for an existing period is a rev
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,6 +20,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from service.errors import Conflict, InvalidData, Problem
 from service.ingest import readers
@@ -49,15 +52,29 @@ class IngestResult:
     committed: bool = False
 
 
-def ingest_paths(lake: Lake, paths: list[Path], **kwargs: Any) -> IngestResult:
-    """Ingest files from disk (see ``ingest``)."""
+STREAM_BYTES = 64 * 1024 * 1024  # Parquet files larger than this are read, validated and merged batch by batch
+STREAM_BATCH = 1_000_000
+
+
+def ingest_paths(lake: Lake, paths: list[Path], stream_bytes: int = STREAM_BYTES, **kwargs: Any) -> IngestResult:
+    """Ingest files from disk (see ``ingest``). Parquet files larger than ``stream_bytes`` are streamed: memory then
+    grows with the largest indicator, not with the file."""
     files: list[tuple[str, bytes]] = []
+    streamed: list[Path] = []
     for p in paths:
         try:
-            files.append((p.name, p.read_bytes()))
+            if p.stat().st_size > stream_bytes and _is_parquet(p):
+                streamed.append(p)
+            else:
+                files.append((p.name, p.read_bytes()))
         except OSError as exc:
             raise InvalidData(f"cannot read {p}", [Problem(exc.strerror or str(exc), file=str(p))]) from exc
-    return ingest(lake, files, **kwargs)
+    return ingest(lake, files, streamed=streamed, **kwargs)
+
+
+def _is_parquet(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == readers.PARQUET_MAGIC
 
 
 def ingest(
@@ -70,8 +87,10 @@ def ingest(
     kind: str | None = None,
     only_if_empty: bool = False,
     progress: Progress = _quiet,
+    streamed: list[Path] | None = None,
 ) -> IngestResult:
-    """Validate ``files`` (name, bytes) as one batch and commit them as one snapshot."""
+    """Validate ``files`` (name, bytes) and the observation files ``streamed`` (read batch by batch) as one batch
+    and commit them as one snapshot."""
     raws, problems, details = [], [], []
     for i, (name, data) in enumerate(files):
         progress("read", i, len(files))
@@ -82,16 +101,20 @@ def ingest(
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])
     if problems:
         raise InvalidData(f"nothing was stored: {'; '.join(details)}", problems)
+    if not raws and not streamed:
+        raise InvalidData("nothing to ingest", [Problem("no files given")])
     raws.sort(key=lambda r: CATALOG_ORDER.index(r.kind))
     with lake.writer(wait_seconds=120 if only_if_empty else 30) as writer:
         if only_if_empty and writer.base.id != 0:
             return IngestResult(writer.base.label, skipped=True)
         writer.dry_run = dry_run
         writer.progress = progress
-        return _apply(writer, raws, author, dry_run, today or date.today())
+        return _apply(writer, raws, author, dry_run, today or date.today(), streamed or [])
 
 
-def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: bool, today: date) -> IngestResult:
+def _apply(
+    writer: Writer, raws: list[readers.RawTable], author: str, dry_run: bool, today: date, streamed: list[Path]
+) -> IngestResult:
     lake, base = writer.lake, writer.base
     tables = {t: lake.read_table(base, t) for t in CATALOG_ORDER[:3]}
     catalog = _catalog(tables)
@@ -114,16 +137,11 @@ def _apply(writer: Writer, raws: list[readers.RawTable], author: str, dry_run: b
                 refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
         catalog = _catalog(tables)
         catalog.refused = refused
-    if problems:
-        first = problems[0]
-        where = ", ".join(
-            f"{k} {v}" for k, v in (("file", first.file), ("row", first.row), ("column", first.column)) if v
-        )
-        raise InvalidData(
-            f"{len(problems)} problem(s), the first at {where}: {first.detail}; nothing was stored", problems
-        )
+    _refuse(problems)
     changed = _put_catalogs(writer, tables, incoming, result)
-    if incoming["observations"]:
+    if streamed:
+        _merge_streamed(writer, streamed, incoming["observations"], catalog, today, result)
+    elif incoming["observations"]:
         _merge_observations(writer, incoming["observations"], result)
     changed = changed or result.added + result.revised > 0
     if not changed:
@@ -184,25 +202,34 @@ def _merge_observations(writer: Writer, batches: list[tuple[readers.RawTable, pa
     """Add the new keys of each touched indicator to its stored rows; identical rows are no-ops, contradictions
     are conflicts."""
     stamp = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
-    stamped = []
-    for raw, table in batches:
-        n = table.num_rows
-        stamped.append(
-            table.append_column("recorded_at", pa.repeat(stamp, n))
-            .cast(OBSERVATIONS)
-            .append_column("_file", pa.repeat(pa.scalar(raw.name), n))
-            .append_column("_row", pa.array(np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)))
-        )
-    new = pa.concat_tables(stamped)
+    stamped = [_stamp(raw, table, stamp) for raw, table in batches]
+    _merge(writer, pa.concat_tables(stamped), len(batches) > 1, result)
+
+
+def _stamp(raw: readers.RawTable, table: pa.Table, stamp: pa.Scalar) -> pa.Table:
+    """A validated table with its commit time, and the file and row each row came from (for problems)."""
+    n = table.num_rows
+    return (
+        table.append_column("recorded_at", pa.repeat(stamp, n))
+        .cast(OBSERVATIONS)
+        .append_column("_file", pa.repeat(pa.scalar(raw.name), n))
+        .append_column("_row", pa.array(np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)))
+    )
+
+
+def _merge(writer: Writer, new: pa.Table, several: bool, result: IngestResult, repeats: bool = False) -> None:
+    """Merge stamped rows (``_file``, ``_row``) into their indicators' stored rows and stage the new files; with
+    ``repeats``, first refuse keys repeated within one file (rows validated in separate batches)."""
     con = duckdb.connect()
     con.register("new_rows", new)
+    if repeats:
+        _check_duplicates(con)
     indicators = pc.unique(new.column("indicator")).to_pylist()
     old_files = [str(writer.lake.path(f)) for f in writer.base.of("observations") if f.indicator in set(indicators)]
     if old_files:
         con.execute(f"create view old_rows as select * from read_parquet({_sql_list(old_files)})")
     else:
         con.execute("create view old_rows as select * exclude (_file, _row) from new_rows where false")
-    several = len(batches) > 1
     _check_conflicts(run(con, "merge_conflicts"))
     if several:
         _check_conflicts(run(con, "merge_batch_conflicts"))
@@ -225,6 +252,105 @@ def _merge_observations(writer: Writer, batches: list[tuple[readers.RawTable, pa
     for n, (lo, hi) in enumerate(itertools.pairwise(starts)):
         writer.progress("write", n, len(starts) - 1)
         writer.put("observations", merged.slice(lo, hi - lo), indicator=codes.dictionary[idx[lo]].as_py())
+
+
+def _merge_streamed(
+    writer: Writer,
+    streamed: list[Path],
+    small: list[tuple[readers.RawTable, pa.Table]],
+    catalog: Catalog,
+    today: date,
+    result: IngestResult,
+) -> None:
+    """Large files: validated batch by batch into one temporary file per indicator, then merged indicator by
+    indicator (memory grows with the largest indicator, not with the input)."""
+    with tempfile.TemporaryDirectory(prefix="ingest-", dir=writer.lake.root) as spill:
+        parts = _spill(writer, streamed, small, catalog, today, Path(spill), result)
+        for n, part in enumerate(parts):
+            writer.progress("merge", n, len(parts))
+            new = pq.read_table(part)
+            several = pc.count_distinct(new.column("_file")).as_py() > 1
+            _merge(writer, new, several, result, repeats=True)
+
+
+def _spill(
+    writer: Writer,
+    streamed: list[Path],
+    small: list[tuple[readers.RawTable, pa.Table]],
+    catalog: Catalog,
+    today: date,
+    folder: Path,
+    result: IngestResult,
+) -> list[Path]:
+    """Validate the streamed files batch by batch (and take the small files' validated rows), stamped, into one
+    Parquet file per indicator in ``folder``; every problem of every batch is reported before anything is merged.
+    Returns the files, one per indicator."""
+    stamp = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
+    sinks: dict[str, pq.ParquetWriter] = {}
+
+    def put(table: pa.Table) -> None:
+        table = table.sort_by("indicator")
+        codes = table.column("indicator").combine_chunks().dictionary_encode()
+        idx = np.asarray(codes.indices)
+        starts = [0, *(np.flatnonzero(np.diff(idx)) + 1).tolist(), len(idx)]
+        for lo, hi in itertools.pairwise(starts):
+            code = codes.dictionary[idx[lo]].as_py()
+            if code not in sinks:
+                name = hashlib.sha256(code.encode()).hexdigest()[:16]
+                sinks[code] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, compression="lz4")
+            sinks[code].write_table(table.slice(lo, hi - lo))
+
+    problems: list[Problem] = []
+    try:
+        for raw, table in small:
+            put(_stamp(raw, table, stamp))
+        for path in streamed:
+            source = pq.ParquetFile(path)
+            kind = readers.detect_kind(path.name, source.schema_arrow.names, "observations")
+            if kind != "observations":
+                raise InvalidData(
+                    f"{path.name}: only observations are streamed", [Problem(f"a {kind} table", file=path.name)]
+                )
+            first = 1
+            for batch in source.iter_batches(batch_size=STREAM_BATCH):
+                writer.progress("validate", first - 1, source.metadata.num_rows)
+                raw = readers.RawTable(path.name, kind, pa.Table.from_batches([batch]), first, "parquet")
+                table, found = validate(raw, catalog, today)
+                problems.extend(found[: max(0, 1000 - len(problems))])
+                if table is not None and not problems:
+                    put(_stamp(raw, table, stamp))
+                first += batch.num_rows
+            result.files.append({"file": path.name, "kind": kind, "rows": first - 1, "encoding": "parquet"})
+    finally:
+        for sink in sinks.values():
+            sink.close()
+    _refuse(problems)
+    return sorted(folder.glob("*.parquet"))
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        first = problems[0]
+        where = ", ".join(
+            f"{k} {v}" for k, v in (("file", first.file), ("row", first.row), ("column", first.column)) if v
+        )
+        raise InvalidData(
+            f"{len(problems)} problem(s), the first at {where}: {first.detail}; nothing was stored", problems
+        )
+
+
+def _check_duplicates(con: duckdb.DuckDBPyConnection) -> None:
+    """Keys repeated within one file across its batches (within a batch, validation reported them already)."""
+    if not con.execute(statement("merge_any_duplicate")).fetchone():
+        return  # the common case, answered by one hash aggregation
+    rows = run(con, "merge_duplicates")
+    if rows.num_rows:
+        _refuse(
+            [
+                Problem("duplicate key within the file", file=r["_file"], row=r["_row"], column="period")
+                for r in rows.to_pylist()
+            ]
+        )
 
 
 def _check_conflicts(rows: pa.Table) -> None:

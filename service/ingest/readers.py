@@ -47,7 +47,7 @@ def read(name: str, data: bytes, kind: str | None = None) -> RawTable:
         table, first, enc = _read_csv(name, data)
     if table.num_rows == 0:
         raise InvalidData(f"{name} has a header but no rows", [Problem("no data rows", file=name)])
-    return RawTable(name, _detect_kind(name, table.column_names, kind), table, first, enc)
+    return RawTable(name, detect_kind(name, table.column_names, kind), table, first, enc)
 
 
 def _decode(name: str, data: bytes) -> tuple[str, str]:
@@ -175,7 +175,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else repr(value)
 
 
-def _detect_kind(name: str, columns: list[str], kind: str | None) -> str:
+def detect_kind(name: str, columns: list[str], kind: str | None) -> str:
     cols = set(columns)
     if kind is None:
         if {"indicator", "region", "period"} <= cols:

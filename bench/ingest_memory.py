@@ -1,0 +1,68 @@
+"""Peak memory of one ingest, in memory and streamed (issue 12): each in its own process, so that ru_maxrss is that
+ingest's peak. ``python -m bench.ingest_memory --indicators 100 --regions 320 --months 312`` (9,984,000 rows);
+issue 12's 100M: ``--indicators 300 --regions 3218 --months 104 --all-levels --only stream``."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = """
+import sys, time, resource
+from pathlib import Path
+from service.config import REPO_DATA
+from service.ingest.load import ingest_paths
+from service.ingest.seed import seed_paths
+from service.store.lake import Lake
+lake = Lake.open(Path(sys.argv[1]))
+ingest_paths(lake, seed_paths(REPO_DATA))
+files = [Path(p) for p in sys.argv[3:]]
+started = time.perf_counter()
+result = ingest_paths(lake, files, stream_bytes=int(sys.argv[2]))
+print(result.added, round(time.perf_counter() - started, 2), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def main() -> None:
+    from bench.generate import write_inputs
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--indicators", type=int, default=100)
+    parser.add_argument("--regions", type=int, default=320)
+    parser.add_argument("--months", type=int, default=312)
+    parser.add_argument("--all-levels", action="store_true")
+    parser.add_argument("--only", choices=["memory", "stream"], default=None)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="yardstick-ingest-memory-"))
+    try:
+        t = time.perf_counter()
+        files = write_inputs(tmp / "in", args.indicators, args.regions, args.months, "parquet", args.all_levels)
+        size = files[1].stat().st_size
+        print(f"input: {size / 2**20:.0f} MB Parquet, generated in {time.perf_counter() - t:.1f} s", flush=True)
+        for name, stream_bytes in (("memory", 1 << 50), ("stream", 0)):
+            if args.only and name != args.only:
+                continue
+            out = (
+                subprocess.run(
+                    [sys.executable, "-c", CHILD, str(tmp / name), str(stream_bytes), *map(str, files)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.splitlines()[-1]
+                .split()
+            )
+            rows, seconds, peak_mb = int(out[0]), float(out[1]), int(out[2])
+            print(f"{name:7} {rows:>12,} rows  {seconds:8.2f} s  peak RSS {peak_mb:,} MB", flush=True)
+            shutil.rmtree(tmp / name, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
