@@ -29,7 +29,13 @@ def county_codes(count: int, all_levels: bool = False) -> list[str]:
 
 
 def write_inputs(
-    out: Path, indicators: int, regions: int, months: int, fmt: str = "parquet", all_levels: bool = False
+    out: Path,
+    indicators: int,
+    regions: int,
+    months: int,
+    fmt: str = "parquet",
+    all_levels: bool = False,
+    first_month: int = 0,
 ) -> list[Path]:
     """indicators.csv and observations.<fmt> (csv or parquet); returns both paths, catalog first."""
     out.mkdir(parents=True, exist_ok=True)
@@ -47,7 +53,7 @@ def write_inputs(
                strftime(date '2000-01-01' + to_months(m.m), '%Y-%m') as period,
                round(100 + 50 * sin(m.m / 6.0 + i.i) + hash(r.region) % 100, 2) as value,
                'A' as status, date '2024-01-15' as published, '' as source
-        from range({int(indicators)}) i(i), r, range({int(months)}) m(m)"""
+        from range({int(indicators)}) i(i), r, range({int(first_month)}, {int(first_month + months)}) m(m)"""
     options = "(format parquet, compression zstd)" if fmt == "parquet" else "(format csv, header true)"
     con.execute(f"copy ({query}) to '{obs_path}' {options}")
     return [ind_path, obs_path]

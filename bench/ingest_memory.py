@@ -5,6 +5,7 @@ issue 12's 100M: ``--indicators 300 --regions 3218 --months 104 --all-levels --o
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 CHILD = """
-import sys, time, resource
+import os, sys, time, resource
 from pathlib import Path
 from service.config import REPO_DATA
 from service.ingest.load import ingest_paths
@@ -21,10 +22,12 @@ from service.ingest.seed import seed_paths
 from service.store.lake import Lake
 lake = Lake.open(Path(sys.argv[1]))
 ingest_paths(lake, seed_paths(REPO_DATA))
-files = [Path(p) for p in sys.argv[3:]]
-started = time.perf_counter()
-result = ingest_paths(lake, files, stream_bytes=int(sys.argv[2]))
-print(result.added, round(time.perf_counter() - started, 2), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+for files in (sys.argv[3:], os.environ.get("APPEND", "").split()):  # the load, then an append (if any)
+    if files:
+        started = time.perf_counter()
+        result = ingest_paths(lake, [Path(p) for p in files], stream_bytes=int(sys.argv[2]))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(result.added, round(time.perf_counter() - started, 2), peak)
 """
 
 
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=312)
     parser.add_argument("--all-levels", action="store_true")
     parser.add_argument("--only", choices=["memory", "stream"], default=None)
+    parser.add_argument("--append-months", type=int, default=0, help="then append this many new months")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="yardstick-ingest-memory-"))
     try:
@@ -44,21 +48,23 @@ def main() -> None:
         files = write_inputs(tmp / "in", args.indicators, args.regions, args.months, "parquet", args.all_levels)
         size = files[1].stat().st_size
         print(f"input: {size / 2**20:.0f} MB Parquet, generated in {time.perf_counter() - t:.1f} s", flush=True)
+        append: list[Path] = []
+        if args.append_months:
+            dims = (args.indicators, args.regions, args.append_months, "parquet", args.all_levels, args.months)
+            append = write_inputs(tmp / "append", *dims)[1:]
         for name, stream_bytes in (("memory", 1 << 50), ("stream", 0)):
             if args.only and name != args.only:
                 continue
-            out = (
-                subprocess.run(
-                    [sys.executable, "-c", CHILD, str(tmp / name), str(stream_bytes), *map(str, files)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                .stdout.splitlines()[-1]
-                .split()
-            )
-            rows, seconds, peak_mb = int(out[0]), float(out[1]), int(out[2])
-            print(f"{name:7} {rows:>12,} rows  {seconds:8.2f} s  peak RSS {peak_mb:,} MB", flush=True)
+            lines = subprocess.run(
+                [sys.executable, "-c", CHILD, str(tmp / name), str(stream_bytes), *map(str, files)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "APPEND": " ".join(map(str, append))},
+            ).stdout.splitlines()
+            results = [line.split() for line in lines if line[:1].isdigit()]
+            for step, (rows, seconds, peak) in zip(("load", "append"), results, strict=False):
+                print(f"{name:7} {step:6} {int(rows):>12,} rows  {float(seconds):8.2f} s  peak RSS {int(peak):,} MB")
             shutil.rmtree(tmp / name, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
