@@ -62,7 +62,7 @@ def main() -> None:
                 check=True,
                 env={**os.environ, "APPEND": " ".join(map(str, append))},
             ).stdout.splitlines()
-            results = [line.split() for line in lines if line[:1].isdigit()]
+            results = [t for t in (line.split() for line in lines) if len(t) == 3 and t[0].isdigit()]
             for step, (rows, seconds, peak) in zip(("load", "append"), results, strict=False):
                 print(f"{name:7} {step:6} {int(rows):>12,} rows  {float(seconds):8.2f} s  peak RSS {int(peak):,} MB")
             shutil.rmtree(tmp / name, ignore_errors=True)
