@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -117,8 +118,12 @@ def _common_responses(route: str) -> dict[str, Any]:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn workers: settings from the environment."""
-    return create_app(Settings())
+    """Factory for uvicorn workers: settings from the environment. What importing and building the app made lives as
+    long as the worker, so it is frozen out of the cycle collector's reach: a full collection then walks only what
+    requests create (it walked every module object before, a pause of up to 80 ms under load)."""
+    app = create_app(Settings())
+    gc.freeze()
+    return app
 
 
 def openapi_document() -> dict[str, Any]:
