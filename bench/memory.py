@@ -3,7 +3,8 @@ two workers counts half to each) over the server and its workers, after N random
 
     python -m bench.memory --lake /tmp/bench-yardstick-lake --workers 2 --requests 10000 [--memory-mb 1024]
 
-Prints one line per measurement: start time, PSS and RSS totals, the frames each worker holds (from /metrics).
+Prints one line per measurement: start time, PSS and RSS totals, the frames each worker holds (from /metrics), and
+the requests' p50/p99 (sequential: with a small --memory-mb most requests map an indicator not in memory).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import random
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -46,13 +48,25 @@ def measure(lake: Path, workers: int, requests: int, memory_mb: float | None) ->
     probe = f"/v1/series/{indicators[0]}/{regions[-1]}"  # the first answer, not just a live process
     with run.server(run.ours_cmd(lake, workers), run.OURS_PORT, probe, env) as start:
         rng = random.Random(7)
+        latencies = []
         with httpx.Client(base_url=f"http://127.0.0.1:{run.OURS_PORT}", timeout=60) as c:
             for _ in range(requests):
+                t = time.perf_counter()
                 c.get(f"/v1/series/{rng.choice(indicators)}/{rng.choice(regions)}")
+                latencies.append((time.perf_counter() - t) * 1000)
             pss, rss = pss_rss_mb(run.LAST_PID)
             held = re.search(r'yardstick_frames\{what="bytes"\} (\S+)', c.get("/metrics").text)
     frames_mb = float(held[1]) / 2**20 if held else 0.0
-    return {"start_s": start, "pss_mb": pss, "rss_mb": rss, "frames_mb_one_worker": frames_mb}
+    latencies.sort()
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    return {
+        "start_s": start,
+        "pss_mb": pss,
+        "rss_mb": rss,
+        "frames_mb_one_worker": frames_mb,
+        "p50_ms": p50,
+        "p99_ms": p99,
+    }
 
 
 def main() -> None:
