@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import problem
+from service.api.problems import of_error, problem
 from service.errors import Forbidden, TooManyRequests, Unauthorized, YardstickError
 from service.store.records import Key, KeyStore
 
@@ -113,8 +113,7 @@ class Gate:
         try:
             key = self.keys.check(presented) if presented else None
         except YardstickError as exc:  # the catalog database does not answer: a 503 that says so
-            answer = problem(exc.status, exc.title, exc.detail, path, exc.type, headers=exc.extra.get("headers"))
-            await answer(scope, receive, send)
+            await of_error(exc, path)(scope, receive, send)
             return
         if presented and key is None:
             await _unauthorized(path, "the API key is unknown or revoked", "invalid_token")(scope, receive, send)

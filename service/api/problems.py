@@ -36,11 +36,16 @@ def problem(
 
 async def _yardstick(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, YardstickError)
+    return of_error(exc, request.url.path)
+
+
+def of_error(exc: YardstickError, instance: str) -> Response:
+    """The problem document of one of our errors (also for middleware, outside the exception handlers)."""
     return problem(
         exc.status,
         exc.title,
         exc.detail,
-        request.url.path,
+        instance,
         exc.type,
         [p.as_dict() for p in exc.problems[:1000]] or None,
         exc.extra.get("headers"),

@@ -148,8 +148,7 @@ def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
     table, total = query_observations(snap, ObservationsQuery([indicator], [region]), 0)
     if total > table.num_rows:
         return None  # a next page: its link is the handler's to build
-    doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": None}
-    return encode(Payload(table, doc, "observations", "observations"), MediaType.JSON)
+    return encode(observations_payload(snap, table, total, None), MediaType.JSON)
 
 
 async def get_selection(
@@ -251,8 +250,13 @@ def _observations(
     nxt = None
     if offset + table.num_rows < total:
         nxt = next_page(request, cursor=encode_cursor(snap.id, offset + table.num_rows))
+    return respond(observations_payload(snap, table, total, nxt), media, snap, bom)
+
+
+def observations_payload(snap: Snapshot, table: pa.Table, total: int, nxt: str | None) -> Payload:
+    """One page of /v1/observations (the handler's and the fast lane's: the same bytes)."""
     doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
-    return respond(Payload(table, doc, "observations", "observations"), media, snap, bom)
+    return Payload(table, doc, "observations", "observations")
 
 
 def _export_parquet(snap: Snapshot, selection: ObservationsQuery, meta: dict[str, str], path: Path) -> int:

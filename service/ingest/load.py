@@ -8,7 +8,6 @@ another value is a conflict; a new ``published`` for an existing period is a rev
 from __future__ import annotations
 
 import hashlib
-import itertools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from service.errors import Conflict, InvalidData, Problem
 from service.ingest import readers
 from service.ingest.validate import Catalog, IndicatorInfo, validate
 from service.model.schema import KEYS, OBSERVATIONS
+from service.store.frames import runs
 from service.store.lake import Lake, Writer
 from service.store.statements import run, statement
 
@@ -244,14 +244,10 @@ def _merge(writer: Writer, new: pa.Table, several: bool, result: IngestResult, r
     result.added += fresh - revised
     writer.progress("merge", 0, 1)
     merged = run(con, "merge_rows")  # sorted by indicator: each indicator is one contiguous run
-    if merged.num_rows == 0:
-        return
-    codes = merged.column("indicator").combine_chunks().dictionary_encode()
-    idx = np.asarray(codes.indices)
-    starts = [0, *(np.flatnonzero(np.diff(idx)) + 1).tolist(), len(idx)]
-    for n, (lo, hi) in enumerate(itertools.pairwise(starts)):
-        writer.progress("write", n, len(starts) - 1)
-        writer.put("observations", merged.slice(lo, hi - lo), indicator=codes.dictionary[idx[lo]].as_py())
+    codes, starts, counts = runs(merged.column("indicator"))
+    for n, (code, start, count) in enumerate(zip(codes, starts, counts, strict=True)):
+        writer.progress("write", n, len(codes))
+        writer.put("observations", merged.slice(start, count), indicator=code)
 
 
 def _merge_streamed(
@@ -290,15 +286,11 @@ def _spill(
 
     def put(table: pa.Table) -> None:
         table = table.sort_by("indicator")
-        codes = table.column("indicator").combine_chunks().dictionary_encode()
-        idx = np.asarray(codes.indices)
-        starts = [0, *(np.flatnonzero(np.diff(idx)) + 1).tolist(), len(idx)]
-        for lo, hi in itertools.pairwise(starts):
-            code = codes.dictionary[idx[lo]].as_py()
+        for code, start, count in zip(*runs(table.column("indicator")), strict=True):
             if code not in sinks:
                 name = hashlib.sha256(code.encode()).hexdigest()[:16]
                 sinks[code] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema, compression="lz4")
-            sinks[code].write_table(table.slice(lo, hi - lo))
+            sinks[code].write_table(table.slice(start, count))
 
     problems: list[Problem] = []
     try:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from service.errors import bad_parameter
 from service.model.catalog import Indicator
 from service.model.period import Period, parse_canonical
+from service.model.schema import OBSERVATIONS
 from service.query import transforms
 from service.store import frames
 from service.store.snapshot import Snapshot
@@ -183,15 +184,10 @@ def gather(snap: Snapshot, q: ObservationsQuery, start: date | None, end: date |
                 n = rows.num_rows
                 rows = rows.add_column(0, "region", pa.array([region] * n, pa.string()))
                 parts.append(rows.add_column(0, "indicator", pa.array([code] * n, pa.string())))
-    schema = snap_schema()
-    return pa.concat_tables(parts).cast(schema) if parts else schema.empty_table()
+    return pa.concat_tables(parts).cast(LONG) if parts else LONG.empty_table()
 
 
-def snap_schema() -> pa.Schema:
-    """The columns of a long table of observations (without field descriptions)."""
-    from service.model.schema import OBSERVATIONS
-
-    return pa.schema([pa.field(f.name, f.type) for f in OBSERVATIONS])
+LONG = pa.schema([pa.field(f.name, f.type) for f in OBSERVATIONS])  # a long table's columns, no descriptions
 
 
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
@@ -240,11 +236,9 @@ def align(rows: pa.Table) -> pa.Table:
         .sort_by([("period_end", "ascending"), ("period", "ascending")])
     )
     n_periods = periods.num_rows
-    series = pc.binary_join_element_wise(rows.column("indicator"), rows.column("region"), "\x00").combine_chunks()
-    changed = pc.not_equal(series.slice(1), series.slice(0, len(series) - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(np.r_[True, changed])
+    _, starts, counts = _series_runs(rows)
     position = np.asarray(pc.index_in(rows.column("period"), periods.column("period")))
-    which = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, rows.num_rows]))
+    which = np.repeat(np.arange(len(starts)), counts)
     take = np.full(len(starts) * n_periods, -1, np.int64)
     take[which * n_periods + position] = np.arange(rows.num_rows)
     out = rows.take(pa.array(take, mask=take < 0))
@@ -267,17 +261,15 @@ def _total(snap: Snapshot, params: dict[str, Any], q: ObservationsQuery) -> int:
     return int(t.column("total")[0].as_py()) if t.num_rows else 0
 
 
+def _series_runs(table: pa.Table) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """Each (indicator, region) series' first row and row count in a long table sorted by series."""
+    return frames.runs(pc.binary_join_element_wise(table.column("indicator"), table.column("region"), "\x00"))
+
+
 def _transform_each(snap: Snapshot, table: pa.Table, units: str) -> pa.Table:
     parts = []
-    keys = table.select(["indicator", "region"]).to_pylist()
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            bounds.append((start, i))
-            start = i
-    for lo, hi in bounds:
-        part = table.slice(lo, hi - lo)
+    for _, start, count in zip(*_series_runs(table), strict=True):
+        part = table.slice(start, count)
         indicator = snap.indicators[part.column("indicator")[0].as_py()]
         t = transforms.lookup(units, indicator)
         periods = [parse_canonical(p) for p in part.column("period").to_pylist()]

@@ -18,6 +18,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -100,13 +101,21 @@ def load(path: str, folder: Path | None = None) -> Frame:
 def _read(path: str) -> Frame:
     """Read one indicator file into a frame (the file is sorted by region, so runs are contiguous)."""
     table = pq.read_table(path, schema=OBSERVATIONS).combine_chunks()
-    regions = table.column("region").chunk(0) if table.num_rows else pa.array([], pa.string())
-    encoded = pc.dictionary_encode(regions)
+    regions, starts, counts = runs(table.column("region"))
+    return _frame(table.select(SERIES_COLUMNS), regions, starts, counts)
+
+
+def runs(column: pa.Array | pa.ChunkedArray) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """The runs of equal adjacent values of a column without nulls: each run's value, first row and length (a table
+    sorted by the column has one run per value)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array) == 0:
+        return [], np.array([], np.int64), np.array([], np.int64)
+    encoded = pc.dictionary_encode(array)
     idx = np.asarray(encoded.indices)
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if len(idx) else np.array([], np.int64)
-    ends = np.r_[starts[1:], len(idx)] if len(idx) else starts
-    names = encoded.dictionary.to_pylist()
-    return _frame(table.select(SERIES_COLUMNS), [names[idx[s]] for s in starts], starts, ends - starts)
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    values = encoded.dictionary.to_pylist()
+    return [values[idx[i]] for i in starts], starts, np.diff(np.r_[starts, len(idx)])
 
 
 class FrameCache:
@@ -142,12 +151,8 @@ class FrameCache:
                 self._frames[path] = frame
                 self.bytes += frame.nbytes
                 self.loads += 1
-                while self.budget and self.bytes > self.budget and len(self._frames) > 1:
-                    oldest = next(iter(self._frames))
-                    if oldest == path:
-                        self._frames.move_to_end(path)
-                        continue
-                    self.bytes -= self._frames.pop(oldest).nbytes
+                while self.budget and self.bytes > self.budget and len(self._frames) > 1:  # the new one is last
+                    self.bytes -= self._frames.popitem(last=False)[1].nbytes
                     self.evictions += 1
             return self._frames[path]
 

@@ -132,7 +132,6 @@ class IcebergLake(Lake):
         create_all(self.engine)
         self.keys = KeyStore(self.engine, fresh_seconds)
         self.idempotency = Idempotency(self.engine)
-        self._tables: dict[str, Table] = {}
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:
@@ -166,10 +165,11 @@ class IcebergLake(Lake):
         """A local path to the file (a remote warehouse's files are cached on first use)."""
         return self.warehouse.local(entry.path, entry.bytes, entry.sha256)
 
-    def committed_at(self, snapshot: int) -> float:
+    def commit_times(self) -> list[tuple[int, float]]:
+        """One query for the whole log (the retention rule reads every row's time on each commit)."""
         with connect(self.engine) as c:
-            when = c.execute(select(LOG.c.committed_at).where(LOG.c.id == snapshot)).scalar_one()
-        return datetime.fromisoformat(when).timestamp()
+            rows = c.execute(select(LOG.c.id, LOG.c.committed_at).order_by(LOG.c.id)).all()
+        return [(int(sid), datetime.fromisoformat(when).timestamp()) for sid, when in rows]
 
     def table(self, name: str) -> Table:
         """The Iceberg table (created on first use, with its schema, partitioning and sort order)."""
@@ -198,10 +198,9 @@ class IcebergLake(Lake):
         """Each table's current Iceberg metadata file (what engines without a catalog open)."""
         return {name: self.table(name).metadata_location for name in TABLES}
 
-    def retained(self) -> set[int]:
+    def retained_manifests(self) -> list[Manifest]:
         """As for the old format, less the history a migration brought (log rows whose files were not kept)."""
-        manifests = [self.manifest(sid) for sid in super().retained()]
-        return {m.id for m in manifests if m.files or not any(m.counts.values())}
+        return [m for m in super().retained_manifests() if m.files or not any(m.counts.values())]
 
     # -- retention -----------------------------------------------------------------------------------------------
     def gc(self) -> list[str]:
@@ -211,15 +210,13 @@ class IcebergLake(Lake):
 
         Metadata is only swept where snapshots were expired: reading every live snapshot's manifest list on every
         commit would cost a commit time growing with the retained history."""
-        keep = self.retained()
+        kept = self.retained_manifests()
         pinned: dict[str, set[int]] = {name: set() for name in TABLES}
-        referenced: set[str] = set()
-        for sid in keep:
-            referenced.update(f.path for f in self.manifest(sid).files)
+        referenced = {f.path for m in kept for f in m.files}
         # Iceberg snapshots (time travel for other engines) only for the newest retain_snapshots: every Iceberg
         # snapshot lives in each table's metadata, which every commit copies, so a day of history there would make
         # commits slower as it grows. Readers of older retained snapshots read their files through the log.
-        for sid in sorted(keep)[-self.retain_snapshots :]:
+        for sid in [m.id for m in kept][-self.retain_snapshots :]:
             for name, pin in self.pins(sid).items():
                 if pin is not None:
                     pinned[name].add(pin)
@@ -244,7 +241,7 @@ class IcebergLake(Lake):
             if sweep and rel not in referenced and mtime < horizon:
                 self.warehouse.remove(rel)
                 removed.append(rel)
-        return removed + self._gc_built(keep)
+        return removed + self._gc_built({m.id for m in kept})
 
     def _metadata_in_use(self, table: Table) -> set[str]:
         """A table's metadata files that readers may still open: the current and logged metadata files, and the

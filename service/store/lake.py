@@ -159,24 +159,26 @@ class Lake:
 
     def retained(self) -> set[int]:
         """Snapshots whose files are kept: the newest ``retain_snapshots`` and any younger than retain_seconds."""
-        ids = self.snapshot_ids()
-        keep = set(ids[-self.retain_snapshots :]) if self.retain_snapshots > 0 else set()
-        horizon = time.time() - self.retain_seconds
-        for sid in ids:
-            if self.committed_at(sid) >= horizon:
-                keep.add(sid)
-        return keep
+        return {m.id for m in self.retained_manifests()}
 
-    def committed_at(self, snapshot: int) -> float:
-        """When a snapshot was committed (seconds since the epoch)."""
-        return (self.root / "snapshots" / f"{snapshot:06d}.json").stat().st_mtime
+    def retained_manifests(self) -> list[Manifest]:
+        """The manifests of the retained snapshots, oldest first (read once: retention needs their files)."""
+        times = self.commit_times()
+        keep = {sid for sid, _ in times[-self.retain_snapshots :]} if self.retain_snapshots > 0 else set()
+        horizon = time.time() - self.retain_seconds
+        keep |= {sid for sid, when in times if when >= horizon}
+        return [self.manifest(sid) for sid in sorted(keep)]
+
+    def commit_times(self) -> list[tuple[int, float]]:
+        """Every snapshot's id and commit time (seconds since the epoch), oldest first."""
+        return [(sid, (self.root / "snapshots" / f"{sid:06d}.json").stat().st_mtime) for sid in self.snapshot_ids()]
 
     def gc(self) -> list[str]:
         """Delete files no retained snapshot references (and old orphans of dead writers); call under the lock.
 
         Manifests stay (the audit trail); bulk files of expired snapshots go with them."""
-        keep = self.retained()
-        referenced = {f.path for sid in keep for f in self.manifest(sid).files}
+        kept = self.retained_manifests()
+        referenced = {f.path for m in kept for f in m.files}
         horizon = time.time() - self.retain_seconds
         removed = []
         for p in (self.root / "tables").rglob("*.parquet"):
@@ -184,7 +186,7 @@ class Lake:
             if rel not in referenced and p.stat().st_mtime < horizon:
                 p.unlink(missing_ok=True)
                 removed.append(rel)
-        return removed + self._gc_built(keep)
+        return removed + self._gc_built({m.id for m in kept})
 
     def _gc_built(self, keep: set[int]) -> list[str]:
         """Whole-table bulk files of snapshots no longer retained (exports live in the cache folder, bounded there)."""

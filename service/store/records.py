@@ -119,7 +119,6 @@ class KeyStore:
         self.engine = engine
         self.fresh_seconds = fresh_seconds
         self._seen: dict[str, tuple[float, Key | None]] = {}
-        create_all(engine)
 
     def all(self) -> list[Key]:
         with connect(self.engine) as c:
@@ -189,7 +188,6 @@ class Idempotency:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        create_all(engine)
 
     @staticmethod
     def ident(key_name: str, idempotency_key: str) -> str:

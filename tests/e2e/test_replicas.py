@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -62,6 +63,7 @@ def shared_env(catalog: str, warehouse: str, extra: dict[str, str] | None = None
     }
 
 
+@contextmanager
 def replica(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[Live]:
     """A replica with its own data and cache folders (as on its own machine)."""
     own = {**env, "YARDSTICK_CACHE_DIR": str(tmp_path / f"{name}-cache")}
@@ -96,14 +98,14 @@ def wait_for(base: str, value: float, seconds: float = 10) -> float:
 def test_two_replicas_share_one_postgresql_catalog_and_one_warehouse(
     store: str, catalog: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with services.s3() if store == "s3" else _nothing() as s3:
+    with services.s3() if store == "s3" else nullcontext() as s3:
         warehouse = "s3://lake/yardstick" if s3 else str(tmp_path / "shared-warehouse")
         env = shared_env(catalog, warehouse, s3.env if s3 else None)
         yardstick(tmp_path / "admin", env, "seed")
         key = yardstick(tmp_path / "admin", env, "keys", "create", "--name", "bureau", "--scope", "write").strip()
         with (
-            _replica(tmp_path, "a", env) as a,
-            _replica(tmp_path, "b", env) as b,
+            replica(tmp_path, "a", env) as a,
+            replica(tmp_path, "b", env) as b,
             services.nginx([a.base.removeprefix("http://"), b.base.removeprefix("http://")]) as front,
         ):
             assert latest(a.base) == latest(b.base) == latest(front) == 8.4  # the article's figure, on both
@@ -155,8 +157,8 @@ def test_a_replica_killed_under_read_load(catalog: str, tmp_path: Path, capsys: 
     env = shared_env(catalog, str(tmp_path / "shared-warehouse"))
     yardstick(tmp_path / "admin", env, "seed")
     key = yardstick(tmp_path / "admin", env, "keys", "create", "--name", "bureau", "--scope", "write").strip()
-    with _replica(tmp_path, "b", env) as b:
-        a_ctx = _replica(tmp_path, "a", env)
+    with replica(tmp_path, "b", env) as b:
+        a_ctx = replica(tmp_path, "a", env)
         a = a_ctx.__enter__()
         with services.nginx([a.base.removeprefix("http://"), b.base.removeprefix("http://")]) as front:
             urls = [SERIES, f"/v1/series/{VA}/430100", "/v1/regions/430400", f"/v1/compare/{VA}/430400"]
@@ -192,22 +194,8 @@ def test_a_replica_killed_under_read_load(catalog: str, tmp_path: Path, capsys: 
             # a write through B while A is down; A, restarted, catches up
             assert upload(b.base, key, 9.1).status_code == 201
         a_ctx.__exit__(None, None, None)
-        with _replica(tmp_path, "a", env) as a2:
+        with replica(tmp_path, "a", env) as a2:
             assert latest(a2.base) == 9.1 == latest(b.base)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _replica(tmp_path: Path, name: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    from contextlib import contextmanager
-
-    return contextmanager(replica)(tmp_path, name, env)
 
 
 def test_writers_on_two_replicas_never_interleave_or_lose_an_update(catalog: str, tmp_path: Path) -> None:
@@ -216,7 +204,7 @@ def test_writers_on_two_replicas_never_interleave_or_lose_an_update(catalog: str
     env = shared_env(catalog, str(tmp_path / "shared-warehouse"))
     yardstick(tmp_path / "admin", env, "seed")
     key = yardstick(tmp_path / "admin", env, "keys", "create", "--name", "bureau", "--scope", "write").strip()
-    with _replica(tmp_path, "a", env) as a, _replica(tmp_path, "b", env) as b:
+    with replica(tmp_path, "a", env) as a, replica(tmp_path, "b", env) as b:
         before = int(httpx.get(f"{a.base}/v1/snapshots", timeout=10).json()["snapshots"][0]["snapshot"])
         periods = [f"{year}-Q{q}" for year in (2019, 2020, 2021) for q in (1, 2)]
         answers: dict[str, httpx.Response] = {}
@@ -251,7 +239,7 @@ def test_a_catalog_outage_keeps_reads_up_and_refuses_writes_with_503(tmp_path: P
         env = shared_env(pg.url, str(tmp_path / "shared-warehouse"))
         yardstick(tmp_path / "admin", env, "seed")
         key = yardstick(tmp_path / "admin", env, "keys", "create", "--name", "bureau", "--scope", "write").strip()
-        with _replica(tmp_path, "a", env) as a:
+        with replica(tmp_path, "a", env) as a:
             assert upload(a.base, key, 8.6).status_code == 201  # the key is known (and remembered briefly)
             wait_for(a.base, 8.6)
             pg.stop()
