@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     )
     refresh_seconds: float = Field(0.5, ge=0, description="How often a worker checks for a newer snapshot.")
     max_limit: int = Field(10000, ge=1, le=10000, description="Largest page size a client may ask for.")
+    sdmx_max_observations: int = Field(
+        500_000, ge=1, description="Most observations one SDMX data answer holds; past it the answer is 413."
+    )
     retain_snapshots: int = Field(10, ge=1, description="Snapshots whose files stay downloadable, newest first.")
     retain_hours: float = Field(24, ge=0, description="Also keep every snapshot younger than this many hours.")
     preload: bool = Field(

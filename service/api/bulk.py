@@ -80,7 +80,7 @@ IfRangeHeader = Annotated[
 
 async def _files(store: Store, manifest: Manifest) -> dict[str, bulk.BulkFile]:
     lake = store.lake
-    files = bulk.lake_files(lake, manifest)
+    files = await anyio.to_thread.run_sync(bulk.lake_files, lake, manifest)
     whole = await anyio.to_thread.run_sync(bulk.whole_table, lake, manifest)
     return {"observations": whole, **files}
 
@@ -202,7 +202,7 @@ async def _serve(request: Request, snap: Snapshot, snapshot: str, name: str) -> 
     if name == "observations":
         entry = await anyio.to_thread.run_sync(bulk.whole_table, store.lake, manifest)
     else:
-        entry = bulk.lake_files(store.lake, manifest).get(name)
+        entry = await anyio.to_thread.run_sync(bulk.lake_file, store.lake, manifest, name)
     if entry is None:
         raise not_found("name", f"snapshot {manifest.label} has no file {name!r}: see /v1/bulk")
     return _file_response(request, entry, manifest.label)

@@ -1,4 +1,5 @@
-"""The one error handler: every error becomes an RFC 9457 application/problem+json response."""
+"""The one error handler: every error becomes an RFC 9457 application/problem+json response (under /sdmx/, an
+SDMX-ML error message with the same status)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from starlette.responses import Response
 
 from service.api.http import allowed_methods
 from service.errors import YardstickError, full_disk
+from service.formats import sdmx
 
 PROBLEM = "application/problem+json"
+SDMX = "/sdmx/"
 log = logging.getLogger("yardstick")
 
 
@@ -28,6 +31,14 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    if instance.startswith(SDMX):  # SDMX clients read SDMX-ML error messages (same status, SDMX error code)
+        where = "; ".join(f"{k} {v}" for e in (errors or [])[:1] for k, v in e.items() if k != "detail")
+        return Response(
+            sdmx.error_message(status, f"{title}: {detail}" + (f" ({where})" if where else "")),
+            status_code=status,
+            media_type=sdmx.ERROR_TYPE,
+            headers=headers,
+        )
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
     if errors:
         body["errors"] = errors

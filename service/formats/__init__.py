@@ -57,7 +57,7 @@ def negotiate(fmt: str | None, accept: str | None) -> MediaType:
             raise bad_parameter("format", f"unknown format {fmt!r}", sorted(FORMAT_NAMES)) from None
     if not accept:
         return MediaType.JSON
-    for kind in _preferred(accept):
+    for kind in preferred(accept):
         if kind in MediaType._value2member_map_:
             return MediaType(kind)
         if kind in _ACCEPT_ALIASES:
@@ -78,7 +78,7 @@ def _quality(params: list[str]) -> float:
     return 1.0
 
 
-def _preferred(accept: str) -> list[str]:
+def preferred(accept: str) -> list[str]:
     """Media ranges of an Accept header, most preferred first, q=0 dropped."""
     ranges = []
     for position, part in enumerate(accept.split(",")):

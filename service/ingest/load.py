@@ -54,6 +54,7 @@ class IngestResult:
 
 STREAM_BYTES = 64 * 1024 * 1024  # Parquet files larger than this are read, validated and merged batch by batch
 STREAM_BATCH = 1_000_000
+MAX_PARTS = 8  # files per indicator before an append rewrites them as one
 
 
 def ingest_paths(lake: Lake, paths: list[Path], stream_bytes: int = STREAM_BYTES, **kwargs: Any) -> IngestResult:
@@ -243,11 +244,24 @@ def _merge(writer: Writer, new: pa.Table, several: bool, result: IngestResult, r
     result.revised += revised
     result.added += fresh - revised
     writer.progress("merge", 0, 1)
-    merged = run(con, "merge_rows")  # sorted by indicator: each indicator is one contiguous run
+    rewrite = _rewrite(writer, run(con, "merge_fresh_counts"))
+    merged = run(con, "merge_rows", rewrite=rewrite)  # sorted by indicator: each indicator is one contiguous run
     codes, starts, counts = runs(merged.column("indicator"))
     for n, (code, start, count) in enumerate(zip(codes, starts, counts, strict=True)):
         writer.progress("write", n, len(codes))
-        writer.put("observations", merged.slice(start, count), indicator=code)
+        writer.put("observations", merged.slice(start, count), indicator=code, append=code not in rewrite)
+
+
+def _rewrite(writer: Writer, fresh: pa.Table) -> list[str]:
+    """The indicators whose files are rewritten whole (stored and fresh rows, one file); the others get their fresh
+    rows as one more file, so a small append writes only what is new. An indicator is rewritten when the append is
+    large beside what is stored (a quarter or more), or when it would have more than MAX_PARTS files: compaction."""
+    out = []
+    for code, rows in zip(fresh.column("indicator").to_pylist(), fresh.column("rows").to_pylist(), strict=True):
+        part = writer.partition("observations", code)
+        if len(part) >= MAX_PARTS or rows * 4 >= sum(f.rows for f in part):
+            out.append(code)
+    return out
 
 
 def _merge_streamed(

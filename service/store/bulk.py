@@ -1,8 +1,10 @@
 """Bulk files of a snapshot: the catalogs and per-indicator observation files are the lake's own immutable files;
 the whole observation table is built once per snapshot (on first request) into DATA_DIR/bulk/<snapshot>/.
 
-The whole-table file is the per-indicator files concatenated in manifest order, so it is sorted by (indicator,
-region, period_end, published) without a sort, and each indicator starts its own row groups (cheap to prune).
+The whole-table file is the per-indicator files concatenated in indicator order, so it is sorted by (indicator,
+region, period_end, published) without a sort, and each indicator starts its own row groups (cheap to prune). An
+indicator appended to since its last rewrite has several lake files: its per-indicator download is their rows as
+one sorted file, built once per snapshot like the whole table.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from service.errors import storage_errors
-from service.model.schema import OBSERVATIONS, TABLES
+from service.model.schema import KEYS, OBSERVATIONS, TABLES
 from service.store.lake import ROW_GROUP_SIZE, FileEntry, Lake, Manifest
 
 CATALOGS = ("regions", "indicators", "sources")
@@ -71,11 +74,40 @@ def _entry(name: str, lake: Lake, f: FileEntry) -> BulkFile:
 
 
 def lake_files(lake: Lake, manifest: Manifest) -> dict[str, BulkFile]:
-    """The files every snapshot already has: catalogs and one file per indicator."""
-    out = {f.table: _entry(f.table, lake, f) for f in manifest.files if f.table in CATALOGS}
-    for f in manifest.of("observations"):
-        out[f"observations/{f.indicator}"] = _entry(f"observations/{f.indicator}", lake, f)
-    return out
+    """The catalogs and one file per indicator (see ``lake_file``)."""
+    names = [f.table for f in manifest.files if f.table in CATALOGS]
+    names += [f"observations/{code}" for code in manifest.partitions()]
+    return {name: entry for name in names if (entry := lake_file(lake, manifest, name)) is not None}
+
+
+def lake_file(lake: Lake, manifest: Manifest, name: str) -> BulkFile | None:
+    """A catalog or one indicator's observations: the lake's own file, or for an indicator appended to since its
+    last rewrite (several files) their rows as one sorted file, built once per snapshot (this may take a while:
+    call it from a thread)."""
+    if name in CATALOGS:
+        return next((_entry(name, lake, f) for f in manifest.of(name)), None)
+    part = manifest.partitions().get(name.removeprefix("observations/")) if name.startswith("observations/") else None
+    if not part:
+        return None
+    return _entry(name, lake, part[0]) if len(part) == 1 else _joined(lake, manifest, name, part)
+
+
+def _joined(lake: Lake, manifest: Manifest, name: str, part: list[FileEntry]) -> BulkFile:
+    def write(tmp: Path) -> int:
+        table = pa.concat_tables([pq.read_table(lake.path(f), schema=OBSERVATIONS) for f in part])
+        table = table.sort_by([(k, "ascending") for k in KEYS["observations"][:3]])
+        pq.write_table(
+            table,
+            tmp,
+            row_group_size=ROW_GROUP_SIZE,
+            compression="zstd",
+            sorting_columns=[pq.SortingColumn(table.schema.get_field_index(k)) for k in KEYS["observations"][:3]],
+        )
+        return int(table.num_rows)
+
+    file = name.replace("/", "-")
+    entry = built_once(lake.root / "bulk" / manifest.label, file, "observations", write)
+    return BulkFile(name, entry.path, entry.rows, entry.bytes, entry.sha256, entry.table)
 
 
 def _metadata(lake: Lake, manifest: Manifest) -> dict[str, str]:
@@ -105,8 +137,10 @@ def whole_table(lake: Lake, manifest: Manifest) -> BulkFile:
             write_statistics=True,
             sorting_columns=[pq.SortingColumn(i) for i in range(3)],
         ) as writer:
-            for f in manifest.of("observations"):
-                table = pq.read_table(lake.path(f), schema=OBSERVATIONS)
+            for name, f in lake_files(lake, manifest).items():
+                if not name.startswith("observations/"):
+                    continue
+                table = pq.read_table(f.path, schema=OBSERVATIONS)
                 writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_SIZE)
                 rows += table.num_rows
             if rows == 0:

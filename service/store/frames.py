@@ -1,7 +1,8 @@
 """In-memory frames: one indicator's observations as an Arrow table with an offset per region.
 
-The lake keeps one file per indicator, sorted by (region, period_end, published), so a region's rows (every
-vintage) are one contiguous slice. A frame is loaded on first use, so a series request is a dictionary lookup and a
+Each file of the lake holds one indicator, sorted by (region, period_end, published); an indicator appended to has
+several (its partition). A frame holds all of them in that order, so a region's rows (every vintage) are one
+contiguous slice. A frame is loaded on first use, so a series request is a dictionary lookup and a
 zero-copy slice instead of a query.
 
 Frames are kept in a ``FrameCache`` bounded in bytes (``YARDSTICK_MEMORY_MB``): the least recently used indicator
@@ -12,6 +13,7 @@ a server (and a frame evicted and loaded again) share one copy in the page cache
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 import uuid
@@ -68,14 +70,28 @@ EMPTY = _frame(OBSERVATIONS.empty_table().select(SERIES_COLUMNS), [], np.array([
 _RUNS = b"yardstick.runs"
 
 
-def load(path: str, folder: Path | None = None) -> Frame:
-    """The frame of one indicator file: read from the Parquet file, or memory-mapped from its Arrow copy in
-    ``folder`` (written on first use; lake files are immutable and uniquely named, so the copy never goes stale)."""
+def key(paths: list[str]) -> str:
+    """A frame's key: the paths of its indicator's files, oldest first."""
+    return "\n".join(paths)
+
+
+def _arrow_name(key: str) -> str:
+    """The name of a frame's Arrow copy: its file's name, or for several files a digest of their paths (lake files
+    are immutable and uniquely named, so a copy never goes stale)."""
+    paths = key.split("\n")
+    if len(paths) == 1:
+        return f"{Path(paths[0]).stem}.arrow"
+    return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.arrow"
+
+
+def load(key: str, folder: Path | None = None) -> Frame:
+    """The frame of one indicator's files (``key``): read from Parquet, or memory-mapped from its Arrow copy in
+    ``folder`` (written on first use)."""
     if folder is None:
-        return _read(path)
-    arrow = folder / f"{Path(path).stem}.arrow"
+        return _read(key)
+    arrow = folder / _arrow_name(key)
     if not arrow.exists():
-        frame = _read(path)
+        frame = _read(key)
         tmp = folder / f".{arrow.name}.{uuid.uuid4().hex[:8]}"
         runs = {"regions": list(frame.index), "starts": frame.starts.tolist(), "counts": frame.counts.tolist()}
         table = frame.table.replace_schema_metadata({**(frame.table.schema.metadata or {}), _RUNS: orjson.dumps(runs)})
@@ -93,14 +109,17 @@ def load(path: str, folder: Path | None = None) -> Frame:
     meta = table.schema.metadata or {}
     if _RUNS not in meta:  # a copy written by an earlier version: write it again
         arrow.unlink(missing_ok=True)
-        return load(path, folder)
+        return load(key, folder)
     runs = orjson.loads(meta[_RUNS])
     return _frame(table.replace_schema_metadata(None), runs["regions"], runs["starts"], runs["counts"])
 
 
-def _read(path: str) -> Frame:
-    """Read one indicator file into a frame (the file is sorted by region, so runs are contiguous)."""
-    table = pq.read_table(path, schema=OBSERVATIONS).combine_chunks()
+def _read(key: str) -> Frame:
+    """Read one indicator's files into a frame (each file is sorted by region; several are sorted again)."""
+    parts = [pq.read_table(p, schema=OBSERVATIONS) for p in key.split("\n")]
+    table = pa.concat_tables(parts).combine_chunks()
+    if len(parts) > 1:
+        table = table.sort_by([("region", "ascending"), ("period_end", "ascending"), ("published", "ascending")])
     regions, starts, counts = runs(table.column("region"))
     return _frame(table.select(SERIES_COLUMNS), regions, starts, counts)
 
@@ -119,9 +138,9 @@ def runs(column: pa.Array | pa.ChunkedArray) -> tuple[list[Any], np.ndarray, np.
 
 
 class FrameCache:
-    """Frames by file, shared by the snapshots of one process (a file unchanged by a commit keeps its frame), the
-    least recently used out first once their bytes pass ``budget`` (0: no bound). The frame just asked for always
-    stays, even alone over the budget."""
+    """Frames by key (their files), shared by the snapshots of one process (an indicator a commit did not touch keeps
+    its frame), the least recently used out first once their bytes pass ``budget`` (0: no bound). The frame just
+    asked for always stays, even alone over the budget."""
 
     def __init__(self, budget: int = 0, folder: Path | None = None) -> None:
         self.budget, self.folder = budget, folder
@@ -129,8 +148,8 @@ class FrameCache:
         self._lock = threading.Lock()
         self.bytes = self.loads = self.evictions = 0
 
-    def __contains__(self, path: str) -> bool:
-        return path in self._frames
+    def __contains__(self, key: str) -> bool:
+        return key in self._frames
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -139,32 +158,32 @@ class FrameCache:
     def full(self) -> bool:
         return self.budget > 0 and self.bytes >= self.budget
 
-    def get(self, path: str) -> Frame:
+    def get(self, key: str) -> Frame:
         with self._lock:
-            found = self._frames.get(path)
+            found = self._frames.get(key)
             if found is not None:
-                self._frames.move_to_end(path)
+                self._frames.move_to_end(key)
                 return found
-        frame = load(path, self.folder)  # outside the lock: a file read; two threads may both load (benign)
+        frame = load(key, self.folder)  # outside the lock: file reads; two threads may both load (benign)
         with self._lock:
-            if path not in self._frames:
-                self._frames[path] = frame
+            if key not in self._frames:
+                self._frames[key] = frame
                 self.bytes += frame.nbytes
                 self.loads += 1
                 while self.budget and self.bytes > self.budget and len(self._frames) > 1:  # the new one is last
                     self.bytes -= self._frames.popitem(last=False)[1].nbytes
                     self.evictions += 1
-            return self._frames[path]
+            return self._frames[key]
 
-    def retain(self, paths: set[str]) -> None:
-        """Drop the frames of files no longer in the current snapshot, and their Arrow copies."""
+    def retain(self, keys: set[str]) -> None:
+        """Drop the frames not in the current snapshot (``keys``), and their Arrow copies."""
         with self._lock:
-            for path in [p for p in self._frames if p not in paths]:
-                self.bytes -= self._frames.pop(path).nbytes
+            for key in [k for k in self._frames if k not in keys]:
+                self.bytes -= self._frames.pop(key).nbytes
         if self.folder is not None and self.folder.exists():
-            stems = {Path(p).stem for p in paths}
+            names = {_arrow_name(k) for k in keys}
             for arrow in self.folder.glob("*.arrow"):
-                if arrow.stem not in stems:
+                if arrow.name not in names:
                     arrow.unlink(missing_ok=True)  # a worker that mapped it keeps its mapping
 
 

@@ -355,30 +355,38 @@ class IcebergWriter(Writer):
     def discard(self) -> None:
         """Remove the files this writer wrote (none is referenced unless the commit happened)."""
         old = {f.path for f in self.base.files}
-        for entry in self.files.values():
-            if entry.path not in old:
-                self.lake.warehouse.remove(entry.path)
+        for part in self.files.values():
+            for entry in part:
+                if entry.path not in old:
+                    self.lake.warehouse.remove(entry.path)
 
     def _publish(self, manifest: Manifest) -> None:
-        before = {(f.table, f.indicator): f for f in self.base.files}
-        after = {(f.table, f.indicator): f for f in manifest.files}
+        before, after = _partitions(self.base.files), _partitions(manifest.files)
         pins = self.lake.pins(self.base.id)
         old = {f.path for f in self.base.files}
         for entry in manifest.files:  # a remote warehouse gets the new files before any table references them
             if entry.path not in old:
                 self.lake.warehouse.publish(entry.path)
         for name in TABLES:
-            changed = {k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)}
+            changed = sorted(
+                (k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)), key=str
+            )
             if not changed:
                 continue
+            # a partition that lost a file is replaced whole (metadata only); one that only gained files is appended to
+            replaced = [k for k in changed if not before.get(k, set()) <= after.get(k, set())]
+            added = [
+                p
+                for k in changed
+                for p in sorted(after.get(k, set()) - (set() if k in replaced else before.get(k, set())))
+            ]
             table = self.lake.table(name)
-            replaced = sorted(k[1] or "" for k in changed if k in before)
-            added = [self.lake.warehouse.location(after[k].path) for k in sorted(changed, key=str) if k in after]
             with table.transaction() as tx:
-                if replaced:  # metadata only: whole files (partitions) go
-                    tx.delete(In(term="indicator", literals=replaced) if name == "observations" else AlwaysTrue())
+                if replaced:
+                    codes = [k[1] or "" for k in replaced]
+                    tx.delete(In(term="indicator", literals=codes) if name == "observations" else AlwaysTrue())
                 if added:
-                    tx.add_files(added, check_duplicate_files=False)
+                    tx.add_files([self.lake.warehouse.location(p) for p in added], check_duplicate_files=False)
             head = self.lake.table(name).current_snapshot()
             pins[name] = head.snapshot_id if head else None
         with connect(self.lake.engine, begin=True) as c:
@@ -394,6 +402,14 @@ class IcebergWriter(Writer):
             except Exception as exc:  # another writer took this id: the lock was not held (should not happen)
                 raise YardstickError(f"snapshot {manifest.id} was committed by another writer") from exc
         self.committed = True
+
+
+def _partitions(files: tuple[FileEntry, ...]) -> dict[tuple[str, str | None], set[str]]:
+    """Each partition's file paths (a catalog table is one partition)."""
+    out: dict[tuple[str, str | None], set[str]] = {}
+    for f in files:
+        out.setdefault((f.table, f.indicator), set()).add(f.path)
+    return out
 
 
 def describe(lake: IcebergLake, manifest: Manifest) -> dict[str, Any]:

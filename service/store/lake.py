@@ -78,6 +78,13 @@ class Manifest:
     def of(self, table: str) -> list[FileEntry]:
         return [f for f in self.files if f.table == table]
 
+    def partitions(self) -> dict[str, list[FileEntry]]:
+        """Each indicator's observation files, oldest first: an append adds a file, a rewrite replaces them all."""
+        out: dict[str, list[FileEntry]] = {}
+        for f in self.of("observations"):
+            out.setdefault(f.indicator or "", []).append(f)
+        return out
+
     def to_json(self) -> bytes:
         body = {**self.__dict__, "files": [f.as_dict() for f in self.files], "snapshot": self.label}
         return orjson.dumps(body, option=orjson.OPT_INDENT_2)
@@ -236,14 +243,22 @@ class Writer:
         self.dry_run = False  # a dry run validates and merges but stages nothing
         self.progress: Callable[[str, int, int], None] = lambda stage, done, total: None
         self.staged: list[tuple[Path, Path]] = []
-        self.files: dict[tuple[str, str | None], FileEntry] = {(f.table, f.indicator): f for f in base.files}
+        self.files: dict[tuple[str, str | None], tuple[FileEntry, ...]] = {}  # each partition's files, oldest first
+        for f in base.files:
+            self.files[(f.table, f.indicator)] = (*self.files.get((f.table, f.indicator), ()), f)
 
     def put(
-        self, table: str, data: pa.Table, indicator: str | None = None, metadata: dict[str, str] | None = None
+        self,
+        table: str,
+        data: pa.Table,
+        indicator: str | None = None,
+        metadata: dict[str, str] | None = None,
+        append: bool = False,
     ) -> None:
-        """Stage ``data`` as the whole of ``table`` (or of one indicator's observations); empty removes it."""
+        """Stage ``data`` as the whole of ``table`` (or of one indicator's observations: its partition), or with
+        ``append`` as one more file of it; empty removes it (appended, changes nothing)."""
         key = (table, indicator)
-        if self.dry_run:
+        if self.dry_run or (append and data.num_rows == 0):
             return
         if data.num_rows == 0:
             self.files.pop(key, None)
@@ -266,7 +281,12 @@ class Writer:
         digest = _fsync_and_hash(staged)
         if final != staged:
             self.staged.append((staged, final))
-        self.files[key] = FileEntry(table, rel, data.num_rows, staged.stat().st_size, digest, indicator)
+        entry = FileEntry(table, rel, data.num_rows, staged.stat().st_size, digest, indicator)
+        self.files[key] = (*(self.files.get(key, ()) if append else ()), entry)
+
+    def partition(self, table: str, indicator: str | None = None) -> tuple[FileEntry, ...]:
+        """The files staged so far for a table (or one indicator's observations), oldest first."""
+        return self.files.get((table, indicator), ())
 
     def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
         """Where a new file is written, where it ends up, and the path the manifest records."""
@@ -275,7 +295,8 @@ class Writer:
 
     def commit(self, author: str, message: str, changes: dict[str, int], committed_at: str | None = None) -> Manifest:
         """Publish the staged files as the next snapshot (atomic)."""
-        files = tuple(sorted(self.files.values(), key=lambda f: (f.table, f.indicator or "")))
+        staged = (f for part in self.files.values() for f in part)  # file names start with their snapshot id
+        files = tuple(sorted(staged, key=lambda f: (f.table, f.indicator or "", f.path)))
         counts = {t: sum(f.rows for f in files if f.table == t) for t in TABLES}
         when = committed_at or datetime.now(UTC).isoformat()
         manifest = Manifest(self.id, when, author, message, files, counts, changes)

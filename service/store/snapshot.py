@@ -45,33 +45,34 @@ class Snapshot:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
         return self.con.cursor()
 
-    def _file(self, indicator: str) -> str | None:
-        paths: dict[str, str] | None = self.cache.get("paths")
-        if paths is None:
-            paths = self.cache["paths"] = {
-                f.indicator: str(self.lake.path(f)) for f in self.manifest.of("observations") if f.indicator is not None
+    def _key(self, indicator: str) -> str | None:
+        """The indicator's frame key: its files' paths, oldest first (see ``frames.load``)."""
+        keys: dict[str, str] | None = self.cache.get("frame-keys")
+        if keys is None:
+            keys = self.cache["frame-keys"] = {
+                code: frames.key([str(self.lake.path(f)) for f in part])
+                for code, part in self.manifest.partitions().items()
             }
-        return paths.get(indicator)
+        return keys.get(indicator)
 
     def has_frame(self, indicator: str) -> bool:
-        path = self._file(indicator)
-        return path is None or path in self.frame_cache
+        key = self._key(indicator)
+        return key is None or key in self.frame_cache
 
     def frame(self, indicator: str) -> frames.Frame:
         """The indicator's rows in memory, loaded on first use (a benign race: two threads may both load it).
 
-        Frames are keyed by file: files are immutable, so a frame serves every snapshot that keeps the file."""
-        path = self._file(indicator)
-        return frames.EMPTY if path is None else self.frame_cache.get(path)
+        Frames are keyed by their files: files are immutable, so a frame serves every snapshot that keeps them."""
+        key = self._key(indicator)
+        return frames.EMPTY if key is None else self.frame_cache.get(key)
 
     def preload(self) -> None:
         """Load indicators' frames not in memory yet, until the memory budget is reached (past it, each load would
         evict one just loaded: the rest load on first use)."""
-        for entry in self.manifest.of("observations"):
+        for indicator in self.manifest.partitions():
             if self.frame_cache.full:
                 break
-            if entry.indicator is not None:
-                self.frame(entry.indicator)
+            self.frame(indicator)
 
     def ancestors(self, code: str) -> list[Region]:
         """Parent, grandparent, ... up to the root."""
@@ -136,7 +137,9 @@ class Store:
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
         snap = open_snapshot(self.lake, manifest, self.frames)
-        self.frames.retain({str(self.lake.path(f)) for f in manifest.of("observations")})
+        self.frames.retain(
+            {frames.key([str(self.lake.path(f)) for f in part]) for part in manifest.partitions().values()}
+        )
         if self.settings.preload:
             threading.Thread(target=snap.preload, name=f"preload-{snap.id}", daemon=True).start()
         return snap

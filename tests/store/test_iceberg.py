@@ -241,3 +241,35 @@ def test_a_copied_lake_refuses_writes_instead_of_changing_the_original(lake: Ice
         revise(IcebergLake(copy), 9.9, "2024-01-01")
     assert lake.table("observations").metadata_location == before  # the original is untouched
     assert IcebergLake(copy).manifest().counts == lake.manifest().counts  # reading the copy still works
+
+
+async def test_an_append_adds_a_file_to_the_partition_and_a_later_one_rewrites_it(lake: IcebergLake) -> None:
+    from service.ingest.load import MAX_PARTS
+
+    def files() -> list[str]:
+        return [f.path for f in lake.manifest().partitions()[VA]]
+
+    history = [obs(VA, "430400", f"{y}-Q{q}", 5.0, "2021-01-31") for y in range(2010, 2020) for q in range(1, 5)]
+    ingest(lake, [("history.csv", csv_bytes(history))])  # 40 rows beside a few: rewritten as one file
+    first = files()
+    assert len(first) == 1
+    revise(lake, 8.5, "2023-02-01")  # one row beside 40-odd: one more file, the stored one kept
+    assert files()[0] == first[0] and len(files()) == 2
+    planned = {
+        t.file.file_path for t in lake.table("observations").scan(row_filter=f"indicator == '{VA}'").plan_files()
+    }
+    assert planned == {lake.warehouse.location(p) for p in files()}  # Iceberg lists both; other engines read both
+    async for client in api(lake):
+        series = (await client.get(f"/v1/series/{VA}/430400", params={"vintages": "all"})).json()
+        q3 = [(o["published"], o["value"]) for o in series["observations"] if o["period"] == "2022-Q3"]
+        assert q3 == [("2022-10-31", 8.4), ("2023-02-01", 8.5)]  # one series from two files, in vintage order
+        body = (await client.get(f"/v1/bulk/{lake.manifest().label}/observations/{VA}.parquet")).content
+        joined = pq.read_table(pa.BufferReader(body))
+        assert joined.num_rows == sum(f.rows for f in lake.manifest().partitions()[VA])
+        keys = list(zip(*(joined.column(k).to_pylist() for k in ("region", "period_end", "published")), strict=True))
+        assert keys == sorted(keys)  # the two files as one sorted download
+    for k in range(MAX_PARTS - 1):
+        revise(lake, 8.6 + k / 10, f"2023-03-{k + 10}")
+    assert len(files()) == 1 and files()[0] not in first  # compacted: one file again, every vintage in it
+    stored = pq.read_table(lake.path(lake.manifest().partitions()[VA][0]))
+    assert pa.compute.sum(pa.compute.equal(stored.column("period"), "2022-Q3")).as_py() >= MAX_PARTS + 1

@@ -1,0 +1,243 @@
+"""SDMX 2.1 RESTful web services at /sdmx/2.1: structure queries (dataflow, datastructure, codelist,
+conceptscheme) and data queries by SDMX key. Errors on these paths are SDMX-ML error messages (see problems.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Header, Path, Query
+from starlette.responses import Response
+
+from service.api.deps import SettingsDep, SnapshotDep
+from service.api.docs import DATA_RESPONSES
+from service.errors import bad_parameter
+from service.formats import sdmx as fmt
+from service.query import sdmx as q
+from service.store.snapshot import Snapshot
+
+router = APIRouter(prefix="/sdmx/2.1", tags=["sdmx"], responses=DATA_RESPONSES)
+
+
+class Resource(StrEnum):
+    dataflow = "dataflow"
+    datastructure = "datastructure"
+    codelist = "codelist"
+    conceptscheme = "conceptscheme"
+
+
+class References(StrEnum):
+    none = "none"
+    parents = "parents"
+    parentsandsiblings = "parentsandsiblings"
+    children = "children"
+    descendants = "descendants"
+    all = "all"
+    dataflow = "dataflow"
+    datastructure = "datastructure"
+    codelist = "codelist"
+    conceptscheme = "conceptscheme"
+
+
+class StructureDetail(StrEnum):
+    full = "full"
+    allstubs = "allstubs"
+    referencestubs = "referencestubs"
+
+
+class DataDetail(StrEnum):
+    full = "full"
+    dataonly = "dataonly"
+    serieskeysonly = "serieskeysonly"
+    nodata = "nodata"
+
+
+ID = r"^[A-Za-z0-9_@$\-]+$"
+Accept = Annotated[str | None, Header(max_length=1000, description="An SDMX media type (see format)")]
+
+
+CHILDREN = {"dataflow": {"datastructure"}, "datastructure": {"conceptscheme", "codelist"}}
+PARENTS = {"datastructure": {"dataflow"}, "conceptscheme": {"datastructure"}, "codelist": {"datastructure"}}
+
+
+def _structures(
+    snap: Snapshot, resource: Resource, resource_id: str, references: References, detail: StructureDetail
+) -> bytes:
+    """The resource asked for and what ``references`` adds: the dataflow's child is the data structure, whose
+    children are the concept scheme and the codelists."""
+    kind, r = resource.value, references.value
+    wanted = {kind}
+    if r in ("children", "descendants", "all"):
+        wanted |= CHILDREN.get(kind, set())
+    if r in ("descendants", "all"):
+        for child in CHILDREN.get(kind, set()):
+            wanted |= CHILDREN.get(child, set())
+    if r in ("parents", "parentsandsiblings", "all"):
+        wanted |= PARENTS.get(kind, set())
+    if r == "parentsandsiblings":
+        for parent in PARENTS.get(kind, set()):
+            wanted |= CHILDREN.get(parent, set())
+    if r in CHILDREN or r in PARENTS:  # a type: that type of references
+        wanted.add(r)
+    lists = q.codelists(snap) if "codelist" in wanted else None
+    if lists is not None and kind == "codelist" and resource_id != "all" and r == "none":
+        lists = {resource_id: lists[resource_id]}
+    message = fmt.Structures(
+        dataflow="dataflow" in wanted,
+        datastructure="datastructure" in wanted,
+        conceptscheme="conceptscheme" in wanted,
+        codelists=lists,
+        stub=detail is StructureDetail.allstubs,
+    )
+    return fmt.structure_message(message, _prepared(snap))
+
+
+def _prepared(snap: Snapshot) -> datetime:
+    return datetime.fromisoformat(snap.manifest.committed_at).astimezone(UTC)
+
+
+def _known(snap: Snapshot, resource: Resource, agency: str, resource_id: str, version: str) -> None:
+    ids = {
+        Resource.dataflow: {q.FLOW},
+        Resource.datastructure: {q.DSD},
+        Resource.conceptscheme: {q.CONCEPTS},
+        Resource.codelist: set(q.codelists(snap)),
+    }[resource]
+    if (
+        agency not in ("all", q.AGENCY)
+        or resource_id not in ({"all"} | ids)
+        or version not in ("all", "latest", q.VERSION)
+    ):
+        raise q.SdmxNoResults(
+            f"no {resource.value} {agency}/{resource_id}/{version}: this service has agency {q.AGENCY}, version "
+            f"{q.VERSION}, and {resource.value} {', '.join(sorted(ids))}"
+        )
+
+
+DataPath = Annotated[
+    str,
+    Path(
+        max_length=4000,
+        pattern=r"^[A-Za-z0-9_@$\-,.+]+(/[A-Za-z0-9_@$\-,.+]*){0,2}$",
+        description="flowRef[/key[/providerRef]]: the dataflow (YARDSTICK, or YARDSTICK,YARDSTICK,1.0); the key "
+        "FREQ.REGION.INDICATOR, each part empty (any) or values joined by '+', 'all' for every series; the "
+        "provider (all or YARDSTICK)",
+        examples=["YARDSTICK/Q.430400.industry-value_added-growth"],
+    ),
+]
+
+
+PERIOD = "2022, 2022-Q3, 2022-09 or 2022-09-30"
+
+
+@router.get("/data/{path:path}", name="sdmx-data", summary="SDMX data by flow, key and provider")
+async def sdmx_data(
+    snap: SnapshotDep,
+    settings: SettingsDep,
+    path: DataPath,
+    start: Annotated[
+        str | None, Query(alias="startPeriod", max_length=20, description="2022, 2022-Q3, 2022-09")
+    ] = None,
+    end: Annotated[str | None, Query(alias="endPeriod", max_length=20, description="2022, 2022-Q3, 2022-09")] = None,
+    updated_after: Annotated[
+        datetime | None, Query(alias="updatedAfter", description="Only figures stored after this time (ISO 8601)")
+    ] = None,
+    first_n: Annotated[int | None, Query(alias="firstNObservations", ge=1, le=100_000)] = None,
+    last_n: Annotated[int | None, Query(alias="lastNObservations", ge=1, le=100_000)] = None,
+    at_observation: Annotated[
+        str, Query(alias="dimensionAtObservation", max_length=40, description="TIME_PERIOD or AllDimensions")
+    ] = "TIME_PERIOD",
+    detail: DataDetail = DataDetail.full,
+    history: Annotated[
+        bool, Query(alias="includeHistory", description="Every release (vintage): one data set per release date")
+    ] = False,
+    format: Annotated[
+        str | None,
+        Query(max_length=40, description="genericdata, structurespecificdata, jsondata or csv (wins over Accept)"),
+    ] = None,
+    accept: Accept = None,
+) -> Response:
+    flow, key, provider = [*path.split("/"), "all", "all"][:3]
+    media = fmt.negotiate_data(format, accept)
+    parts = flow.split(",")
+    if parts[0] not in ("all", q.AGENCY, q.FLOW) or (len(parts) > 1 and parts[1] != q.FLOW) or len(parts) > 3:
+        raise q.SdmxNoResults(f"no dataflow {flow!r}: this service has {q.AGENCY},{q.FLOW},{q.VERSION}")
+    if len(parts) == 3 and parts[2] not in ("latest", q.VERSION):
+        raise q.SdmxNoResults(f"no version {parts[2]!r} of dataflow {q.FLOW}: it has {q.VERSION}")
+    if provider not in ("all", q.AGENCY, f"{q.AGENCY},{q.AGENCY}"):
+        raise q.SdmxNoResults(f"no data provider {provider!r}: this service's is {q.AGENCY}")
+    if at_observation not in ("TIME_PERIOD", "AllDimensions"):
+        raise bad_parameter("dimensionAtObservation", "TIME_PERIOD or AllDimensions", ["AllDimensions", "TIME_PERIOD"])
+    query = q.DataQuery(key, start, end, updated_after, first_n, last_n, history)
+    series = await anyio.to_thread.run_sync(q.select, snap, query, settings.sdmx_max_observations)
+    shape = fmt.Detail.of(detail.value)
+    by_time = at_observation == "TIME_PERIOD"
+    if media is fmt.SdmxType.GENERIC:
+        body = fmt.generic_data(series, shape, by_time, history)
+    elif media is fmt.SdmxType.SPECIFIC:
+        body = fmt.structure_specific(series, shape, by_time, history)
+    elif media is fmt.SdmxType.CSV:
+        body = fmt.sdmx_csv(series, shape)
+    else:
+        names = {
+            "FREQ": {k: en for k, (en, _) in q.FREQUENCIES.items()},
+            "REGION": {s.region: snap.regions[s.region].name for s in series},
+            "INDICATOR": {q.sdmx_id(s.indicator.code): s.indicator.name for s in series},
+        }
+        body = fmt.sdmx_json(series, shape, names)
+    return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})
+
+
+StructurePath = Annotated[
+    str,
+    Path(
+        max_length=300,
+        pattern=r"^[A-Za-z0-9_@$\-]+(/[A-Za-z0-9_@$\-]+(/[A-Za-z0-9_.+\-]+)?)?$",
+        description="agencyID[/resourceID[/version]]: YARDSTICK or all; an id or all; 1.0, latest or all",
+        examples=["YARDSTICK/CL_REGION/latest"],
+    ),
+]
+ReferencesQuery = Annotated[References, Query(description="Also return referenced structures")]
+DetailQuery = Annotated[StructureDetail, Query(description="full, or stubs (names only)")]
+
+
+@router.get("/{resource}", name="sdmx-structures", summary="SDMX structures: dataflow, datastructure, codelist, …")
+async def sdmx_structures(
+    snap: SnapshotDep,
+    resource: Resource,
+    references: ReferencesQuery = References.none,
+    detail: DetailQuery = StructureDetail.full,
+    accept: Accept = None,
+) -> Response:
+    return await _structure(snap, resource, "all", "all", "latest", references, detail, accept)
+
+
+@router.get("/{resource}/{path:path}", name="sdmx-structure", summary="SDMX structures by agency, id and version")
+async def sdmx_structure(
+    snap: SnapshotDep,
+    resource: Resource,
+    path: StructurePath,
+    references: ReferencesQuery = References.none,
+    detail: DetailQuery = StructureDetail.full,
+    accept: Accept = None,
+) -> Response:
+    agency, resource_id, version = [*path.split("/"), "all", "latest"][:3]
+    return await _structure(snap, resource, agency, resource_id, version, references, detail, accept)
+
+
+async def _structure(
+    snap: Snapshot,
+    resource: Resource,
+    agency: str,
+    resource_id: str,
+    version: str,
+    references: References,
+    detail: StructureDetail,
+    accept: str | None,
+) -> Response:
+    media = fmt.negotiate_structure(accept)
+    _known(snap, resource, agency, resource_id, version)
+    body = await anyio.to_thread.run_sync(_structures, snap, resource, resource_id, references, detail)
+    return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})
