@@ -12,8 +12,8 @@ from starlette.responses import Response
 from service.api.deps import (
     AsOf,
     BomParam,
+    DataMediaDep,
     IndicatorDep,
-    MediaDep,
     PeriodQuery,
     RangeDep,
     RegionDep,
@@ -49,7 +49,7 @@ async def compare_get(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     region: RegionDep,
-    media: MediaDep,
+    media: DataMediaDep,
     window: RangeDep,
     period: PeriodParam = None,
     as_of: AsOf = None,
@@ -75,7 +75,7 @@ async def compare_get(
 async def rankings_get(
     snap: SnapshotDep,
     indicator: IndicatorDep,
-    media: MediaDep,
+    media: DataMediaDep,
     parent: Annotated[str, RegionQuery(description="Rank the children of this region", examples=["430000"])],
     level: Annotated[Level | None, Query(description="Children of this level (default: the usual one)")] = None,
     period: PeriodParam = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -36,6 +36,7 @@ async def get_settings(request: Request) -> Settings:
 
 
 Format = Literal["json", "csv", "parquet", "arrow"]
+DataFormat = Literal["json", "csv", "parquet", "arrow", "jsonstat"]
 MAX_PAGE = 10_000  # the largest page a client may ask for (YARDSTICK_MAX_LIMIT may lower it)
 
 
@@ -208,19 +209,44 @@ async def get_media_type(
     return negotiate(format, request.headers.get("accept"))
 
 
+async def get_data_media_type(
+    request: Request,
+    format: Annotated[
+        DataFormat | None,
+        Query(description="json, csv, parquet, arrow or jsonstat (JSON-stat 2.0); wins over Accept"),
+    ] = None,
+) -> MediaType:
+    return negotiate(format, request.headers.get("accept"), tuple(MediaType))
+
+
 MediaDep = Annotated[MediaType, Depends(get_media_type)]
+DataMediaDep = Annotated[MediaType, Depends(get_data_media_type)]  # series, observations, compare, rankings
 BomParam = Annotated[bool, Query(description="CSV only: prefix a UTF-8 BOM so Excel shows Chinese text")]
 
 
 def respond(payload: Payload, media: MediaType, snap: Snapshot, bom: bool = False) -> Response:
     """Encode and wrap: one call at the end of every data handler."""
     payload.metadata.setdefault("yardstick.snapshot", snap.id)
+    if media is MediaType.JSONSTAT:  # category labels and units come from the catalog
+        payload.labels = labels(snap, payload)
     headers = {"x-snapshot": snap.id}
     if media is not MediaType.JSON:
         from service.formats import EXTENSIONS
 
         headers["content-disposition"] = content_disposition("inline", f"{payload.name}.{EXTENSIONS[media]}")
     return Response(encode(payload, media, bom), media_type=content_type(media), headers=headers)
+
+
+def labels(snap: Snapshot, payload: Payload) -> dict[str, dict[str, dict[str, Any]]]:
+    """The names (and units) of the indicators and regions a payload names, for JSON-stat categories."""
+    t, doc = payload.table, payload.document
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, catalog in (("indicator", snap.indicators), ("region", snap.regions)):
+        given = doc.get(name)
+        codes = set(t.column(name).unique().to_pylist()) if name in t.column_names else set()
+        codes |= {given["code"]} if isinstance(given, dict) and "code" in given else set()
+        found[name] = {c: asdict(catalog[c]) for c in codes if c in catalog}
+    return found
 
 
 def page_params(settings: Settings, limit: int, offset: int) -> tuple[int, int]:

@@ -19,8 +19,8 @@ from service.api.deps import (
     MAX_PAGE,
     BomParam,
     CodesQuery,
+    DataMediaDep,
     IndicatorDep,
-    MediaDep,
     PeriodQuery,
     RangeDep,
     RegionDep,
@@ -40,7 +40,7 @@ from service.api.docs import DATA_RESPONSES
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
-from service.formats import EXTENSIONS, MediaType, Payload, content_type, encode
+from service.formats import DOCUMENTS, EXTENSIONS, MediaType, Payload, content_type, encode
 from service.formats.stream import stream as formats_stream
 from service.formats.stream import write_parquet
 from service.model.catalog import Indicator, Region
@@ -80,7 +80,7 @@ async def series_get(
     settings: SettingsDep,
     indicator: IndicatorDep,
     region: RegionDep,
-    media: MediaDep,
+    media: DataMediaDep,
     window: RangeDep,
     vintage: VintageDep,
     units: Units = "lin",
@@ -191,7 +191,7 @@ async def observations_list(
     request: Request,
     snap: SnapshotDep,
     settings: SettingsDep,
-    media: MediaDep,
+    media: DataMediaDep,
     selection: Annotated[ObservationsQuery, Depends(get_selection)],
     limit: Annotated[
         int | None,
@@ -208,7 +208,7 @@ async def observations_list(
     bom: BomParam = False,
 ) -> Response:
     answer = partial(_observations, request, snap, settings, media, selection, limit, cursor, bom)
-    page = cursor is None and (media is MediaType.JSON or limit is not None)
+    page = cursor is None and (media in DOCUMENTS or limit is not None)
     few = len(selection.indicators) * len(selection.regions) <= ON_LOOP_SERIES
     if page and few and from_frames(selection):  # from memory, on the event loop: no thread hop
         await in_memory(snap, *selection.indicators)
@@ -233,7 +233,7 @@ def _observations(
     if media is MediaType.PARQUET and limit is None and cursor is None:
         write = partial(_export_parquet, snap, selection, meta)
         return export_file(request, snap, selection, write)
-    if media is not MediaType.JSON and limit is None and cursor is None:
+    if media not in DOCUMENTS and limit is None and cursor is None:
         headers = {
             "content-disposition": content_disposition("attachment", f"observations-{snap.id}.{EXTENSIONS[media]}")
         }

@@ -20,10 +20,24 @@ class MediaType(StrEnum):
     CSV = "text/csv"
     PARQUET = "application/vnd.apache.parquet"
     ARROW = "application/vnd.apache.arrow.stream"
+    JSONSTAT = "application/json-stat+json"
 
 
-FORMAT_NAMES = {"json": MediaType.JSON, "csv": MediaType.CSV, "parquet": MediaType.PARQUET, "arrow": MediaType.ARROW}
-EXTENSIONS = {MediaType.JSON: "json", MediaType.CSV: "csv", MediaType.PARQUET: "parquet", MediaType.ARROW: "arrow"}
+FORMAT_NAMES = {
+    "json": MediaType.JSON,
+    "csv": MediaType.CSV,
+    "parquet": MediaType.PARQUET,
+    "arrow": MediaType.ARROW,
+    "jsonstat": MediaType.JSONSTAT,
+}
+EXTENSIONS = {
+    MediaType.JSON: "json",
+    MediaType.CSV: "csv",
+    MediaType.PARQUET: "parquet",
+    MediaType.ARROW: "arrow",
+    MediaType.JSONSTAT: "json",
+}
+DOCUMENTS = (MediaType.JSON, MediaType.JSONSTAT)  # answered a page at a time; the others can stream every row
 _ACCEPT_ALIASES = {
     "application/x-parquet": MediaType.PARQUET,
     "application/vnd.apache.arrow.file": MediaType.ARROW,
@@ -43,28 +57,32 @@ class Payload:
     rows_key: str | None = "data"  # where the rows go in the JSON document; None: the document is complete
     name: str = "data"
     metadata: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # JSON-stat: dimension -> code -> …
 
 
 Encoder = Callable[[Payload, bool], bytes]
 
 
-def negotiate(fmt: str | None, accept: str | None) -> MediaType:
+TABLES = (MediaType.JSON, MediaType.CSV, MediaType.PARQUET, MediaType.ARROW)  # what every endpoint answers in
+
+
+def negotiate(fmt: str | None, accept: str | None, allowed: tuple[MediaType, ...] = TABLES) -> MediaType:
     """The media type to answer with: ``format`` first, then the Accept header's most preferred supported type."""
     if fmt is not None:
-        try:
-            return FORMAT_NAMES[fmt.lower()]
-        except KeyError:
-            raise bad_parameter("format", f"unknown format {fmt!r}", sorted(FORMAT_NAMES)) from None
+        found = FORMAT_NAMES.get(fmt.lower())
+        if found not in allowed:
+            names = sorted(n for n, m in FORMAT_NAMES.items() if m in allowed)
+            raise bad_parameter("format", f"unknown format {fmt!r} here", names)
+        return found
     if not accept:
         return MediaType.JSON
     for kind in preferred(accept):
-        if kind in MediaType._value2member_map_:
-            return MediaType(kind)
-        if kind in _ACCEPT_ALIASES:
-            return _ACCEPT_ALIASES[kind]
+        found = MediaType(kind) if kind in MediaType._value2member_map_ else _ACCEPT_ALIASES.get(kind)
+        if found in allowed:
+            return found
     raise NotAcceptable(
         f"none of the types in Accept ({accept}) can be served",
-        [Problem("unsupported media type", parameter="Accept", allowed=[m.value for m in MediaType])],
+        [Problem("unsupported media type", parameter="Accept", allowed=[m.value for m in allowed])],
     )
 
 
@@ -90,10 +108,11 @@ def preferred(accept: str) -> list[str]:
 
 
 def encode(payload: Payload, media: MediaType, bom: bool = False) -> bytes:
-    from service.formats import arrow, csv, json
+    from service.formats import arrow, csv, json, jsonstat
 
     encoders: dict[MediaType, Encoder] = {
         MediaType.JSON: json.encode,
+        MediaType.JSONSTAT: jsonstat.encode,
         MediaType.CSV: csv.encode,
         MediaType.PARQUET: arrow.encode_parquet,
         MediaType.ARROW: arrow.encode_ipc,

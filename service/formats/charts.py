@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from service.model import units
+
 Theme = Literal["light", "dark"]
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 THEMES: dict[str, dict[str, str]] = {
@@ -37,7 +39,6 @@ THEMES: dict[str, dict[str, str]] = {
         "muted": "#6e7681",
     },
 }
-UNIT_LABELS = {"percent": "%", "100m_cny": "亿元", "10k_cny": "万元", "cny": "元", "count": "个", "rank": "名"}
 
 
 @cache
@@ -75,7 +76,7 @@ def _config(theme: Theme) -> dict[str, Any]:
 
 
 def unit_label(unit: str) -> str:
-    return UNIT_LABELS.get(unit, unit)
+    return units.unit(unit).symbol
 
 
 def series_spec(

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from service.errors import YardstickError
 from service.model.catalog import Indicator
 from service.model.period import PeriodError, bounds
+from service.model.units import unit
 from service.store import frames
 from service.store.snapshot import Snapshot
 
@@ -34,15 +35,6 @@ FREQUENCIES = {"A": ("Annual", "年度"), "Q": ("Quarterly", "季度"), "M": ("M
 ACCUMULATION = {
     "ytd": ("YTD", "Year to date: cumulative from January", "年初至今累计"),
     "period": ("PER", "Period", "当期"),
-}
-UNITS = {  # ours -> (UNIT_MEASURE, UNIT_MULT, English name)
-    "100m_cny": ("CNY", 8, "Chinese yuan"),
-    "10k_cny": ("CNY", 4, "Chinese yuan"),
-    "cny": ("CNY", 0, "Chinese yuan"),
-    "percent": ("PC", 0, "Percent"),
-    "percentage_points": ("PP", 0, "Percentage points"),
-    "count": ("NUMBER", 0, "Number"),
-    "rank": ("RANK", 0, "Rank"),
 }
 MULTIPLIERS = {0: "Units", 4: "Ten thousands (万)", 8: "Hundred millions (亿)"}
 
@@ -75,7 +67,8 @@ def our_code(sdmx: str) -> str:
 
 def unit_of(indicator: Indicator) -> tuple[str, int, str]:
     """(UNIT_MEASURE code, UNIT_MULT, English name) of an indicator's unit."""
-    return UNITS.get(indicator.unit, (indicator.unit.upper().replace(".", "_"), 0, indicator.unit))
+    u = unit(indicator.unit)
+    return u.sdmx, u.multiplier, "Chinese yuan" if u.sdmx == "CNY" else u.label_en
 
 
 # ---- structure ---------------------------------------------------------------------------------------------------
