@@ -25,7 +25,7 @@ from service.api.problems import of_error, problem
 from service.errors import Forbidden, TooManyRequests, Unauthorized, YardstickError
 from service.store.records import Key, KeyStore
 
-GUARDED = ("/v1/", "/embed/")  # data; the explorer shell, docs, /healthz and /metrics carry none
+GUARDED = ("/v1/", "/embed/", "/sdmx/")  # data; the explorer shell, docs, /healthz and /metrics carry none
 CHALLENGE = 'Bearer realm="yardstick"'
 
 

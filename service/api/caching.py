@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.store.snapshot import Snapshot, Store
 
 MAX_CACHED_BODY = 1 << 20
-CACHEABLE_PREFIX = "/v1/"
+CACHEABLE_PREFIX = ("/v1/", "/sdmx/")
 UNCACHED_PREFIXES = ("/v1/bulk",)
 
 
@@ -56,7 +56,7 @@ class ResponseCache:
 
 
 class SnapshotCaching:
-    """ETag, 304 and the response cache for GET/HEAD under /v1/."""
+    """ETag, 304 and the response cache for GET/HEAD under /v1/ and /sdmx/."""
 
     def __init__(
         self,
