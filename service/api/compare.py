@@ -24,7 +24,7 @@ from service.api.deps import (
     region_param,
     respond,
 )
-from service.api.docs import DATA_RESPONSES
+from service.api.docs import SERIES_RESPONSES
 from service.errors import bad_parameter, not_found
 from service.formats import Payload
 from service.model.catalog import Indicator
@@ -33,7 +33,7 @@ from service.query import compare as q_compare
 from service.query import rankings as q_rankings
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/v1", tags=["comparisons"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["comparisons"], responses=SERIES_RESPONSES)
 
 PeriodParam = Annotated[
     str | None, PeriodQuery(description="The period (default: the latest with data)", examples=["2022-Q3"])

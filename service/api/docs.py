@@ -46,6 +46,44 @@ DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
     406: {"description": "No acceptable media type", "model": ProblemDocument, "content": _PROBLEM},
 }
 
+SERIES_RESPONSES: dict[int | str, dict[str, Any]] = {  # series, observations, compare, rankings
+    **DATA_RESPONSES,
+    200: {
+        "description": "JSON by default; CSV, Parquet, Arrow or JSON-stat 2.0 with format= or Accept",
+        "content": {**DATA_RESPONSES[200]["content"], "application/json-stat+json": {}},
+    },
+}
+_XML = {"schema": {"type": "string"}}
+_SDMX_ERROR = {"application/xml": _XML}
+SDMX_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "SDMX-ML 2.1 GenericData by default; StructureSpecificData, SDMX-JSON 1.0 or SDMX-CSV 1.0 with "
+        "format= or Accept",
+        "content": {
+            "application/vnd.sdmx.genericdata+xml; version=2.1": _XML,
+            "application/vnd.sdmx.structurespecificdata+xml; version=2.1": _XML,
+            "application/vnd.sdmx.data+json; version=1.0.0": {},
+            "application/vnd.sdmx.data+csv; version=1.0.0": _XML,
+        },
+    },
+    304: DATA_RESPONSES[304],
+    **{
+        status: {"description": f"{text}: an SDMX-ML error message (code {code})", "content": _SDMX_ERROR}
+        for status, text, code in [
+            (400, "Syntax error in the key or a parameter", 140),
+            (404, "No results, or no such dataflow or structure", 100),
+            (406, "No acceptable SDMX media type", 406),
+            (413, "More observations than one answer holds", 510),
+        ]
+    },
+}
+SDMX_STRUCTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **SDMX_RESPONSES,
+    200: {
+        "description": "An SDMX-ML 2.1 structure message",
+        "content": {"application/vnd.sdmx.structure+xml; version=2.1": _XML},
+    },
+}
 _JSON: dict[str, Any] = {"application/json": {}}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Nothing changed (every row was already stored): the current snapshot", "content": _JSON},

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Header, Path, Query
 from starlette.responses import Response
 
 from service.api.deps import SettingsDep, SnapshotDep
-from service.api.docs import DATA_RESPONSES
+from service.api.docs import SDMX_RESPONSES, SDMX_STRUCTURE_RESPONSES
 from service.errors import bad_parameter
 from service.formats import sdmx as fmt
 from service.query import sdmx as q
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/sdmx/2.1", tags=["sdmx"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/sdmx/2.1", tags=["sdmx"])
 
 
 class Resource(StrEnum):
@@ -132,7 +132,9 @@ DataPath = Annotated[
 PERIOD = "2022, 2022-Q3, 2022-09 or 2022-09-30"
 
 
-@router.get("/data/{path:path}", name="sdmx-data", summary="SDMX data by flow, key and provider")
+@router.get(
+    "/data/{path:path}", name="sdmx-data", summary="SDMX data by flow, key and provider", responses=SDMX_RESPONSES
+)
 async def sdmx_data(
     snap: SnapshotDep,
     settings: SettingsDep,
@@ -144,12 +146,18 @@ async def sdmx_data(
     updated_after: Annotated[
         datetime | None, Query(alias="updatedAfter", description="Only figures stored after this time (ISO 8601)")
     ] = None,
-    first_n: Annotated[int | None, Query(alias="firstNObservations", ge=1, le=100_000)] = None,
-    last_n: Annotated[int | None, Query(alias="lastNObservations", ge=1, le=100_000)] = None,
+    first_n: Annotated[
+        int | None, Query(alias="firstNObservations", ge=1, le=100_000, description="First N periods per series")
+    ] = None,
+    last_n: Annotated[
+        int | None, Query(alias="lastNObservations", ge=1, le=100_000, description="Last N periods per series")
+    ] = None,
     at_observation: Annotated[
         str, Query(alias="dimensionAtObservation", max_length=40, description="TIME_PERIOD or AllDimensions")
     ] = "TIME_PERIOD",
-    detail: DataDetail = DataDetail.full,
+    detail: Annotated[
+        DataDetail, Query(description="full, dataonly (no attributes), serieskeysonly, nodata (no observations)")
+    ] = DataDetail.full,
     history: Annotated[
         bool, Query(alias="includeHistory", description="Every release (vintage): one data set per release date")
     ] = False,
@@ -199,14 +207,20 @@ StructurePath = Annotated[
         examples=["YARDSTICK/CL_REGION/latest"],
     ),
 ]
+ResourcePath = Annotated[Resource, Path(description="dataflow, datastructure, codelist or conceptscheme")]
 ReferencesQuery = Annotated[References, Query(description="Also return referenced structures")]
 DetailQuery = Annotated[StructureDetail, Query(description="full, or stubs (names only)")]
 
 
-@router.get("/{resource}", name="sdmx-structures", summary="SDMX structures: dataflow, datastructure, codelist, …")
+@router.get(
+    "/{resource}",
+    name="sdmx-structures",
+    summary="SDMX structures: dataflow, datastructure, codelist, conceptscheme",
+    responses=SDMX_STRUCTURE_RESPONSES,
+)
 async def sdmx_structures(
     snap: SnapshotDep,
-    resource: Resource,
+    resource: ResourcePath,
     references: ReferencesQuery = References.none,
     detail: DetailQuery = StructureDetail.full,
     accept: Accept = None,
@@ -214,10 +228,15 @@ async def sdmx_structures(
     return await _structure(snap, resource, "all", "all", "latest", references, detail, accept)
 
 
-@router.get("/{resource}/{path:path}", name="sdmx-structure", summary="SDMX structures by agency, id and version")
+@router.get(
+    "/{resource}/{path:path}",
+    name="sdmx-structure",
+    summary="SDMX structures by agency, id and version",
+    responses=SDMX_STRUCTURE_RESPONSES,
+)
 async def sdmx_structure(
     snap: SnapshotDep,
-    resource: Resource,
+    resource: ResourcePath,
     path: StructurePath,
     references: ReferencesQuery = References.none,
     detail: DetailQuery = StructureDetail.full,

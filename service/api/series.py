@@ -36,7 +36,7 @@ from service.api.deps import (
     region_param,
     respond,
 )
-from service.api.docs import DATA_RESPONSES
+from service.api.docs import SERIES_RESPONSES
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
@@ -59,7 +59,7 @@ from service.query.series import observations as query_observations
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/v1", tags=["observations"], responses=DATA_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["observations"], responses=SERIES_RESPONSES)
 
 Units = Annotated[
     str,
