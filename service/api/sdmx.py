@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from service.api.deps import SettingsDep, SnapshotDep
@@ -55,7 +55,6 @@ class DataDetail(StrEnum):
 
 
 ID = r"^[A-Za-z0-9_@$\-]+$"
-Accept = Annotated[str | None, Header(max_length=1000, description="An SDMX media type (see format)")]
 
 
 CHILDREN = {"dataflow": {"datastructure"}, "datastructure": {"conceptscheme", "codelist"}}
@@ -136,6 +135,7 @@ PERIOD = "2022, 2022-Q3, 2022-09 or 2022-09-30"
     "/data/{path:path}", name="sdmx-data", summary="SDMX data by flow, key and provider", responses=SDMX_RESPONSES
 )
 async def sdmx_data(
+    request: Request,
     snap: SnapshotDep,
     settings: SettingsDep,
     path: DataPath,
@@ -165,10 +165,9 @@ async def sdmx_data(
         str | None,
         Query(max_length=40, description="genericdata, structurespecificdata, jsondata or csv (wins over Accept)"),
     ] = None,
-    accept: Accept = None,
 ) -> Response:
     flow, key, provider = [*path.split("/"), "all", "all"][:3]
-    media = fmt.negotiate_data(format, accept)
+    media = fmt.negotiate_data(format, request.headers.get("accept"))
     parts = flow.split(",")
     if parts[0] not in ("all", q.AGENCY, q.FLOW) or (len(parts) > 1 and parts[1] != q.FLOW) or len(parts) > 3:
         raise q.SdmxNoResults(f"no dataflow {flow!r}: this service has {q.AGENCY},{q.FLOW},{q.VERSION}")
@@ -219,13 +218,13 @@ DetailQuery = Annotated[StructureDetail, Query(description="full, or stubs (name
     responses=SDMX_STRUCTURE_RESPONSES,
 )
 async def sdmx_structures(
+    request: Request,
     snap: SnapshotDep,
     resource: ResourcePath,
     references: ReferencesQuery = References.none,
     detail: DetailQuery = StructureDetail.full,
-    accept: Accept = None,
 ) -> Response:
-    return await _structure(snap, resource, "all", "all", "latest", references, detail, accept)
+    return await _structure(snap, resource, "all", "all", "latest", references, detail, request.headers.get("accept"))
 
 
 @router.get(
@@ -235,14 +234,15 @@ async def sdmx_structures(
     responses=SDMX_STRUCTURE_RESPONSES,
 )
 async def sdmx_structure(
+    request: Request,
     snap: SnapshotDep,
     resource: ResourcePath,
     path: StructurePath,
     references: ReferencesQuery = References.none,
     detail: DetailQuery = StructureDetail.full,
-    accept: Accept = None,
 ) -> Response:
     agency, resource_id, version = [*path.split("/"), "all", "latest"][:3]
+    accept = request.headers.get("accept")
     return await _structure(snap, resource, agency, resource_id, version, references, detail, accept)
 
 
