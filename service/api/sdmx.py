@@ -224,7 +224,7 @@ async def sdmx_structures(
     references: ReferencesQuery = References.none,
     detail: DetailQuery = StructureDetail.full,
 ) -> Response:
-    return await _structure(snap, resource, "all", "all", "latest", references, detail, request.headers.get("accept"))
+    return await sdmx_structure(request, snap, resource, "all", references, detail)
 
 
 @router.get(
@@ -242,21 +242,7 @@ async def sdmx_structure(
     detail: DetailQuery = StructureDetail.full,
 ) -> Response:
     agency, resource_id, version = [*path.split("/"), "all", "latest"][:3]
-    accept = request.headers.get("accept")
-    return await _structure(snap, resource, agency, resource_id, version, references, detail, accept)
-
-
-async def _structure(
-    snap: Snapshot,
-    resource: Resource,
-    agency: str,
-    resource_id: str,
-    version: str,
-    references: References,
-    detail: StructureDetail,
-    accept: str | None,
-) -> Response:
-    media = fmt.negotiate_structure(accept)
+    media = fmt.negotiate_structure(request.headers.get("accept"))
     _known(snap, resource, agency, resource_id, version)
     body = await anyio.to_thread.run_sync(_structures, snap, resource, resource_id, references, detail)
     return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})

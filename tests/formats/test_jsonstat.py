@@ -4,12 +4,15 @@ JSON-stat 2.0 model) and pyjstat reads it into pandas with the values, statuses 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
 from jsonstat_validator import validate_jsonstat
 from pyjstat import pyjstat
+
+from tests.live import live_server
 
 VA = "industry.value_added.growth"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pyjstat calls its own deprecated helpers
@@ -78,3 +81,10 @@ async def test_jsonstat_refuses_what_it_cannot_hold(client: httpx.AsyncClient) -
     assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
     r = await client.get(f"/v1/series/{VA}/430400", headers={"accept": "application/json-stat+json"})
     assert r.headers["content-type"] == "application/json-stat+json"
+
+
+def test_pyjstat_reads_a_live_server_by_url(seeded_lake: Path) -> None:
+    with live_server(seeded_lake) as live:
+        url = f"{live.base}/v1/compare/{VA}/430400?format=jsonstat"
+        df = pyjstat.Dataset.read(url).write("dataframe", naming="id")  # pyjstat fetches the URL itself
+    assert dict(zip(df["region"], df["value"], strict=True)) == {"430400": 8.4, "430000": 7.4, "CN": 3.9}
