@@ -88,7 +88,13 @@ def _structures(
         datastructure="datastructure" in wanted,
         conceptscheme="conceptscheme" in wanted,
         codelists=lists,
-        stub=detail is StructureDetail.allstubs,
+        stubs=frozenset(
+            wanted
+            if detail is StructureDetail.allstubs
+            else wanted - {kind}
+            if detail is StructureDetail.referencestubs
+            else ()
+        ),
     )
     return fmt.structure_message(message, _prepared(snap))
 
@@ -208,7 +214,9 @@ StructurePath = Annotated[
 ]
 ResourcePath = Annotated[Resource, Path(description="dataflow, datastructure, codelist or conceptscheme")]
 ReferencesQuery = Annotated[References, Query(description="Also return referenced structures")]
-DetailQuery = Annotated[StructureDetail, Query(description="full, or stubs (names only)")]
+DetailQuery = Annotated[
+    StructureDetail, Query(description="full; allstubs: every structure by name only; referencestubs: the references")
+]
 
 
 @router.get(

@@ -178,7 +178,7 @@ class Structures:
     datastructure: bool = False
     conceptscheme: bool = False
     codelists: dict[str, tuple[str, list[Code]]] | None = None
-    stub: bool = False  # names only (detail=allstubs)
+    stubs: frozenset[str] = frozenset()  # the kinds given by name only (detail=allstubs or referencestubs)
 
 
 def structure_message(s: Structures, prepared: datetime | None = None) -> bytes:
@@ -186,23 +186,24 @@ def structure_message(s: Structures, prepared: datetime | None = None) -> bytes:
     _header(root, prepared or datetime.now(UTC))
     structures = _el(root, "mes:Structures")  # the schema's order: dataflows, codelists, concepts, structures
     if s.dataflow:
-        flow = _maintainable(_el(structures, "str:Dataflows"), "Dataflow", FLOW, s.stub)
+        flow = _maintainable(_el(structures, "str:Dataflows"), "Dataflow", FLOW, "dataflow" in s.stubs)
         _names(flow, {"en": "Regional economic indicators", "zh": "地区经济指标"})
-        if not s.stub:
+        if "dataflow" not in s.stubs:
             _ref(flow, "str:Structure", DSD, "DataStructure", "datastructure")
     if s.codelists:
         lists = _el(structures, "str:Codelists")
         for ident, (name, codes) in s.codelists.items():
-            _codes(_maintainable(lists, "Codelist", ident, s.stub), ident, name, [] if s.stub else codes)
+            stub = "codelist" in s.stubs
+            _codes(_maintainable(lists, "Codelist", ident, stub), ident, name, [] if stub else codes)
     if s.conceptscheme:
-        cs = _maintainable(_el(structures, "str:Concepts"), "ConceptScheme", CONCEPTS, s.stub)
+        cs = _maintainable(_el(structures, "str:Concepts"), "ConceptScheme", CONCEPTS, "conceptscheme" in s.stubs)
         _names(cs, {"en": "Yardstick concepts"})
-        for ident, (name, _, _) in [] if s.stub else COMPONENTS.items():
+        for ident, (name, _, _) in [] if "conceptscheme" in s.stubs else COMPONENTS.items():
             _names(_el(cs, "str:Concept", id=ident, urn=_urn("Concept", CONCEPTS, ident)), {"en": name})
     if s.datastructure:
-        dsd = _maintainable(_el(structures, "str:DataStructures"), "DataStructure", DSD, s.stub)
+        dsd = _maintainable(_el(structures, "str:DataStructures"), "DataStructure", DSD, "datastructure" in s.stubs)
         _names(dsd, {"en": "Regional economic indicators: frequency, region, indicator, period"})
-        if not s.stub:
+        if "datastructure" not in s.stubs:
             _components(_el(dsd, "str:DataStructureComponents"))
     return _bytes(root)
 

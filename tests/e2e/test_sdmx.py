@@ -84,6 +84,7 @@ def test_structure_specific_data_reads_with_its_structure(client: sdmx.Client) -
         "/sdmx/2.1/datastructure/YARDSTICK/DSD_YARDSTICK/latest?references=parents",
         "/sdmx/2.1/codelist/YARDSTICK/CL_REGION",
         "/sdmx/2.1/conceptscheme/all/all/all?detail=allstubs",
+        "/sdmx/2.1/dataflow/YARDSTICK?references=all&detail=referencestubs",
         f"/sdmx/2.1/data/YARDSTICK/{KEY}/all",
         "/sdmx/2.1/data/YARDSTICK,YARDSTICK,1.0/.430000+CN./YARDSTICK?dimensionAtObservation=AllDimensions",
         f"/sdmx/2.1/data/YARDSTICK/{KEY}?detail=serieskeysonly",
