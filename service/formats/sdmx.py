@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from service.errors import NotAcceptable, Problem, bad_parameter
 from service.formats import preferred
@@ -310,9 +312,6 @@ def _vintages(series: list[Series], history: bool) -> list[tuple[str | None, lis
     """One data set, or with history one per release date (its validFromDate) holding the figures released then."""
     if not history:
         return [(None, series)]
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     dates = sorted({d for s in series for d in s.rows.column("published").to_pylist()})
     out = []
     for d in dates:
