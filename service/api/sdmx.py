@@ -103,12 +103,12 @@ def _prepared(snap: Snapshot) -> datetime:
     return datetime.fromisoformat(snap.manifest.committed_at).astimezone(UTC)
 
 
-def _known(snap: Snapshot, resource: Resource, agency: str, resource_id: str, version: str) -> None:
+def _known(resource: Resource, agency: str, resource_id: str, version: str) -> None:
     ids = {
         Resource.dataflow: {q.FLOW},
         Resource.datastructure: {q.DSD},
         Resource.conceptscheme: {q.CONCEPTS},
-        Resource.codelist: set(q.codelists(snap)),
+        Resource.codelist: set(q.CODELISTS),
     }[resource]
     if (
         agency not in ("all", q.AGENCY)
@@ -251,6 +251,6 @@ async def sdmx_structure(
 ) -> Response:
     agency, resource_id, version = [*path.split("/"), "all", "latest"][:3]
     media = fmt.negotiate_structure(request.headers.get("accept"))
-    _known(snap, resource, agency, resource_id, version)
+    _known(resource, agency, resource_id, version)
     body = await anyio.to_thread.run_sync(_structures, snap, resource, resource_id, references, detail)
     return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})

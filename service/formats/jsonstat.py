@@ -31,7 +31,7 @@ def encode(payload: Payload, bom: bool = False) -> bytes:
     position = {d: {c: k for k, c in enumerate(ids[d])} for d in DIMENSIONS}
     values: list[float | None] = [None] * cells
     status: dict[str, str] = {}
-    for k, (v, s) in enumerate(zip(table.column("value").to_pylist(), _statuses(table), strict=True)):
+    for k, (v, s) in enumerate(zip(table.column("value").to_pylist(), _optional(table, "status"), strict=True)):
         i, r, p = (position[d][coords[d][k]] for d in DIMENSIONS)
         cell = (i * size[1] + r) * size[2] + p
         if values[cell] is not None or str(cell) in status:
@@ -81,10 +81,6 @@ def _order(table: pa.Table, name: str, coords: list[str]) -> list[str]:
         ends = table.column("period_end").to_pylist()
         return [p for _, p in sorted(zip(ends, coords, strict=True), key=lambda t: (t[0] is None, t[0], t[1]))]
     return coords
-
-
-def _statuses(table: pa.Table) -> list[str | None]:
-    return list(_optional(table, "status"))
 
 
 def _optional(table: pa.Table, name: str) -> list[Any]:

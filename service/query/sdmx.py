@@ -82,8 +82,18 @@ class Code:
     description: dict[str, str] = field(default_factory=dict)
 
 
+CODELISTS = ("CL_FREQ", "CL_REGION", "CL_INDICATOR", "CL_OBS_STATUS", "CL_UNIT", "CL_UNIT_MULT", "CL_ACCUMULATION")
+
+
 def codelists(snap: Snapshot) -> dict[str, tuple[str, list[Code]]]:
-    """Every codelist of the data structure: id -> (English name, codes)."""
+    """Every codelist of the data structure: id -> (English name, codes); built once per snapshot."""
+    found: dict[str, tuple[str, list[Code]]] | None = snap.cache.get("sdmx-codelists")
+    if found is None:
+        found = snap.cache["sdmx-codelists"] = _codelists(snap)
+    return found
+
+
+def _codelists(snap: Snapshot) -> dict[str, tuple[str, list[Code]]]:
     regions = [
         Code(r.code, {"zh": r.name} | ({"en": r.name_en} if r.name_en else {}), r.parent) for r in snap.regions.values()
     ]

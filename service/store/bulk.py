@@ -75,20 +75,23 @@ def _entry(name: str, lake: Lake, f: FileEntry) -> BulkFile:
 
 def lake_files(lake: Lake, manifest: Manifest) -> dict[str, BulkFile]:
     """The catalogs and one file per indicator (see ``lake_file``)."""
-    names = [f.table for f in manifest.files if f.table in CATALOGS]
-    names += [f"observations/{code}" for code in manifest.partitions()]
-    return {name: entry for name in names if (entry := lake_file(lake, manifest, name)) is not None}
+    out = {f.table: _entry(f.table, lake, f) for f in manifest.files if f.table in CATALOGS}
+    for code, part in manifest.partitions().items():
+        out[f"observations/{code}"] = _indicator(lake, manifest, f"observations/{code}", part)
+    return out
 
 
 def lake_file(lake: Lake, manifest: Manifest, name: str) -> BulkFile | None:
-    """A catalog or one indicator's observations: the lake's own file, or for an indicator appended to since its
-    last rewrite (several files) their rows as one sorted file, built once per snapshot (this may take a while:
-    call it from a thread)."""
+    """A catalog or one indicator's observations (``observations/<indicator>``), or None."""
     if name in CATALOGS:
         return next((_entry(name, lake, f) for f in manifest.of(name)), None)
     part = manifest.partitions().get(name.removeprefix("observations/")) if name.startswith("observations/") else None
-    if not part:
-        return None
+    return _indicator(lake, manifest, name, part) if part else None
+
+
+def _indicator(lake: Lake, manifest: Manifest, name: str, part: list[FileEntry]) -> BulkFile:
+    """The lake's own file, or for an indicator appended to since its last rewrite (several files) their rows as one
+    sorted file, built once per snapshot (this may take a while: call it from a thread)."""
     return _entry(name, lake, part[0]) if len(part) == 1 else _joined(lake, manifest, name, part)
 
 

