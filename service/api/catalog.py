@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -28,6 +27,7 @@ from service.api.docs import DATA_RESPONSES
 from service.api.http import next_page
 from service.errors import not_found
 from service.formats import Payload
+from service.model.catalog import as_dict
 from service.model.schema import SOURCE_ID_PATTERN, Kind, Level
 from service.query import catalog
 
@@ -72,7 +72,7 @@ def regions_get(snap: SnapshotDep, region: RegionDep, media: MediaDep, bom: BomP
     table = catalog.region_family(snap, region)
     rows = table.to_pylist()
     doc = {
-        **asdict(region),
+        **as_dict(region),
         "snapshot": snap.id,
         "ancestors": [r for r in rows if r["relation"] == "ancestor"],
         "children": [r for r in rows if r["relation"] == "child"],
@@ -137,8 +137,8 @@ def sources_get(
     found = snap.sources.get(source)
     if found is None:
         raise not_found("source", f"unknown source {source!r}: see /v1/sources")
-    table = pa.Table.from_pylist([asdict(found)], schema=catalog.sources(snap).schema)
-    return respond(Payload(table, {**asdict(found), "snapshot": snap.id}, None, f"source-{source}"), media, snap, bom)
+    table = pa.Table.from_pylist([as_dict(found)], schema=catalog.sources(snap).schema)
+    return respond(Payload(table, {**as_dict(found), "snapshot": snap.id}, None, f"source-{source}"), media, snap, bom)
 
 
 @router.get("/series", name="series-list", summary="Which (indicator, region) series exist")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
@@ -27,7 +26,7 @@ from service.api.deps import (
 from service.api.docs import SERIES_RESPONSES
 from service.errors import bad_parameter, not_found
 from service.formats import Payload
-from service.model.catalog import Indicator
+from service.model.catalog import Indicator, as_dict
 from service.model.schema import Level
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
@@ -63,7 +62,7 @@ async def compare_get(
     else:
         periods = [period_or_latest(snap, indicator, [region.code], period, as_of)]
     document, table = q_compare.compare(snap, indicator, region, periods, as_of)
-    doc = {"snapshot": snap.id, "indicator": asdict(indicator), "region": asdict(region), **document}
+    doc = {"snapshot": snap.id, "indicator": as_dict(indicator), "region": as_dict(region), **document}
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
 
 
@@ -89,7 +88,7 @@ async def rankings_get(
     await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
-    doc = {"snapshot": snap.id, "indicator": asdict(indicator), **meta}
+    doc = {"snapshot": snap.id, "indicator": as_dict(indicator), **meta}
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +17,7 @@ from service.config import Settings
 from service.errors import bad_parameter, not_found
 from service.formats import MediaType, Payload, content_type, encode, negotiate
 from service.model import period as periods
-from service.model.catalog import Indicator, Region
+from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import CODE_PATTERN, REGION_CODE_PATTERN
 from service.query.series import Vintage
 from service.store.snapshot import Snapshot, Store
@@ -245,7 +245,7 @@ def labels(snap: Snapshot, payload: Payload) -> dict[str, dict[str, dict[str, An
         given = doc.get(name)
         codes = set(t.column(name).unique().to_pylist()) if name in t.column_names else set()
         codes |= {given["code"]} if isinstance(given, dict) and "code" in given else set()
-        found[name] = {c: asdict(catalog[c]) for c in codes if c in catalog}
+        found[name] = {c: as_dict(catalog[c]) for c in codes if c in catalog}
     return found
 
 

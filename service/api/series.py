@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -43,7 +43,7 @@ from service.errors import bad_parameter, not_found
 from service.formats import DOCUMENTS, EXTENSIONS, MediaType, Payload, content_type, encode
 from service.formats.stream import stream as formats_stream
 from service.formats.stream import write_parquet
-from service.model.catalog import Indicator, Region
+from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.query import transforms
 from service.query.series import (
@@ -107,8 +107,8 @@ def series_payload(
 ) -> Payload:
     doc = {
         "snapshot": snap.id,
-        "indicator": asdict(indicator),
-        "region": asdict(region),
+        "indicator": as_dict(indicator),
+        "region": as_dict(region),
         "units": {"code": t.code, "name": t.long_name, "title": t.title, "unit": t.unit or indicator.unit},
         "count": table.num_rows,
     }

@@ -53,4 +53,6 @@ class Source:
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
+    """A catalog entry's fields as a dict, in order. Their fields are flat values, so a shallow copy is the same as
+    ``dataclasses.asdict``, which deep-copies each one (a tenth of a series answer's time)."""
     return dict(obj.__dict__)
