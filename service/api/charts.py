@@ -141,32 +141,37 @@ def _gaps_text(indicator: Indicator, p: dict[str, Any]) -> str:
 @router.get(
     "/rankings/{indicator}/chart.{fmt}",
     name="rankings-chart",
-    summary="A parent's children ranked for one period, as horizontal bars",
+    summary="A league table for one period as horizontal bars, one region highlighted",
 )
 async def rankings_chart(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     fmt: Fmt,
-    parent: Annotated[str, RegionQuery(description="Rank the children of this region")],
-    level: Annotated[Level | None, Query(description="Children of this level")] = None,
+    parent: Annotated[str, RegionQuery(description="Rank the regions below this one")],
+    level: Annotated[
+        Level | None, Query(description="Every region of this level below the parent (default: its children)")
+    ] = None,
     period: PeriodParam = None,
     as_of: AsOf = None,
     order: Annotated[str, Query(pattern="^(asc|desc)$", description="desc: highest first")] = "desc",
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="Only the first N bars")] = None,
+    highlight: Annotated[
+        str | None, RegionQuery(description="This region's bar in the accent colour (added below the first N)")
+    ] = None,
     theme: ThemeParam = "light",
     width: Width = 480,
     height: Annotated[int | None, Query(ge=120, le=1600, description="Plot height (default: by bar count)")] = None,
 ) -> Response:
     p = region_param(snap, parent, "parent")
     assert p is not None
-    kids = q_rankings.children(snap, p, level)
+    marked = region_param(snap, highlight, "highlight")
+    kids = q_rankings.members(snap, p, level)
     await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
-    rows = [
-        {"code": r["region"], "name": r["name"], "value": r["value"]}
-        for r in table.to_pylist()
-        if r["value"] is not None
-    ]
+    ranked = [r for r in table.to_pylist() if r["value"] is not None]
+    shown = ranked[:limit] + [r for r in ranked[limit or len(ranked) :] if marked and r["region"] == marked.code]
+    rows = [{"code": r["region"], "name": f"{r['rank']}. {r['name']}", "value": r["value"]} for r in shown]
     title = f"{p.name} {indicator.name} {label}"
     height = height or max(120, min(1200, 28 * len(rows)))
     note = f"{meta['ranked']}/{meta['of']} 有数据"
@@ -178,6 +183,7 @@ async def rankings_chart(
         theme,
         width,
         height,
+        highlight=marked.code if marked else None,
         horizontal=True,
     )
     desc = f"Ranked bars: {_listing(rows)}"

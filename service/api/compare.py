@@ -51,6 +51,14 @@ async def compare_get(
     media: DataMediaDep,
     window: RangeDep,
     period: PeriodParam = None,
+    rank_scope: Annotated[
+        str,
+        Query(
+            pattern="^(siblings|nation)$",
+            description="siblings: the rank among the region's siblings; nation: also among every region of its level "
+            "in the whole tree (rank_nation), e.g. all 333 prefecture-level cities",
+        ),
+    ] = "siblings",
     as_of: AsOf = None,
     bom: BomParam = False,
 ) -> Response:
@@ -61,7 +69,7 @@ async def compare_get(
         periods = q_compare.periods_between(snap, indicator.code, region.code, window.start, window.end, as_of)
     else:
         periods = [period_or_latest(snap, indicator, [region.code], period, as_of)]
-    document, table = q_compare.compare(snap, indicator, region, periods, as_of)
+    document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation")
     doc = {"snapshot": snap.id, "indicator": as_dict(indicator), "region": as_dict(region), **document}
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
 
@@ -69,25 +77,36 @@ async def compare_get(
 @router.get(
     "/rankings/{indicator}",
     name="rankings-get",
-    summary="A parent's children ranked for one period (ties share a rank, the next rank skips)",
+    summary="A league table for one period: a parent's children, or all its descendants of one level",
 )
 async def rankings_get(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     media: DataMediaDep,
-    parent: Annotated[str, RegionQuery(description="Rank the children of this region", examples=["430000"])],
-    level: Annotated[Level | None, Query(description="Children of this level (default: the usual one)")] = None,
+    parent: Annotated[str, RegionQuery(description="Rank the regions below this one", examples=["430000"])],
+    level: Annotated[
+        Level | None,
+        Query(
+            description="Rank every region of this level below the parent, at any depth (parent=CN&level=prefecture: "
+            "all prefecture-level cities of the nation); default: the parent's children of their usual level"
+        ),
+    ] = None,
     period: PeriodParam = None,
-    order: Annotated[str, Query(pattern="^(asc|desc)$", description="desc: highest value ranks first")] = "desc",
+    order: Annotated[
+        str, Query(pattern="^(asc|desc)$", description="desc: the highest value ranks first; asc: the lowest")
+    ] = "desc",
+    limit: Annotated[
+        int | None, Query(ge=1, le=100_000, description="Only the first N rows: the top N (order=asc: the bottom N)")
+    ] = None,
     as_of: AsOf = None,
     bom: BomParam = False,
 ) -> Response:
     p = region_param(snap, parent, "parent")
     assert p is not None
-    kids = q_rankings.children(snap, p, level)
+    kids = q_rankings.members(snap, p, level)
     await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
-    meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
+    meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of, limit)
     doc = {"snapshot": snap.id, "indicator": as_dict(indicator), **meta}
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
 

@@ -130,6 +130,12 @@ def siblings(snap: Snapshot, region: Region) -> list[str]:
     return [c for c in snap.children.get(region.parent, []) if snap.regions[c].level == region.level]
 
 
+def level_peers(snap: Snapshot, region: Region) -> list[str]:
+    """Every region of the region's level in its tree (for a prefecture-level city: all of the nation's)."""
+    ancestors = snap.ancestors(region.code)
+    return snap.descendants(ancestors[-1].code, region.level) if ancestors else [region.code]
+
+
 def reported_ranks(
     snap: Snapshot, indicator: Indicator, regions: list[str], periods: list[str], as_of: date | None
 ) -> dict[tuple[str, str], tuple[int, str]]:
@@ -180,12 +186,19 @@ def rank_block(
 
 
 def compare(
-    snap: Snapshot, indicator: Indicator, region: Region, periods: list[str], as_of: date | None
+    snap: Snapshot,
+    indicator: Indicator,
+    region: Region,
+    periods: list[str],
+    as_of: date | None,
+    nationwide: bool = False,
 ) -> tuple[dict[str, Any], pa.Table]:
-    """The comparison document (JSON) and the same figures as one long table (CSV, Parquet, Arrow)."""
+    """The comparison document (JSON) and the same figures as one long table (CSV, Parquet, Arrow); with
+    ``nationwide``, also the region's rank among all regions of its level in the tree."""
     ancestors = snap.ancestors(region.code)
     sibs = siblings(snap, region)
-    codes = list(dict.fromkeys([region.code, *[a.code for a in ancestors], *sibs]))
+    peers = level_peers(snap, region) if nationwide else []
+    codes = list(dict.fromkeys([region.code, *[a.code for a in ancestors], *sibs, *peers]))
     figs = figures(snap, indicator.code, codes, periods, as_of)
     reported = reported_ranks(snap, indicator, [region.code], periods, as_of)
     out_periods, rows = [], []
@@ -196,7 +209,10 @@ def compare(
             for a in ancestors
         ]
         rank = rank_block(region.code, p, {c: figs[(c, p)].value for c in sibs}, reported.get((region.code, p)))
+        national = rank_block(region.code, p, {c: figs[(c, p)].value for c in peers}, None) if peers else None
         out_periods.append({"period": p, **own.as_dict(), "against": against, "rank": rank})
+        if nationwide:
+            out_periods[-1]["rank_nation"] = national
         rows.append(
             {
                 "period": p,
@@ -208,6 +224,8 @@ def compare(
                 "rank": rank and rank["rank"],
                 "rank_of": rank and rank["of"],
                 "rank_method": rank and rank["method"],
+                "rank_nation": national and national["rank"],
+                "rank_nation_of": national and national["of"],
             }
         )
         rows.extend(
@@ -221,6 +239,8 @@ def compare(
                 "rank": None,
                 "rank_of": None,
                 "rank_method": None,
+                "rank_nation": None,
+                "rank_nation_of": None,
             }
             for a in against
         )
@@ -257,5 +277,7 @@ COMPARE_SCHEMA = pa.schema(
         ("rank", pa.int64()),
         ("rank_of", pa.int64()),
         ("rank_method", pa.string()),
+        ("rank_nation", pa.int64()),
+        ("rank_nation_of", pa.int64()),
     ]
 )

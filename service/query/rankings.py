@@ -1,4 +1,5 @@
-"""League tables: a parent's children ranked on one indicator for one period (ties share a rank, next skips)."""
+"""League tables: a parent's children, or all its descendants of one level (every prefecture-level city of the
+nation), ranked on one indicator for one period (ties share a rank, the next skips)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,37 @@ from service.query.compare import FIGURE_COLUMNS, competition_ranks, figures, re
 from service.store.snapshot import Snapshot
 
 
-def children(snap: Snapshot, parent: Region, level: str | None) -> list[str]:
-    """The parent's children of ``level``; by default of the level most of its children have."""
+def members(snap: Snapshot, parent: Region, level: str | None) -> list[str]:
+    """Who is ranked: every region of ``level`` below the parent, at any depth (``parent=CN&level=prefecture``:
+    all prefecture-level cities, through their provinces); by default the parent's children of the level most of
+    them have."""
     kids = snap.children.get(parent.code, [])
     if not kids:
         raise bad_parameter("parent", f"{parent.code} ({parent.name}) has no child regions to rank")
     if level is None:
         level = Counter(snap.regions[c].level for c in kids).most_common(1)[0][0]
-    chosen = [c for c in kids if snap.regions[c].level == level]
+        return [c for c in kids if snap.regions[c].level == level]
+    chosen = snap.descendants(parent.code, level)
     if not chosen:
-        levels = sorted({snap.regions[c].level for c in kids})
-        raise bad_parameter("level", f"{parent.code} has no children of level {level!r}", levels)
+        levels = sorted({snap.regions[c].level for c in _below(snap, parent.code)})
+        raise bad_parameter("level", f"{parent.code} has no regions of level {level!r} below it", levels)
     return chosen
+
+
+def _below(snap: Snapshot, code: str) -> list[str]:
+    out, stack = [], list(snap.children.get(code, []))
+    while stack:
+        out.append(stack.pop())
+        stack.extend(snap.children.get(out[-1], []))
+    return out
+
+
+def percentile(rank: int | None, ranked: int) -> float | None:
+    """100 for the first, 0 for the last: the share of the other ranked regions this one ranks level with or
+    above, in per cent (``(n - rank) / (n - 1)``)."""
+    if rank is None or ranked < 2:
+        return None
+    return round(100 * (ranked - rank) / (ranked - 1), 1)
 
 
 def rankings(
@@ -36,21 +56,29 @@ def rankings(
     period: str,
     descending: bool,
     as_of: date | None,
+    limit: int | None = None,
 ) -> tuple[dict[str, Any], pa.Table]:
     figs = figures(snap, indicator.code, [parent.code, *kids], [period], as_of)
     parent_fig = figs[(parent.code, period)]
     present = {c: figs[(c, period)].value for c in kids if figs[(c, period)].value is not None}
     # One region with data is not a league: computed ranks need at least two values.
     ranks = competition_ranks(present, descending) if len(present) >= 2 else {}  # type: ignore[arg-type]
-    reported = reported_ranks(snap, indicator, kids, [period], as_of)
+    # Reported ranks are among siblings: they stand beside computed ones only when siblings are what is ranked.
+    direct = all(snap.regions[c].parent == parent.code for c in kids)
+    reported = reported_ranks(snap, indicator, kids, [period], as_of) if direct else {}
     rows = []
     for code in kids:
         fig = figs[(code, period)]
         rep = reported.get((code, period))
+        up = snap.regions.get(snap.regions[code].parent or "")
         rows.append(
             {
                 "rank": ranks.get(code),
+                "of": len(present),
+                "percentile": percentile(ranks.get(code), len(present)),
                 **fig.as_dict(),
+                "parent": up and up.code,
+                "parent_name": up and up.name,
                 **_gaps(indicator, fig.value, parent_fig.value),
                 "reported_rank": rep[0] if rep else None,
             }
@@ -68,18 +96,32 @@ def rankings(
         "period": period,
         "order": "desc" if descending else "asc",
         "parent": {**parent_fig.as_dict()},
+        "level": snap.regions[kids[0]].level,
+        "scope": "children" if direct else "descendants",
         "ranked": len(present),
         "of": len(kids),
+        "limit": limit,
         "missing": [r["region"] for r in rows if r["value"] is None],
         "measure": "gap_pp = region minus parent, in percentage points"
         if indicator.is_rate
         else "ratio = region / parent; share_pct = ratio x 100",
     }
-    return meta, pa.Table.from_pylist(rows, schema=RANKINGS_SCHEMA)
+    return meta, pa.Table.from_pylist(rows[:limit], schema=RANKINGS_SCHEMA)
 
 
 def _gaps(indicator: Indicator, value: float | None, parent: float | None) -> dict[str, float | None]:
     return {"gap_pp": None, "ratio": None, "share_pct": None, **relation(indicator, value, parent)}
 
 
-RANKINGS_SCHEMA = pa.schema([("rank", pa.int64()), *FIGURE_COLUMNS, ("reported_rank", pa.int64())])
+RANKINGS_SCHEMA = pa.schema(
+    [
+        ("rank", pa.int64()),
+        ("of", pa.int64()),
+        ("percentile", pa.float64()),
+        *FIGURE_COLUMNS[:4],
+        ("parent", pa.string()),
+        ("parent_name", pa.string()),
+        *FIGURE_COLUMNS[4:],
+        ("reported_rank", pa.int64()),
+    ]
+)

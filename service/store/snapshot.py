@@ -83,6 +83,18 @@ class Snapshot:
             parent = self.regions[parent].parent
         return out
 
+    def descendants(self, code: str, level: str) -> list[str]:
+        """Every region of ``level`` below ``code``, at any depth, in tree order (children before grandchildren of
+        the next child)."""
+        out: list[str] = []
+        stack = list(reversed(self.children.get(code, [])))
+        while stack:
+            here = stack.pop()
+            if self.regions[here].level == level:
+                out.append(here)
+            stack.extend(reversed(self.children.get(here, [])))
+        return out
+
 
 def open_snapshot(lake: Lake, manifest: Manifest, shared: frames.FrameCache | None = None) -> Snapshot:
     con = duckdb.connect(config={"threads": "2"})

@@ -54,13 +54,15 @@ MONTHLY_HY = {"2021-01": 10, "2021-02": 22, "2021-03": 36, "2022-02": 25, "2022-
 GROWTH_Q3 = {code: round(10 - i * 0.5, 1) for i, code in enumerate(HUNAN_PREFECTURES)}
 GROWTH_Q3["430100"] = 9.0
 GROWTH_Q3["430200"] = 9.0
+# Beyond Hunan, for nationwide league tables: two Hubei cities and Guangzhou (tied with 433100), and three counties.
+OTHER_GROWTH_Q3 = {"420100": 9.5, "420200": 12.0, "440100": 3.5, "430102": 11.0, "430421": 7.0, "420102": 20.0}
 
 
 def rich_rows() -> list[list[object]]:
     rows = [obs("test.output", "430400", p, v) for p, v in OUTPUT_HY.items()]
     rows += [obs("test.output", "430000", "2022-Q3", 3630), obs("test.output", "CN", "2022-Q3", 90750)]
     rows += [obs("test.monthly", "430400", p, v) for p, v in MONTHLY_HY.items()]
-    rows += [obs("test.growth", c, "2022-Q3", v) for c, v in GROWTH_Q3.items()]
+    rows += [obs("test.growth", c, "2022-Q3", v) for c, v in {**GROWTH_Q3, **OTHER_GROWTH_Q3}.items()]
     rows += [obs("test.growth", "430000", "2022-Q3", 8.0), obs("test.growth", "CN", "2022-Q3", 4.0)]
     rows += [obs("test.growth", "430400", "2022-Q2", 7.5)]
     rows += [obs("test.index", "430400", str(y), v) for y, v in [(2019, 50), (2020, 100), (2021, 150)]]

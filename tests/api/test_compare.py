@@ -81,3 +81,62 @@ async def test_rankings_errors(client: httpx.AsyncClient) -> None:
     assert r.status_code == 404 and r.json()["errors"][0]["parameter"] == "parent"
     r = await client.get("/v1/rankings/industry.value_added.growth")
     assert r.status_code == 400 and "parent" in r.text
+
+
+async def test_a_nationwide_league_table_ranks_every_prefecture_through_the_provinces(rich: httpx.AsyncClient) -> None:
+    params = {"parent": "CN", "level": "prefecture", "period": "2022-Q3"}
+    body = (await rich.get("/v1/rankings/test.growth", params=params)).json()
+    assert body["scope"] == "descendants" and body["level"] == "prefecture"
+    assert body["of"] == 333 and body["ranked"] == 17 and len(body["missing"]) == 316
+    top = [(x["rank"], x["region"], x["parent"]) for x in body["rankings"][:6]]
+    assert top == [
+        (1, "420200", "420000"),
+        (2, "420100", "420000"),
+        (3, "430100", "430000"),
+        (3, "430200", "430000"),
+        (3, "430300", "430000"),
+        (6, "430400", "430000"),
+    ]
+    hy = body["rankings"][5]
+    assert hy["of"] == 17 and hy["percentile"] == 68.8 and hy["parent_name"] == "湖南省"
+    assert hy["reported_rank"] is None  # reported ranks are among siblings, not nationwide
+    last = [(x["rank"], x["region"], x["percentile"]) for x in body["rankings"][15:17]]
+    assert last == [(16, "433100", 6.2), (16, "440100", 6.2)]  # level with one other: 1 of 16
+    assert body["rankings"][0]["percentile"] == 100.0 and body["rankings"][17]["rank"] is None
+
+
+async def test_league_table_limit_order_and_counties_of_a_province(rich: httpx.AsyncClient) -> None:
+    params = {"parent": "CN", "level": "prefecture", "period": "2022-Q3", "limit": "3"}
+    body = (await rich.get("/v1/rankings/test.growth", params=params)).json()
+    assert [x["region"] for x in body["rankings"]] == ["420200", "420100", "430100"] and body["limit"] == 3
+    assert body["ranked"] == 17  # the counts are of the whole table
+    bottom = (await rich.get("/v1/rankings/test.growth", params={**params, "order": "asc"})).json()
+    assert [(x["rank"], x["region"]) for x in bottom["rankings"]] == [(1, "433100"), (1, "440100"), (3, "431300")]
+    counties = (await rich.get("/v1/rankings/test.growth", params={"parent": "430000", "level": "county"})).json()
+    assert [(x["rank"], x["region"], x["parent"]) for x in counties["rankings"][:2]] == [
+        (1, "430102", "430100"),
+        (2, "430421", "430400"),
+    ]
+    assert counties["ranked"] == 2 and "420102" not in {x["region"] for x in counties["rankings"]}
+    world = await rich.get("/v1/rankings/test.growth", params={"parent": "430400", "level": "province"})
+    assert world.status_code == 400 and "below it" in world.json()["detail"]
+
+
+async def test_compare_ranks_among_siblings_and_nationwide(rich: httpx.AsyncClient) -> None:
+    params = {"period": "2022-Q3", "rank_scope": "nation"}
+    p = (await rich.get("/v1/compare/test.growth/430400", params=params)).json()["periods"][0]
+    assert p["rank"]["rank"] == 4 and p["rank"]["of"] == 14
+    assert p["rank_nation"]["rank"] == 6 and p["rank_nation"]["of"] == 17
+    assert p["rank_nation"]["computed"]["complete"] is False
+    plain = (await rich.get("/v1/compare/test.growth/430400", params={"period": "2022-Q3"})).json()["periods"][0]
+    assert "rank_nation" not in plain
+    csv = await rich.get("/v1/compare/test.growth/430400", params={**params, "format": "csv"})
+    header, row = csv.text.splitlines()[:2]
+    assert header.endswith('"rank_nation","rank_nation_of"') and row.endswith(",6,17")
+
+
+async def test_league_table_chart_highlights_a_region_below_the_top(rich: httpx.AsyncClient) -> None:
+    params = {"parent": "CN", "level": "prefecture", "period": "2022-Q3", "limit": "3", "highlight": "430400"}
+    r = await rich.get("/v1/rankings/test.growth/chart.svg", params=params)
+    assert r.status_code == 200
+    assert "1. 黄石市" in r.text and "6. 衡阳市" in r.text and "5. " not in r.text
