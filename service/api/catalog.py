@@ -120,6 +120,11 @@ REGION_SUMMARY = pa.schema(
 )
 
 
+@router.get("/units", name="units-list", summary="Units of measure: names, symbol, multiplier (亿元 = 10^8 CNY)")
+def units_list(snap: SnapshotDep, media: MediaDep, bom: BomParam = False) -> Response:
+    return respond(Payload(catalog.units(snap), {"snapshot": snap.id}, "units", "units"), media, snap, bom)
+
+
 @router.get("/sources", name="sources-list", summary="Sources of the figures")
 def sources_list(snap: SnapshotDep, media: MediaDep, bom: BomParam = False) -> Response:
     return respond(Payload(catalog.sources(snap), {"snapshot": snap.id}, "sources", "sources"), media, snap, bom)

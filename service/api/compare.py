@@ -28,6 +28,7 @@ from service.errors import bad_parameter, not_found
 from service.formats import Payload
 from service.model.catalog import Indicator, as_dict
 from service.model.schema import Level
+from service.model.units import describe
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
 from service.store.snapshot import Snapshot
@@ -70,7 +71,13 @@ async def compare_get(
     else:
         periods = [period_or_latest(snap, indicator, [region.code], period, as_of)]
     document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation")
-    doc = {"snapshot": snap.id, "indicator": as_dict(indicator), "region": as_dict(region), **document}
+    doc = {
+        "snapshot": snap.id,
+        "indicator": as_dict(indicator),
+        "region": as_dict(region),
+        "unit": describe(indicator.unit),
+        **document,
+    }
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
 
 
@@ -107,7 +114,7 @@ async def rankings_get(
     await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of, limit)
-    doc = {"snapshot": snap.id, "indicator": as_dict(indicator), **meta}
+    doc = {"snapshot": snap.id, "indicator": as_dict(indicator), "unit": describe(indicator.unit), **meta}
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
 
 

@@ -45,6 +45,7 @@ from service.formats.stream import stream as formats_stream
 from service.formats.stream import write_parquet
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
+from service.model.units import describe
 from service.query import transforms
 from service.query.series import (
     ObservationsQuery,
@@ -110,6 +111,7 @@ def series_payload(
         "indicator": as_dict(indicator),
         "region": as_dict(region),
         "units": {"code": t.code, "name": t.long_name, "title": t.title, "unit": t.unit or indicator.unit},
+        "unit": describe(t.unit or indicator.unit),
         "count": table.num_rows,
     }
     return Payload(table, doc, "observations", f"{indicator.code}-{region.code}")

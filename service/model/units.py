@@ -36,3 +36,9 @@ def unit(code: str) -> Unit:
     if found is not None:
         return found
     return Unit(code, code, code, code, 0, code.upper().replace(".", "_").replace(" ", "_"))
+
+
+def describe(code: str) -> dict[str, str | int]:
+    """A unit as JSON documents carry it beside the values they hold."""
+    u = unit(code)
+    return {"code": u.code, "name": u.label, "name_en": u.label_en, "symbol": u.symbol, "multiplier": u.multiplier}

@@ -6,6 +6,7 @@ from one aggregate query cached per snapshot.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
 from service.model.schema import INDICATORS, REGIONS, SOURCES
+from service.model.units import UNITS, unit
 from service.query.series import catalog as series_catalog
 from service.store.snapshot import Snapshot
 
@@ -82,6 +84,39 @@ def _min_period(t: pa.Table, col: str) -> str | None:
 
 def _max_period(t: pa.Table, col: str) -> str | None:
     return max(t.column(col).to_pylist(), default=None)
+
+
+def units(snap: Snapshot) -> pa.Table:
+    """The units the snapshot's indicators use (and the known ones no indicator uses yet), with how many use each."""
+    used = Counter(i.unit for i in snap.indicators.values())
+    rows = [
+        {
+            "code": u.code,
+            "name": u.label,
+            "name_en": u.label_en,
+            "symbol": u.symbol,
+            "multiplier": u.multiplier,
+            "base": u.sdmx,
+            "decimals": u.decimals,
+            "indicators": used.get(u.code, 0),
+        }
+        for u in (unit(code) for code in sorted(set(UNITS) | set(used)))
+    ]
+    return pa.Table.from_pylist(rows, schema=UNITS_SCHEMA)
+
+
+UNITS_SCHEMA = pa.schema(
+    [
+        pa.field("code", pa.string(), metadata={"description": "As in indicators' unit"}),
+        pa.field("name", pa.string(), metadata={"description": "In the dataset's language"}),
+        pa.field("name_en", pa.string()),
+        pa.field("symbol", pa.string(), metadata={"description": "What a chart axis shows"}),
+        pa.field("multiplier", pa.int64(), metadata={"description": "Power of ten of the base: 亿元 = 10^8 CNY"}),
+        pa.field("base", pa.string(), metadata={"description": "The base unit (SDMX UNIT_MEASURE code)"}),
+        pa.field("decimals", pa.int64(), metadata={"description": "Decimals usually shown"}),
+        pa.field("indicators", pa.int64(), metadata={"description": "Indicators in this unit"}),
+    ]
+)
 
 
 def sources(snap: Snapshot) -> pa.Table:
