@@ -191,12 +191,28 @@ async def get_vintage(
     updated_after: Annotated[
         IsoTime | None, Query(description="Only rows committed after this time (ISO 8601; UTC if no offset)")
     ] = None,
+    realtime_start: Annotated[
+        IsoDate | None,
+        Query(
+            description="ALFRED: every release that was the latest at some time on or after this date, with its "
+            "realtime_start and realtime_end (implies vintages=all)"
+        ),
+    ] = None,
+    realtime_end: Annotated[
+        IsoDate | None,
+        Query(description="ALFRED: every release that was the latest at some time on or before this date"),
+    ] = None,
 ) -> Vintage:
-    if initial and vintages == "all":
-        raise bad_parameter("initial", "initial=true and vintages=all exclude each other")
+    every = vintages == "all" or realtime_start is not None or realtime_end is not None
+    if initial and every:
+        raise bad_parameter("initial", "initial=true and vintages=all (or realtime_start/end) exclude each other")
+    if vintages == "latest" and every:
+        raise bad_parameter("vintages", "realtime_start/realtime_end select among all vintages: drop vintages=latest")
+    if realtime_start and realtime_end and realtime_start > realtime_end:
+        raise bad_parameter("realtime_start", f"realtime_start {realtime_start} is after realtime_end {realtime_end}")
     if updated_after is not None and updated_after.tzinfo is None:
         updated_after = updated_after.replace(tzinfo=UTC)
-    return Vintage(as_of=as_of, initial=initial, all=vintages == "all", updated_after=updated_after)
+    return Vintage(as_of, initial, every, updated_after, realtime_start, realtime_end)
 
 
 VintageDep = Annotated[Vintage, Depends(get_vintage)]

@@ -30,6 +30,13 @@ class Vintage:
     initial: bool = False
     all: bool = False
     updated_after: datetime | None = None
+    realtime_start: date | None = None  # with all: only releases that were the latest at some time in this range
+    realtime_end: date | None = None
+
+
+def with_realtime(rows: pa.Table, v: Vintage) -> pa.Table:
+    """With every release: each row's realtime_start and realtime_end (ALFRED), selected by the vintage's range."""
+    return frames.realtime(rows, v.realtime_start, v.realtime_end) if v.all else rows
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ def series(snap: Snapshot, indicator: Indicator, region: str, q: SeriesQuery) ->
     if v.all and q.units.code != "lin":
         raise bad_parameter("units", "transforms need one value per period: drop vintages=all or use units=lin")
     table = frames.pick_vintage(snap.frame(indicator.code).rows(region), v.as_of, v.initial, v.all)
+    table = with_realtime(table, v)
     if q.units.code != "lin" and table.num_rows:
         periods = [parse_canonical(p) for p in table.column("period").to_pylist()]
         values, starts = transforms.apply(
@@ -174,7 +182,7 @@ def gather(snap: Snapshot, q: ObservationsQuery, start: date | None, end: date |
     for code in sorted(q.indicators):
         frame = snap.frame(code)
         for region in sorted(q.regions):
-            rows = frames.pick_vintage(frame.rows(region), v.as_of, v.initial, v.all)
+            rows = with_realtime(frames.pick_vintage(frame.rows(region), v.as_of, v.initial, v.all), v)
             if v.updated_after is not None:
                 rows = rows.filter(
                     pc.greater(rows.column("recorded_at"), pa.scalar(v.updated_after, pa.timestamp("us", "UTC")))
@@ -184,10 +192,16 @@ def gather(snap: Snapshot, q: ObservationsQuery, start: date | None, end: date |
                 n = rows.num_rows
                 rows = rows.add_column(0, "region", pa.array([region] * n, pa.string()))
                 parts.append(rows.add_column(0, "indicator", pa.array([code] * n, pa.string())))
-    return pa.concat_tables(parts).cast(LONG) if parts else LONG.empty_table()
+    schema = long_schema(v)
+    return pa.concat_tables(parts).cast(schema) if parts else schema.empty_table()
 
 
 LONG = pa.schema([pa.field(f.name, f.type) for f in OBSERVATIONS])  # a long table's columns, no descriptions
+REALTIME = [pa.field("realtime_start", pa.date32()), pa.field("realtime_end", pa.date32())]
+
+
+def long_schema(v: Vintage) -> pa.Schema:
+    return pa.schema([*LONG, *REALTIME]) if v.all else LONG
 
 
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
@@ -198,9 +212,18 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
         full = gather(snap, q, q.start, q.end)
         return full.slice(offset, q.limit), full.num_rows
     if q.units == "lin" and not q.align_periods:
-        page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
+        if v.realtime_start or v.realtime_end:
+            raise bad_parameter(
+                "realtime_start",
+                f"realtime_start/realtime_end select among the releases of up to {MAX_TRANSFORMED_SERIES} named "
+                "series: narrow indicator and region",
+            )
+        ahead = int(v.all and q.limit is not None)  # one row more, so the page's last release sees the next one
+        limit = None if q.limit is None else q.limit + ahead
+        page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=limit, offset=offset, **params)
         total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
-        return page.drop_columns(["total"]), total
+        page = with_realtime(page.drop_columns(["total"]), v)
+        return page.slice(0, q.limit), total
     if not q.indicators or not q.regions or len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
         raise bad_parameter(
             "units",

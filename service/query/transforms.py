@@ -1,7 +1,10 @@
-"""Series transforms: FRED's ``units`` codes with FRED's formulas, plus ``from_ytd`` and ``normalize``.
+"""Series transforms: FRED's ``units`` codes with FRED's formulas, plus ``from_ytd``, ``normalize`` and the
+changes from the previous observation.
 
-Pure functions over one series (periods in order, values). Lags are by calendar period, never by position, so a
-gap gives a null rather than a wrong comparison. Callers compute on the full series, then cut the window.
+Pure functions over one series (periods in order, values). FRED's lags are by calendar period, never by position,
+so a gap gives a null rather than a wrong comparison. For series with gaps by design (a census every 5 years),
+``chg_prev`` and ``pch_prev`` compare each value with the previous observation that has one, whatever lies between.
+Callers compute on the full series, then cut the window.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ TRANSFORMS: dict[str, Transform] = {
         Transform("cch", "continuously_compounded_change", "Continuously compounded rate of change", "percent", True),
         Transform("cca", "continuously_compounded_annual_rate", "Continuously compounded annual rate", "percent", True),
         Transform("log", "natural_log", "Natural log: ln(x(t))", "log", True),
+        Transform("chg_prev", "change_from_previous_observation", "Change from the previous observation", None, False),
+        Transform(
+            "pch_prev",
+            "percent_change_from_previous_observation",
+            "Percent change from the previous observation",
+            "percent",
+            True,
+        ),
         Transform("from_ytd", "period_values", "Single-period values from a year-to-date series", None, True),
         Transform("normalize", "index", "Index, base period = 100", "index", True),
     ]
@@ -83,6 +94,8 @@ def apply(
         return _from_ytd(periods, values, starts)
     if t.code == "normalize":
         return _normalize(periods, values, base), starts
+    if t.code in PREVIOUS:
+        return _from_previous(PREVIOUS[t.code], values), starts
     by_period = dict(zip(periods, values, strict=True))
     lag_steps = 1 if t.code in ("chg", "pch", "pca", "cch", "cca") else None
     out: Values = []
@@ -124,6 +137,19 @@ _FORMULAS: dict[str, Callable[[float | None, float | None, int], float | None]] 
     "cca": _safe(lambda x, p, n: (math.log(x) - math.log(p)) * 100 * n),
     "log": _log,
 }
+
+
+PREVIOUS = {"chg_prev": "chg", "pch_prev": "pch"}  # the formula, applied to the previous observation with a value
+
+
+def _from_previous(formula: str, values: Values) -> Values:
+    out: Values = []
+    last: float | None = None
+    for x in values:
+        out.append(_FORMULAS[formula](x, last, 1))
+        if _ok(x):
+            last = x
+    return out
 
 
 def _from_ytd(periods: list[Period], values: Values, starts: list[date]) -> tuple[Values, list[date]]:

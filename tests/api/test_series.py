@@ -164,3 +164,54 @@ async def test_observation_fields(client: httpx.AsyncClient) -> None:
     (o,) = r.json()["observations"]
     assert set(o) >= {"period", "value", "status", "published", "source", "quote", "note", "period_start", "period_end"}
     assert r.json()["units"]["unit"] == "percent"
+
+
+async def test_every_release_with_its_realtime_interval_as_alfred_gives_it(rich: httpx.AsyncClient) -> None:
+    r = await rich.get("/v1/series/test.output/430400", params={"vintages": "all", "start": "2022-Q3"})
+    rows = [(o["value"], o["published"], o["realtime_start"], o["realtime_end"]) for o in r.json()["observations"]]
+    assert rows == [(363, "2022-10-31", "2022-10-31", "2023-01-19"), (365, "2023-01-20", "2023-01-20", "9999-12-31")]
+    later = await rich.get("/v1/series/test.output/430400", params={"realtime_start": "2023-02-01"})
+    q3 = [(o["period"], o["value"], o["realtime_start"]) for o in later.json()["observations"]][-2:]
+    assert q3 == [("2022-Q2", 231, "2023-02-01"), ("2022-Q3", 365, "2023-02-01")]  # clipped to the range asked
+    before = await rich.get("/v1/series/test.output/430400", params={"realtime_end": "2022-12-31"})
+    last = before.json()["observations"][-1]
+    assert (last["value"], last["realtime_end"]) == (363, "2022-12-31")
+    many = await rich.get(
+        "/v1/observations", params={"indicator": "test.output", "region": "430400", "realtime_start": "2023-01-01"}
+    )
+    assert [o["value"] for o in many.json()["observations"]][-1] == 365
+    assert "realtime_end" in many.json()["observations"][0]
+    assert "realtime_start" not in (await rich.get("/v1/series/test.output/430400")).json()["observations"][0]
+    bad = await rich.get("/v1/series/test.output/430400", params={"realtime_start": "2023-02-01", "initial": "true"})
+    assert bad.status_code == 400
+    backwards = {"realtime_start": "2023-02-01", "realtime_end": "2023-01-01"}
+    assert (await rich.get("/v1/series/test.output/430400", params=backwards)).status_code == 400
+
+
+async def test_change_from_the_previous_observation_bridges_gaps(rich: httpx.AsyncClient) -> None:
+    # MONTHLY_HY: 2021-01..03 = 10, 22, 36; 2022-02 = 25, 2022-03 = 40, 2022-05 = 70 (2022-04 missing)
+    pch = await rich.get("/v1/series/test.monthly/430400", params={"units": "pch"})
+    assert [o["value"] for o in pch.json()["observations"]][-1] is None  # FRED's rule: 2022-04 is missing
+    prev = await rich.get("/v1/series/test.monthly/430400", params={"units": "pch_prev"})
+    values = [o["value"] for o in prev.json()["observations"]]
+    expected = [None, 120.0, 63.63636, -30.55556, 60.0, 75.0]  # 2022-05 against 2022-03: 70 / 40
+    assert values[0] is None and values[1:] == pytest.approx(expected[1:])
+    chg = await rich.get("/v1/series/test.monthly/430400", params={"units": "change_from_previous_observation"})
+    assert [o["value"] for o in chg.json()["observations"]] == [None, 12, 14, -11, 15, 30]
+    assert chg.json()["units"]["code"] == "chg_prev" and prev.json()["unit"]["code"] == "percent"
+
+
+async def test_realtime_intervals_are_whole_across_pages_of_a_large_scan(rich: httpx.AsyncClient) -> None:
+    """All indicators of a region is a DuckDB scan paged by SQL: a page's last release must still see the next."""
+    params = {"region": "430400", "vintages": "all", "limit": "1000"}
+    whole = (await rich.get("/v1/observations", params=params)).json()
+    pages, url = [], "/v1/observations?region=430400&vintages=all&limit=2"
+    while url:
+        body = (await rich.get(url)).json()
+        pages += body["observations"]
+        url = body.get("next")
+    assert pages == whole["observations"] and len(pages) == whole["total"]
+    revised = [o for o in pages if o["indicator"] == "test.output" and o["period"] == "2022-Q3"]
+    assert [o["realtime_end"] for o in revised] == ["2023-01-19", "9999-12-31"]
+    narrowed = await rich.get("/v1/observations", params={"region": "430400", "realtime_start": "2023-01-01"})
+    assert narrowed.status_code == 400 and "narrow" in narrowed.json()["detail"]
