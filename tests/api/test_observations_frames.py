@@ -53,7 +53,8 @@ def test_frames_and_sql_agree(rich_lake: Path, case: dict[str, object]) -> None:
         limit=None,
         offset=0,
     ).drop_columns(["total"])
-    sql = with_realtime(sql, v).cast(mine.schema)  # DuckDB names the time zone Etc/UTC, the lake's schema UTC: the same instants
+    # DuckDB names the time zone Etc/UTC, the lake's schema UTC: the same instants
+    sql = with_realtime(sql, v).cast(mine.schema)
     assert mine.num_rows > 0
     assert mine.schema.equals(sql.schema), (mine.schema, sql.schema)
     assert mine.equals(sql)
