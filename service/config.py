@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         "AWS_SECRET_ACCESS_KEY from the environment; remote files are cached under cache_dir/warehouse.",
     )
     seed_dir: Path = Field(REPO_DATA, description="The shipped dataset loaded into an empty lake on first start.")
+    synonyms_file: Path = Field(
+        REPO_DATA / "synonyms.csv",
+        description="Synonyms of statistical shorthand for search (short,full,source: 规上 = 规模以上).",
+    )
     load_seed: bool = Field(True, description="Load seed_dir into an empty lake when the service starts.")
     host: str = Field("127.0.0.1", description="Address `yardstick serve` binds.")
     port: int = Field(8000, description="Port `yardstick serve` binds.")

@@ -30,6 +30,7 @@ from service.formats import Payload
 from service.model.catalog import as_dict
 from service.model.schema import SOURCE_ID_PATTERN, Kind, Level
 from service.query import catalog
+from service.query import search as q_search
 
 router = APIRouter(prefix="/v1", tags=["catalog"], responses=DATA_RESPONSES)
 
@@ -168,13 +169,26 @@ def series_list(
     return respond(Payload(table, doc, "series", "series"), media, snap, bom)
 
 
-@router.get("/search", name="search", summary="Indicators, regions and series matching text (Chinese included)")
+@router.get("/search", name="search", summary="Indicators, regions and series matching text, ranked (Chinese-aware)")
 def search(
+    request: Request,
     snap: SnapshotDep,
+    settings: SettingsDep,
     media: MediaDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Text to find", examples=["衡阳"])],
-    limit: Annotated[int, Query(ge=1, le=1000, description="Most results")] = 100,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Words to find: Chinese (synonyms of shorthand such as 规上 and partial matches included), "
+            'English, codes, or pinyin and initials of place names (hengyang, cs); "in quotes" for exactly that text',
+            examples=["衡阳 规上工业"],
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
+    offset: Offset = 0,
     bom: BomParam = False,
 ) -> Response:
-    table = catalog.search(snap, q, limit)
-    return respond(Payload(table, {"snapshot": snap.id, "q": q}, "results", "search"), media, snap, bom)
+    found = q_search.search(snap, q, settings.synonyms_file)
+    table, doc = paged(request, found, limit, offset, {"snapshot": snap.id, "q": q})
+    return respond(Payload(table, doc, "results", "search"), media, snap, bom)
