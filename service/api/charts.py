@@ -103,8 +103,9 @@ async def compare_chart(
     label = period_or_latest(snap, indicator, [region.code], period, as_of)
     document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
     p = document["periods"][0]
-    rows = [{"code": p["region"], "name": p["name"], "value": p["value"]}] + [
-        {"code": a["region"], "name": a["name"], "value": a["value"]} for a in p["against"]
+    rows = [
+        {"code": f["region"], "name": f["name"], "value": f["value"], "status": charts.status_label(f["status"])}
+        for f in [p, *p["against"]]
     ]
     title = f"{region.name} {indicator.name} {label}"
     summary = _gaps_text(indicator, p)
@@ -171,7 +172,15 @@ async def rankings_chart(
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
     ranked = [r for r in table.to_pylist() if r["value"] is not None]
     shown = ranked[:limit] + [r for r in ranked[limit or len(ranked) :] if marked and r["region"] == marked.code]
-    rows = [{"code": r["region"], "name": f"{r['rank']}. {r['name']}", "value": r["value"]} for r in shown]
+    rows = [
+        {
+            "code": r["region"],
+            "name": f"{r['rank']}. {r['name']}",
+            "value": r["value"],
+            "status": charts.status_label(r["status"]),
+        }
+        for r in shown
+    ]
     title = f"{p.name} {indicator.name} {label}"
     height = height or max(120, min(1200, 28 * len(rows)))
     note = f"{meta['ranked']}/{meta['of']} 有数据"

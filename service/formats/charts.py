@@ -75,6 +75,28 @@ def _config(theme: Theme) -> dict[str, Any]:
     }
 
 
+STATUS_LABELS = {"A": "公布 reported", "P": "初步 provisional", "E": "估计 estimated", "D": "推算 derived"}
+SHAPES = {"A": "circle", "P": "square", "E": "diamond", "D": "triangle-up"}
+OPACITY = {"A": 1.0, "P": 0.8, "E": 0.6, "D": 0.4}
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "A", status or "")
+
+
+def _status_scale(rows: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """A legend for the statuses the rows have (none when every figure is as reported): derived figures are marked on
+    every chart."""
+    codes = sorted({code for code, label in STATUS_LABELS.items() if any(r.get("status") == label for r in rows)})
+    return {
+        "field": "status",
+        "type": "nominal",
+        "title": "状态 status",
+        "scale": {"domain": [STATUS_LABELS[c] for c in codes], "range": [values[c] for c in codes]},
+        "legend": None if codes in ([], ["A"]) else {"orient": "bottom"},
+    }
+
+
 def unit_label(unit: str) -> str:
     return units.unit(unit).symbol
 
@@ -83,16 +105,18 @@ def series_spec(
     title: str, unit: str, source: str, table: pa.Table, theme: Theme, width: int, height: int
 ) -> dict[str, Any]:
     rows = [
-        {"period": p, "value": v, "end": str(e)}
-        for p, v, e in zip(
+        {"period": p, "value": v, "end": str(e), "status": status_label(s)}
+        for p, v, e, s in zip(
             table.column("period").to_pylist(),
             table.column("value").to_pylist(),
             table.column("period_end").to_pylist(),
+            table.column("status").to_pylist(),
             strict=True,
         )
     ]
     t = THEMES[theme]
-    mark: dict[str, Any] = {"type": "line", "point": {"filled": True, "size": 60}, "color": t["mark"]}
+    mark: dict[str, Any] = {"type": "line", "color": t["mark"]}
+    x = {"field": "period", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}}
     return _spec(
         title,
         source,
@@ -103,9 +127,14 @@ def series_spec(
         [
             {
                 "mark": mark,
+                "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": unit_label(unit)}},
+            },
+            {
+                "mark": {"type": "point", "filled": True, "size": 60, "color": t["mark"]},
                 "encoding": {
-                    "x": {"field": "period", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
-                    "y": {"field": "value", "type": "quantitative", "title": unit_label(unit)},
+                    "x": x,
+                    "y": {"field": "value", "type": "quantitative"},
+                    "shape": _status_scale(rows, SHAPES),
                 },
             },
             {
@@ -131,7 +160,8 @@ def bars_spec(
     highlight: str | None = None,
     horizontal: bool = False,
 ) -> dict[str, Any]:
-    """A bar per region (``name``, ``value``), in the given order; ``highlight`` marks one region."""
+    """A bar per region (``name``, ``value``, ``status``), in the given order; ``highlight`` marks one region;
+    estimated and derived figures are paler, with a legend."""
     t = THEMES[theme]
     category = {"field": "name", "type": "nominal", "sort": None, "title": None}
     value = {"field": "value", "type": "quantitative", "title": unit_label(unit)}
@@ -152,7 +182,10 @@ def bars_spec(
         width,
         height,
         [
-            {"mark": {"type": "bar"}, "encoding": {**enc, "color": color}},
+            {
+                "mark": {"type": "bar"},
+                "encoding": {**enc, "color": color, "opacity": _status_scale(rows, OPACITY)},
+            },
             {"mark": label, "encoding": {**enc, "text": {"field": "value", "type": "quantitative"}}},
         ],
     )

@@ -87,3 +87,13 @@ async def test_explorer_page_and_static_files(client: httpx.AsyncClient) -> None
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert (await client.get("/static/../service/config.py")).status_code == 404
     assert (await client.get("/static/secrets.txt")).status_code == 404
+
+
+async def test_derived_figures_are_marked_on_charts_with_a_legend(client: httpx.AsyncClient) -> None:
+    # The seed's Hunan (7.4) and China (3.9) growth figures are derived from the article's gaps: status D
+    compare = await client.get("/v1/compare/industry.value_added.growth/430400/chart.svg")
+    assert "role-legend" in compare.text and "推算 derived" in compare.text
+    hunan = await client.get("/v1/series/industry.value_added.growth/430000/chart.svg")
+    assert "role-legend" in hunan.text and "推算 derived" in hunan.text
+    reported = await client.get("/v1/series/industry.value_added.growth/430400/chart.svg")
+    assert reported.status_code == 200 and "role-legend" not in reported.text  # nothing to explain: no legend
