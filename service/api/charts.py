@@ -175,7 +175,7 @@ async def rankings_chart(
     rows = [
         {
             "code": r["region"],
-            "name": f"{r['rank']}. {r['name']}",
+            "name": r["name"] if r["rank"] is None else f"{r['rank']}. {r['name']}",
             "value": r["value"],
             "status": charts.status_label(r["status"]),
         }

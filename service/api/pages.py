@@ -20,7 +20,12 @@ from service.config import Settings
 from service.errors import not_found
 
 router = APIRouter(include_in_schema=False)
-STATIC = {"explorer.js": "text/javascript", "style.css": "text/css", "docs-init.js": "text/javascript"}
+STATIC = {
+    "explorer.js": "text/javascript",
+    "style.css": "text/css",
+    "docs-init.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
 EXPLORER_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
@@ -45,9 +50,23 @@ def _embed_csp(settings: Settings) -> str:
 
 
 @router.get("/")
-def explorer() -> Response:
+def explorer(
+    region: Annotated[str | None, Query(max_length=64, description="Explorer state: the region shown")] = None,
+    indicator: Annotated[str | None, Query(max_length=128, description="Explorer state: the indicator shown")] = None,
+    period: Annotated[str | None, Query(max_length=32, description="Explorer state: the period shown")] = None,
+    tab: Annotated[
+        str | None, Query(max_length=16, description="Explorer state: compare, league, revisions, use")
+    ] = None,
+) -> Response:
+    """The explorer page; its view (read by the page's script) lives in the query string, so links can be shared."""
     page = (files("service.api") / "static" / "index.html").read_bytes()
     return Response(page, media_type="text/html; charset=utf-8", headers=_headers(EXPLORER_CSP))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links: the same icon (an SVG, which they all read)."""
+    return static("favicon.svg")
 
 
 @router.get("/static/{name}")

@@ -87,6 +87,7 @@ def rankings(
         key=lambda r: (
             r["rank"] is None,
             r["rank"] or 0,
+            r["value"] is None,  # with too few values to rank, those with one still come first
             r["reported_rank"] is None,
             r["reported_rank"] or 0,
             r["region"],
