@@ -27,17 +27,9 @@ def members(snap: Snapshot, parent: Region, level: str | None) -> list[str]:
         return [c for c in kids if snap.regions[c].level == level]
     chosen = snap.descendants(parent.code, level)
     if not chosen:
-        levels = sorted({snap.regions[c].level for c in _below(snap, parent.code)})
+        levels = sorted({snap.regions[c].level for c in snap.descendants(parent.code)})
         raise bad_parameter("level", f"{parent.code} has no regions of level {level!r} below it", levels)
     return chosen
-
-
-def _below(snap: Snapshot, code: str) -> list[str]:
-    out, stack = [], list(snap.children.get(code, []))
-    while stack:
-        out.append(stack.pop())
-        stack.extend(snap.children.get(out[-1], []))
-    return out
 
 
 def percentile(rank: int | None, ranked: int) -> float | None:

@@ -83,14 +83,14 @@ class Snapshot:
             parent = self.regions[parent].parent
         return out
 
-    def descendants(self, code: str, level: str) -> list[str]:
-        """Every region of ``level`` below ``code``, at any depth, in tree order (children before grandchildren of
-        the next child)."""
+    def descendants(self, code: str, level: str | None = None) -> list[str]:
+        """Every region (of ``level``) below ``code``, at any depth, in tree order (a child, then its own
+        descendants, then the next child)."""
         out: list[str] = []
         stack = list(reversed(self.children.get(code, [])))
         while stack:
             here = stack.pop()
-            if self.regions[here].level == level:
+            if level is None or self.regions[here].level == level:
                 out.append(here)
             stack.extend(reversed(self.children.get(here, [])))
         return out
