@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
 from service.model.schema import INDICATORS, REGIONS, SOURCES
-from service.model.units import UNITS, unit
+from service.model.units import UNITS, describe, unit
 from service.query.series import catalog as series_catalog
 from service.store.snapshot import Snapshot
 
@@ -90,16 +90,7 @@ def units(snap: Snapshot) -> pa.Table:
     """The units the snapshot's indicators use (and the known ones no indicator uses yet), with how many use each."""
     used = Counter(i.unit for i in snap.indicators.values())
     rows = [
-        {
-            "code": u.code,
-            "name": u.label,
-            "name_en": u.label_en,
-            "symbol": u.symbol,
-            "multiplier": u.multiplier,
-            "base": u.sdmx,
-            "decimals": u.decimals,
-            "indicators": used.get(u.code, 0),
-        }
+        {**describe(u.code), "base": u.sdmx, "decimals": u.decimals, "indicators": used.get(u.code, 0)}
         for u in (unit(code) for code in sorted(set(UNITS) | set(used)))
     ]
     return pa.Table.from_pylist(rows, schema=UNITS_SCHEMA)

@@ -131,12 +131,6 @@ def siblings(snap: Snapshot, region: Region) -> list[str]:
     return [c for c in snap.children.get(region.parent, []) if snap.regions[c].level == region.level]
 
 
-def level_peers(snap: Snapshot, region: Region) -> list[str]:
-    """Every region of the region's level in its tree (for a prefecture-level city: all of the nation's)."""
-    ancestors = snap.ancestors(region.code)
-    return snap.descendants(ancestors[-1].code, region.level) if ancestors else [region.code]
-
-
 def reported_ranks(
     snap: Snapshot, indicator: Indicator, regions: list[str], periods: list[str], as_of: date | None
 ) -> dict[tuple[str, str], tuple[int, str]]:
@@ -198,7 +192,9 @@ def compare(
     ``nationwide``, also the region's rank among all regions of its level in the tree."""
     ancestors = snap.ancestors(region.code)
     sibs = siblings(snap, region)
-    peers = level_peers(snap, region) if nationwide else []
+    peers: list[str] = []
+    if nationwide:  # every region of its level in its tree (for a prefecture-level city: all of the nation's)
+        peers = snap.descendants(ancestors[-1].code, region.level) if ancestors else [region.code]
     codes = list(dict.fromkeys([region.code, *[a.code for a in ancestors], *sibs, *peers]))
     figs = figures(snap, indicator.code, codes, periods, as_of)
     reported = reported_ranks(snap, indicator, [region.code], periods, as_of)

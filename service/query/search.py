@@ -125,15 +125,16 @@ def _has(entry: Entry, alts: tuple[str, ...], loose: bool) -> bool:
     return False
 
 
-def _rank(entry: Entry, whole: tuple[str, ...], terms: list[tuple[str, ...]], loose: bool) -> tuple[int, float]:
-    """(rank, score) of one entry for the query (``whole``: the query and its synonym forms); rank 0: no match."""
+def _rank(entry: Entry, whole: tuple[str, ...], every_term: bool, loose: bool) -> tuple[int, float]:
+    """(rank, score) of one entry for the query (``whole``: the query and its synonym forms; ``every_term``: each
+    term is in the entry); rank 0: no match."""
     exact = entry.exact + (entry.pinyin if loose else ())
     if any(w in exact for w in whole):
         return EXACT, 1.0
     prefix = [len(w) / len(e) for w in whole for e in exact if e.startswith(w)]
     if prefix:
         return PREFIX, max(prefix)
-    if all(_has(entry, alts, loose) for alts in terms):
+    if every_term:
         return TERMS, 0.0
     if loose and len(whole[0]) >= 3 and entry.pairs:
         asked = _pairs(whole[0].replace(" ", ""))
@@ -155,10 +156,10 @@ def search(snap: Snapshot, q: str, synonym_file: Path) -> pa.Table:
     found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     matched: list[dict[str, set[str]]] = [{"indicator": set(), "region": set()} for _ in terms]
     for entry in _entries(snap):
-        rank, score = _rank(entry, whole, terms, not quoted)
-        for i, alts in enumerate(terms):
-            if _has(entry, alts, not quoted):
-                matched[i][entry.type].add(entry.code)
+        has = [_has(entry, alts, not quoted) for alts in terms]
+        for i in (i for i, yes in enumerate(has) if yes):
+            matched[i][entry.type].add(entry.code)
+        rank, score = _rank(entry, whole, all(has), not quoted)
         if rank:
             row = {
                 "type": entry.type,
