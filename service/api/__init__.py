@@ -42,6 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
                 log.warning(notice)
                 app.state.notices.append(notice)
             ensure_seed(lake, settings.seed_dir)
+        for repaired in app.state.store.lake.repair():  # other engines read what the log committed
+            log.warning("repaired at start: %s", repaired)
         app.state.store.reopen()  # the (possibly just seeded) current snapshot
         if settings.preload:  # series, compare and rankings answer from memory from the first request
             await anyio.to_thread.run_sync(app.state.store.snapshot().preload)

@@ -37,7 +37,6 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, In
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
@@ -48,10 +47,12 @@ from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import DateType, DoubleType, IcebergType, LongType, NestedField, StringType, TimestamptzType
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
+from service.store.catalog import LakeCatalog
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
 from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
 from service.store.warehouse import Warehouse
@@ -125,7 +126,7 @@ class IcebergLake(Lake):
         root.mkdir(parents=True, exist_ok=True)
         self.warehouse = Warehouse.of(str(warehouse or root / "warehouse"), cache or root / "cache")
         self.catalog_uri = _driver(catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}")
-        self.catalog = SqlCatalog(
+        self.catalog = LakeCatalog(
             "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
         )
         self.engine: Engine = self.catalog.engine
@@ -292,6 +293,28 @@ class IcebergLake(Lake):
         finally:
             os.close(fd)
 
+    def drift(self) -> list[str]:
+        """Tables whose current Iceberg snapshot is not the one the newest log row pins: what other engines would
+        read differs from the committed snapshot (a lake written before commits were atomic, or a table changed by
+        another tool). Empty when every engine sees the log's snapshot."""
+        out = []
+        for name, pin in self.pins(self.current_id()).items():
+            head = self.table(name).current_snapshot()
+            if (head.snapshot_id if head else None) != pin:
+                out.append(
+                    f"table {NAMESPACE}.{name}: current Iceberg snapshot {head.snapshot_id if head else None}, "
+                    f"the commit log pins {pin}"
+                )
+        return out
+
+    def repair(self) -> list[str]:
+        """Bring drifted tables back to the log's pins (under the writer lock); what was repaired."""
+        drifted = self.drift()
+        if drifted:
+            with catalog_errors(), self._lock(30.0), storage_errors():
+                self._recover(self.current_id())
+        return drifted
+
     def _recover(self, current: int) -> None:
         """Tables ahead of the log (a writer died between table commits) go back to the snapshot the log pins."""
         home = _plain(self.warehouse.uri).rstrip("/") + "/"
@@ -367,44 +390,51 @@ class IcebergWriter(Writer):
         for entry in manifest.files:  # a remote warehouse gets the new files before any table references them
             if entry.path not in old:
                 self.lake.warehouse.publish(entry.path)
-        for name in TABLES:
-            changed = sorted(
-                (k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)), key=str
-            )
-            if not changed:
-                continue
-            # a partition that lost a file is replaced whole (metadata only); one that only gained files is appended to
-            replaced = [k for k in changed if not before.get(k, set()) <= after.get(k, set())]
-            added = [
-                p
-                for k in changed
-                for p in sorted(after.get(k, set()) - (set() if k in replaced else before.get(k, set())))
-            ]
-            table = self.lake.table(name)
-            with table.transaction() as tx:
-                if replaced:
-                    codes = [k[1] or "" for k in replaced]
-                    tx.delete(In(term="indicator", literals=codes) if name == "observations" else AlwaysTrue())
-                if added:
-                    tx.add_files([self.lake.warehouse.location(p) for p in added], check_duplicate_files=False)
-            head = self.lake.table(name).current_snapshot()
-            pins[name] = head.snapshot_id if head else None
-        with connect(self.lake.engine, begin=True) as c:
-            try:
-                c.execute(
-                    insert(LOG).values(
-                        id=manifest.id,
-                        committed_at=manifest.committed_at,
-                        manifest=manifest.to_json().decode(),
-                        pins=orjson.dumps(pins).decode(),
-                    )
+        with self.lake.catalog.held():  # tables change only with the log row below, in one transaction
+            for name in TABLES:
+                changed = sorted(
+                    (k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)), key=str
                 )
-            except Exception as exc:  # another writer took this id: the lock was not held (should not happen)
-                raise YardstickError(f"snapshot {manifest.id} was committed by another writer") from exc
+                if changed:
+                    pins[name] = self._commit_table(name, changed, before, after)
+            with connect(self.lake.engine, begin=True) as c:
+                self.lake.catalog.publish(c)
+                try:
+                    c.execute(
+                        insert(LOG).values(
+                            id=manifest.id,
+                            committed_at=manifest.committed_at,
+                            manifest=manifest.to_json().decode(),
+                            pins=orjson.dumps(pins).decode(),
+                        )
+                    )
+                except IntegrityError as exc:  # another writer took this id: the lock was not held (should not happen)
+                    raise YardstickError(f"snapshot {manifest.id} was committed by another writer") from exc
         self.committed = True
 
+    def _commit_table(self, name: str, changed: list[Partition], before: Partitions, after: Partitions) -> int | None:
+        """Commit one table's changed partitions (held until the log row) and return its new Iceberg snapshot id. A
+        partition that lost a file is replaced whole (metadata only); one that only gained files is appended to."""
+        replaced = [k for k in changed if not before.get(k, set()) <= after.get(k, set())]
+        added = [
+            p for k in changed for p in sorted(after.get(k, set()) - (set() if k in replaced else before.get(k, set())))
+        ]
+        table = self.lake.table(name)
+        with table.transaction() as tx:
+            if replaced:
+                codes = [k[1] or "" for k in replaced]
+                tx.delete(In(term="indicator", literals=codes) if name == "observations" else AlwaysTrue())
+            if added:
+                tx.add_files([self.lake.warehouse.location(p) for p in added], check_duplicate_files=False)
+        head = table.current_snapshot()
+        return head.snapshot_id if head else None
 
-def _partitions(files: tuple[FileEntry, ...]) -> dict[tuple[str, str | None], set[str]]:
+
+Partition = tuple[str, str | None]  # (table, indicator)
+Partitions = dict[Partition, set[str]]
+
+
+def _partitions(files: tuple[FileEntry, ...]) -> Partitions:
     """Each partition's file paths (a catalog table is one partition)."""
     out: dict[tuple[str, str | None], set[str]] = {}
     for f in files:

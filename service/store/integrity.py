@@ -1,4 +1,4 @@
-"""`yardstick check`: every file of the current snapshot exists and matches its recorded size and sha256."""
+"""`yardstick check`: every file of the current snapshot exists and matches its recorded size and sha256, and every\ntable's current Iceberg snapshot is the one the commit log pins (what other engines read is what was committed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from service.store.lake import Lake
 
 
 def check(lake: Lake) -> list[str]:
-    problems = []
+    problems = lake.drift()
     for entry in lake.manifest().files:
         path = lake.path(entry)
         if not path.exists():

@@ -164,6 +164,10 @@ class Lake:
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
+    def drift(self) -> list[str]:
+        """Where other engines would read something else than the current snapshot (none in this format)."""
+        return []
+
     def retained(self) -> set[int]:
         """Snapshots whose files are kept: the newest ``retain_snapshots`` and any younger than retain_seconds."""
         return {m.id for m in self.retained_manifests()}

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from asgi_lifespan import LifespanManager
+from pyiceberg.catalog.sql import SqlCatalog
 
 from service.api import create_app
 from service.config import REPO_DATA, Settings
@@ -113,6 +114,59 @@ def test_a_writer_dead_between_table_commits_is_repaired_by_the_next(lake: Icebe
     assert regions.scan().to_arrow().num_rows == 3218
     assert regions.current_snapshot().snapshot_id == pinned["regions"] == lake.pins(2)["regions"]
     assert lake.pins(2)["observations"] != pinned["observations"]
+
+
+def fresh_heads(lake: IcebergLake) -> dict[str, int | None]:
+    """Each table's current snapshot as another engine sees it: through a new catalog, nothing cached."""
+    other = SqlCatalog("yardstick", uri=lake.catalog_uri, warehouse=lake.warehouse.uri)
+    heads = {}
+    for name in ("regions", "indicators", "sources", "observations"):
+        head = other.load_table(f"yardstick.{name}").current_snapshot()
+        heads[name] = head.snapshot_id if head else None
+    return heads
+
+
+def test_tables_move_only_with_the_log_row(lake: IcebergLake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that dies after writing every table's metadata but before the catalog transaction leaves every table
+    where the log says: other engines never see a commit that did not happen."""
+    import service.store.iceberg as iceberg
+
+    before = fresh_heads(lake)
+    assert before == lake.pins(1)
+    real = iceberg.connect
+
+    def dies_at_the_commit_point(engine: object, begin: bool = False) -> object:
+        if begin:
+            raise SystemExit("killed")  # as a SIGKILL would, between the table commits and the log row
+        return real(engine, begin)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(iceberg, "connect", dies_at_the_commit_point)
+    source = "id,title\nnew-source,A new source\n"
+    with pytest.raises(SystemExit):
+        ingest(
+            lake,
+            [("s.csv", source.encode()), ("rev.csv", csv_bytes([obs(VA, "430400", "2022-Q3", 9.9, "2023-05-01")]))],
+        )
+    monkeypatch.setattr(iceberg, "connect", real)
+    assert lake.current_id() == 1 and fresh_heads(lake) == before  # nothing moved: not sources, not observations
+    assert lake.drift() == []
+    revise(lake, 8.7, "2023-04-01")  # the next writer commits on top as usual
+    after = fresh_heads(lake)
+    assert after == lake.pins(2) and after["observations"] != before["observations"]
+    assert after["sources"] == before["sources"]
+
+
+async def test_check_reports_a_drifted_table_and_start_up_repairs_it(lake: IcebergLake) -> None:
+    from service.store.integrity import check
+
+    with lake.table("regions").transaction() as tx:  # a table moved outside a Yardstick commit
+        tx.delete("code == 'CN'")
+    problems = check(lake)
+    assert len(problems) == 1 and "yardstick.regions" in problems[0] and "pins" in problems[0]
+    async for client in api(lake):  # the service's start repairs it
+        assert (await client.get("/v1/regions/CN")).status_code == 200
+    assert check(lake) == [] and fresh_heads(lake) == lake.pins(1)
+    assert lake.table("regions").scan().to_arrow().num_rows == 3218
 
 
 def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: IcebergLake) -> None:
