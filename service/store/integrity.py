@@ -1,4 +1,5 @@
-"""`yardstick check`: every file of the current snapshot exists and matches its recorded size and sha256, and every\ntable's current Iceberg snapshot is the one the commit log pins (what other engines read is what was committed)."""
+"""`yardstick check`: every file of the current snapshot exists and matches its recorded size and sha256, and every
+table's current Iceberg snapshot is the one the commit log pins (what other engines read is what was committed)."""
 
 from __future__ import annotations
 

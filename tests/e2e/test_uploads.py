@@ -157,7 +157,7 @@ def writable(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 def _upload_everywhere(writable: tuple[Live, str], kind: str, size: int, tries: int) -> None:
     live, key = writable
-    published = f"2023-{1 + list(MEDIA).index(kind):02d}-{1 + size // MB:02d}"  # one vintage per case
+    published = f"2023-{1 + list(MEDIA).index(kind):02d}-{1 + len(str(size // MB)):02d}"  # one vintage per case
     body = body_of(kind, size, published)
     assert len(body) >= size * 0.9
     url = f"{live.base}/v1/observations"
@@ -187,7 +187,7 @@ def test_uploads_reach_the_application_with_every_client(writable: tuple[Live, s
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
 def test_a_100_mb_upload_reaches_the_application_with_every_client(writable: tuple[Live, str], kind: str) -> None:
-    _upload_everywhere(writable, kind, 100 * MB, 2)
+    _upload_everywhere(writable, kind, 100 * MB, TRIES)
 
 
 def test_pipelined_requests_whose_heads_add_up_past_the_limit_are_each_answered(writable: tuple[Live, str]) -> None:

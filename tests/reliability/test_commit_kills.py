@@ -65,8 +65,11 @@ def catalog_env(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
 def other_engine_rows(lake: IcebergLake) -> tuple[set[tuple[object, ...]], set[str]]:
     """What an engine reading the tables' current snapshots sees (a catalog of its own: nothing cached)."""
     other = SqlCatalog("yardstick", uri=lake.catalog_uri, warehouse=lake.warehouse.uri)
-    obs = other.load_table("yardstick.observations").scan().to_arrow().to_pylist()
-    sources = other.load_table("yardstick.sources").scan().to_arrow().column("id").to_pylist()
+    try:
+        obs = other.load_table("yardstick.observations").scan().to_arrow().to_pylist()
+        sources = other.load_table("yardstick.sources").scan().to_arrow().column("id").to_pylist()
+    finally:
+        other.engine.dispose()
     return {(o["indicator"], o["region"], o["period"], str(o["published"]), o["value"]) for o in obs}, set(sources)
 
 
@@ -119,5 +122,7 @@ def test_other_engines_never_see_a_commit_the_log_did_not_make(kind: str, tmp_pa
                 assert other_engine_rows(lake) == served_rows(live.base, current), f"after kill {kills}"
                 assert check(lake) == [], f"after kill {kills}"
                 assert runs < KILLS * 3, "the writer keeps dying before it is killed"
-    assert lake.current_id() > 1, "no commit landed between the kills: the test proved little"
-    record(f"commit-kills-{kind}", {"kills": kills, "writer_runs": runs, "snapshots": lake.current_id()})
+        snapshots = lake.current_id()
+        lake.engine.dispose()
+    assert snapshots > 1, "no commit landed between the kills: the test proved little"
+    record(f"commit-kills-{kind}", {"kills": kills, "writer_runs": runs, "snapshots": snapshots})
