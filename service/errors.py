@@ -15,6 +15,7 @@ class Problem:
 
     detail: str
     parameter: str | None = None
+    header: str | None = None
     file: str | None = None
     row: int | None = None
     column: str | None = None

@@ -12,11 +12,30 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.problems import of_error
+from service.errors import BadParameter, CatalogUnavailable, NotFound, Problem, YardstickError
 from service.store.snapshot import Snapshot, Store
 
 MAX_CACHED_BODY = 1 << 20
 CACHEABLE_PREFIX = ("/v1/", "/sdmx/")
 UNCACHED_PREFIXES = ("/v1/bulk",)
+
+
+MIN_SNAPSHOT = b"x-min-snapshot"
+
+
+def at_least(scope: Scope) -> int:
+    """The snapshot a client needs at least (``X-Min-Snapshot``, e.g. the one its write's 201 named): a replica that
+    has not opened it yet does so before answering; one the catalog has not committed is a 404."""
+    raw = dict(scope["headers"]).get(MIN_SNAPSHOT)
+    if raw is None:
+        return 0
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadParameter(
+            f"X-Min-Snapshot must be a snapshot id such as 000012, not {raw.decode('latin-1')[:40]!r}",
+            [Problem("not a snapshot id", header="X-Min-Snapshot")],
+        )
+    return int(raw)
 
 
 def etag_for(snapshot: str, scope: Scope) -> str:
@@ -72,11 +91,28 @@ class SnapshotCaching:
         self.cache_control = f"public, max-age={max_age}".encode()
         self.max_bytes = max_bytes
 
+    def _pin(self, scope: Scope) -> Snapshot:
+        """The snapshot this request reads from start to end: the newest, and at least the one it asks for."""
+        needed = at_least(scope)
+        snap = self.store.snapshot(needed)
+        if snap.manifest.id < needed:
+            if self.store.catalog_down_since is not None:
+                raise CatalogUnavailable(
+                    f"snapshot {needed:06d} cannot be looked up: the catalog database does not answer",
+                    extra={"headers": {"retry-after": "5"}},
+                )
+            raise NotFound(f"no snapshot {needed:06d} has been committed (the newest is {snap.id})")
+        return snap
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        snap = self.store.snapshot()
+        try:
+            snap = self._pin(scope)
+        except YardstickError as exc:
+            await of_error(exc, scope["path"])(scope, receive, send)
+            return
         scope.setdefault("state", {})["snapshot"] = snap
         path: str = scope["path"]
         if (

@@ -101,7 +101,9 @@ async def _upload(
         "sha256": digest,
     }
     status = 201 if result.committed else 200
-    response = Response(orjson.dumps(body_out), status_code=status, media_type="application/json")
+    # the snapshot that holds the write: X-Min-Snapshot with it reads the write on any replica
+    headers = {"x-snapshot": result.snapshot} if result.snapshot else None
+    response = Response(orjson.dumps(body_out), status_code=status, media_type="application/json", headers=headers)
     if idempotency_key:
         store.lake.idempotency.remember(Idempotency.ident(key_name, idempotency_key), Outcome(digest, status, body_out))
     return response
@@ -139,7 +141,10 @@ def _idempotent(lake: IcebergLake, key_name: str, idempotency_key: str | None, d
         orjson.dumps(seen.response),
         status_code=seen.status,
         media_type="application/json",
-        headers={"idempotency-replayed": "true"},
+        headers={
+            "idempotency-replayed": "true",
+            **({"x-snapshot": snap} if (snap := seen.response.get("snapshot")) else {}),
+        },
     )
 
 

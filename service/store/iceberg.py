@@ -52,6 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from service.config import Settings
 from service.errors import Busy, YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
+from service.store.beacon import Beacon
 from service.store.catalog import LakeCatalog
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
 from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
@@ -133,6 +134,14 @@ class IcebergLake(Lake):
         create_all(self.engine)
         self.keys = KeyStore(self.engine, fresh_seconds)
         self.idempotency = Idempotency(self.engine)
+        self.beacon = Beacon.at(root / "snapshot.beacon")
+
+    def announce(self, snapshot: int) -> None:
+        if self.beacon is not None:
+            self.beacon.raise_to(snapshot)
+
+    def seen(self) -> int:
+        return self.beacon.read() if self.beacon is not None else 0
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:

@@ -164,6 +164,13 @@ class Lake:
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
+    def announce(self, snapshot: int) -> None:
+        """Tell this machine's other processes that ``snapshot`` was just committed (see ``store.beacon``)."""
+
+    def seen(self) -> int:
+        """The newest snapshot a process of this machine announced (0 if none)."""
+        return 0
+
     def drift(self) -> list[str]:
         """Where other engines would read something else than the current snapshot (none in this format)."""
         return []
@@ -305,6 +312,7 @@ class Writer:
         when = committed_at or datetime.now(UTC).isoformat()
         manifest = Manifest(self.id, when, author, message, files, counts, changes)
         self._publish(manifest)
+        self.lake.announce(manifest.id)
         self.lake.gc()
         return manifest
 

@@ -144,7 +144,7 @@ class Store:
     def reopen(self) -> None:
         """Open whatever CURRENT names now (at start-up, after seeding an empty lake)."""
         self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self.frames)
-        self._checked = time.monotonic()
+        self._checked, self._seen = time.monotonic(), self.lake.seen()
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
@@ -171,12 +171,16 @@ class Store:
                     self._older.popitem(last=False)
             return found
 
-    def snapshot(self) -> Snapshot:
-        """The newest snapshot, checked at most every ``refresh_seconds``. While the catalog database does not
-        answer, the snapshot already open goes on serving (``catalog_down_since`` says since when)."""
+    def snapshot(self, at_least: int = 0) -> Snapshot:
+        """The newest snapshot, checked at most every ``refresh_seconds``, at once when a process of this machine
+        announced a commit (read your own write), and at once when the caller needs at least snapshot ``at_least``
+        (one committed on another replica). While the catalog database does not answer, the snapshot already open
+        goes on serving (``catalog_down_since`` says since when)."""
         now = time.monotonic()
-        if now - self._checked >= self.settings.refresh_seconds:
-            self._checked = now
+        seen = self.lake.seen()
+        due = now - self._checked >= self.settings.refresh_seconds or seen != self._seen
+        if due or at_least > self._snapshot.manifest.id:
+            self._checked, self._seen = now, seen
             try:
                 if self.lake.current_id() != self._snapshot.manifest.id:
                     with self._lock:
