@@ -25,7 +25,8 @@ ingest_paths(lake, seed_paths(REPO_DATA))
 for files in (sys.argv[3:], os.environ.get("APPEND", "").split()):  # the load, then an append (if any)
     if files:
         started = time.perf_counter()
-        result = ingest_paths(lake, [Path(p) for p in files], stream_bytes=int(sys.argv[2]))
+        bound = int(sys.argv[2])  # rows and decoded bytes beyond which a file is streamed
+        result = ingest_paths(lake, [Path(p) for p in files], stream_rows=bound, stream_bytes=bound)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         print(result.added, round(time.perf_counter() - started, 2), peak)
 """

@@ -23,7 +23,7 @@ from service.errors import (
     YardstickError,
     not_found,
 )
-from service.ingest.load import IngestResult, ingest
+from service.ingest.load import IngestResult, ingest_body
 from service.store.iceberg import IcebergLake
 from service.store.lake import Lake
 from service.store.records import Idempotency, Outcome
@@ -89,7 +89,7 @@ async def _upload(
     if replay is not None:
         return replay
     result: IngestResult = await anyio.to_thread.run_sync(
-        lambda: ingest(store.lake, [(name, body)], author=key_name, kind=kind)
+        lambda: ingest_body(store.lake, name, body, author=key_name, kind=kind)
     )
     body_out = {
         "snapshot": result.snapshot,

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from service.errors import Conflict, InvalidData, Problem
+from service.errors import Conflict, InvalidData, Problem, storage_errors
 from service.ingest import readers
 from service.ingest.validate import Catalog, IndicatorInfo, validate
 from service.model.schema import KEYS, OBSERVATIONS
@@ -52,19 +52,25 @@ class IngestResult:
     committed: bool = False
 
 
-STREAM_BYTES = 64 * 1024 * 1024  # Parquet files larger than this are read, validated and merged batch by batch
+# An observation file larger than this once decoded (rows from a Parquet footer or CSV line breaks; uncompressed
+# bytes from the footer, or the size of text) is read, validated and merged batch by batch, whatever its size on disk.
+STREAM_ROWS = 1_000_000
+STREAM_BYTES = 64 * 1024 * 1024
 STREAM_BATCH = 1_000_000
 MAX_PARTS = 8  # files per indicator before an append rewrites them as one
 
 
-def ingest_paths(lake: Lake, paths: list[Path], stream_bytes: int = STREAM_BYTES, **kwargs: Any) -> IngestResult:
-    """Ingest files from disk (see ``ingest``). Parquet files larger than ``stream_bytes`` are streamed: memory then
-    grows with the largest indicator, not with the file."""
+def ingest_paths(
+    lake: Lake, paths: list[Path], stream_rows: int | None = None, stream_bytes: int | None = None, **kwargs: Any
+) -> IngestResult:
+    """Ingest files from disk (see ``ingest``). Parquet and CSV files of more than ``stream_rows`` rows or
+    ``stream_bytes`` decoded bytes (default STREAM_ROWS, STREAM_BYTES) are streamed: memory then grows with the
+    largest indicator, not with the file."""
     files: list[tuple[str, bytes]] = []
     streamed: list[Path] = []
     for p in paths:
         try:
-            if p.stat().st_size > stream_bytes and _is_parquet(p):
+            if _large(readers.measure(p), stream_rows, stream_bytes, kwargs.get("kind")):
                 streamed.append(p)
             else:
                 files.append((p.name, p.read_bytes()))
@@ -73,9 +79,26 @@ def ingest_paths(lake: Lake, paths: list[Path], stream_bytes: int = STREAM_BYTES
     return ingest(lake, files, streamed=streamed, **kwargs)
 
 
-def _is_parquet(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(4) == readers.PARQUET_MAGIC
+def ingest_body(lake: Lake, name: str, data: bytes, **kwargs: Any) -> IngestResult:
+    """Ingest one uploaded body (see ``ingest``): a large one (as ``ingest_paths`` decides) is written to a
+    temporary file in the data folder and streamed like a file from disk, so that an upload which compresses well
+    does not expand in memory."""
+    if not _large(readers.measure(data), None, None, kwargs.get("kind")):
+        return ingest(lake, [(name, data)], **kwargs)
+    with tempfile.TemporaryDirectory(prefix="upload-", dir=lake.root) as folder:
+        path = Path(folder) / name
+        with storage_errors():
+            path.write_bytes(data)
+        return ingest(lake, [], streamed=[path], **kwargs)
+
+
+def _large(size: readers.Size | None, rows: int | None, uncompressed: int | None, kind: str | None) -> bool:
+    """Whether a file is streamed: observations larger than either bound once decoded."""
+    if size is None or (kind or size.kind) != "observations":
+        return False
+    return size.rows > (STREAM_ROWS if rows is None else rows) or size.uncompressed > (
+        STREAM_BYTES if uncompressed is None else uncompressed
+    )
 
 
 def ingest(
@@ -127,7 +150,15 @@ def _apply(
         writer.progress("validate", i, len(raws))
         table, found = validate(raw, catalog, today)
         problems.extend(found)
-        result.files.append({"file": raw.name, "kind": raw.kind, "rows": raw.table.num_rows, "encoding": raw.encoding})
+        result.files.append(
+            {
+                "file": raw.name,
+                "kind": raw.kind,
+                "rows": raw.table.num_rows,
+                "encoding": raw.encoding,
+                "streamed": False,
+            }
+        )
         if table is not None:
             incoming[raw.kind].append((raw, table))
             if raw.kind != "observations":
@@ -311,22 +342,23 @@ def _spill(
         for raw, table in small:
             put(_stamp(raw, table, stamp))
         for path in streamed:
-            source = pq.ParquetFile(path)
-            kind = readers.detect_kind(path.name, source.schema_arrow.names, "observations")
-            if kind != "observations":
+            source = readers.stream(path, None, STREAM_BATCH)
+            if source.kind != "observations":
                 raise InvalidData(
-                    f"{path.name}: only observations are streamed", [Problem(f"a {kind} table", file=path.name)]
+                    f"{source.name}: a {source.kind} file this large is not accepted",
+                    [Problem(f"only observation files may have over {STREAM_ROWS:,} rows", file=source.name)],
                 )
-            first = 1
-            for batch in source.iter_batches(batch_size=STREAM_BATCH):
-                writer.progress("validate", first - 1, source.metadata.num_rows)
-                raw = readers.RawTable(path.name, kind, pa.Table.from_batches([batch]), first, "parquet")
+            rows = 0
+            for raw in source.tables:
+                writer.progress("validate", raw.first_row - 1, source.rows)
                 table, found = validate(raw, catalog, today)
                 problems.extend(found[: max(0, 1000 - len(problems))])
                 if table is not None and not problems:
                     put(_stamp(raw, table, stamp))
-                first += batch.num_rows
-            result.files.append({"file": path.name, "kind": kind, "rows": first - 1, "encoding": "parquet"})
+                rows += raw.table.num_rows
+            result.files.append(
+                {"file": source.name, "kind": source.kind, "rows": rows, "encoding": source.encoding, "streamed": True}
+            )
     finally:
         for sink in sinks.values():
             sink.close()

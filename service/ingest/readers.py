@@ -1,22 +1,23 @@
 """Read an input file (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Parquet; JSON Lines) into an Arrow table.
 
 Readers only decode: every column of a CSV arrives as text, Parquet keeps its types, and validation happens in
-``validate``. Errors name the file, the row (the file's line for CSV and JSON Lines, 1-based row for Parquet) and
+``validate``. ``read`` decodes bytes in memory; ``measure`` tells how large a file is once decoded (from a Parquet
+footer, or CSV line breaks) and ``stream`` reads a large one batch by batch. Errors name the file, the row (the file's line for CSV and JSON Lines, 1-based row for Parquet) and
 the column.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from service.errors import InvalidData, Problem
+from service.ingest import csvfile
 from service.model.schema import INPUT_COLUMNS
 
 PARQUET_MAGIC = b"PAR1"
@@ -63,46 +64,13 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
 
 
 def _read_csv(name: str, data: bytes) -> tuple[pa.Table, int, str]:
-    text, encoding = _decode(name, data)
-    bom_line = next((i for i, line in enumerate(text.splitlines(), 1) if "\ufeff" in line), None)
-    if bom_line is not None:
-        raise InvalidData(
-            f"{name} has a byte-order mark inside the text",
-            [Problem("stray byte-order mark (U+FEFF): files were concatenated?", file=name, row=bom_line)],
-        )
-    try:
-        header = next(csv.reader(io.StringIO(text.splitlines()[0] if text else "")), [])
-    except csv.Error as exc:
-        raise InvalidData(f"{name} has an unreadable header", [Problem(str(exc), file=name, row=1)]) from exc
-    columns = [c.strip() for c in header]
-    _check_header(name, columns)
-    table, bad = _parse_csv(name, text, columns, threads=True)
-    if bad:  # parse again on one thread, which knows the line numbers of bad rows
-        _, bad = _parse_csv(name, text, columns, threads=False)
-        raise InvalidData(f"{name} has rows with the wrong number of fields", bad)
-    return table, 2, encoding
+    def open_file() -> pa.NativeFile:
+        return pa.BufferReader(data)
 
-
-def _parse_csv(name: str, text: str, columns: list[str], threads: bool) -> tuple[pa.Table, list[Problem]]:
-    bad: list[Problem] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        detail = f"expected {row.expected_columns} fields, found {row.actual_columns}"
-        bad.append(Problem(detail, file=name, row=row.number))
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=threads),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=True, null_values=[""]
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InvalidData(f"{name} is not valid CSV", [Problem(str(exc).splitlines()[0], file=name)]) from exc
-    return table, bad
+    found = csvfile.scan(name, open_file)
+    _check_header(name, found.columns)
+    parts = list(csvfile.tables(name, open_file, found, rows=1 << 62))
+    return parts[0][0] if len(parts) == 1 else pa.concat_tables(t for t, _ in parts), 2, found.encoding
 
 
 def _check_header(name: str, columns: list[str]) -> None:
@@ -118,24 +86,34 @@ def _check_header(name: str, columns: list[str]) -> None:
 def _read_parquet(name: str, data: bytes) -> pa.Table:
     try:
         pf = pq.ParquetFile(pa.BufferReader(data))
-        meta = pf.metadata
-        uncompressed = sum(
-            meta.row_group(i).column(j).total_uncompressed_size
-            for i in range(meta.num_row_groups)
-            for j in range(meta.num_columns)
-        )
-        if uncompressed > max(MAX_PARQUET_UNCOMPRESSED // 64, len(data) * MAX_PARQUET_EXPANSION) or (
-            uncompressed > MAX_PARQUET_UNCOMPRESSED
-        ):
-            raise InvalidData(
-                f"{name} expands to {uncompressed} bytes from {len(data)}",
-                [Problem("the Parquet file decompresses beyond the allowed ratio", file=name)],
-            )
+        check_expansion(name, pf.metadata, len(data), capped=True)
         table = pf.read()
     except (pa.ArrowException, OSError) as exc:
         raise InvalidData(f"{name} is not a readable Parquet file", [Problem(str(exc), file=name)]) from exc
     _check_header(name, table.column_names)
     return table
+
+
+def uncompressed_size(meta: pq.FileMetaData) -> int:
+    """Bytes of the file's columns once decompressed, from its footer."""
+    return sum(
+        meta.row_group(i).column(j).total_uncompressed_size
+        for i in range(meta.num_row_groups)
+        for j in range(meta.num_columns)
+    )
+
+
+def check_expansion(name: str, meta: pq.FileMetaData, size: int, capped: bool) -> None:
+    """Refuse a Parquet file that decompresses far beyond its size (a bomb); ``capped``: also beyond what is read
+    into memory at once."""
+    uncompressed = uncompressed_size(meta)
+    if uncompressed > max(MAX_PARQUET_UNCOMPRESSED // 64, size * MAX_PARQUET_EXPANSION) or (
+        capped and uncompressed > MAX_PARQUET_UNCOMPRESSED
+    ):
+        raise InvalidData(
+            f"{name} expands to {uncompressed} bytes from {size}",
+            [Problem("the Parquet file decompresses beyond the allowed ratio", file=name)],
+        )
 
 
 def _read_jsonl(name: str, data: bytes) -> pa.Table:
@@ -175,18 +153,25 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else repr(value)
 
 
+def guess_kind(columns: list[str]) -> str | None:
+    """The table kind the columns are of, or None."""
+    cols = set(columns)
+    if {"indicator", "region", "period"} <= cols:
+        return "observations"
+    if {"code", "level"} <= cols:
+        return "regions"
+    if {"code", "kind"} <= cols or {"code", "unit"} <= cols:
+        return "indicators"
+    if {"id", "title"} <= cols:
+        return "sources"
+    return None
+
+
 def detect_kind(name: str, columns: list[str], kind: str | None) -> str:
     cols = set(columns)
     if kind is None:
-        if {"indicator", "region", "period"} <= cols:
-            kind = "observations"
-        elif {"code", "level"} <= cols:
-            kind = "regions"
-        elif {"code", "kind"} <= cols or {"code", "unit"} <= cols:
-            kind = "indicators"
-        elif {"id", "title"} <= cols:
-            kind = "sources"
-        else:
+        kind = guess_kind(columns)
+        if kind is None:
             raise InvalidData(
                 f"{name}: cannot tell what the file holds from its columns {sorted(cols)}",
                 [Problem("expected observation, region, indicator or source columns (see README)", file=name)],
@@ -200,3 +185,96 @@ def detect_kind(name: str, columns: list[str], kind: str | None) -> str:
             [Problem("unknown column", file=name, row=1, column=c, allowed=INPUT_COLUMNS[kind]) for c in unknown],
         )
     return kind
+
+
+@dataclass(frozen=True)
+class Size:
+    """How large a file is once decoded, known without decoding it."""
+
+    rows: int  # Parquet: from its footer; CSV: its line breaks (a bound on its rows)
+    uncompressed: int  # Parquet: its columns decompressed, from its footer; CSV: its size
+    kind: str | None  # the table kind its columns suggest
+
+
+def measure(source: Path | bytes) -> Size | None:
+    """The size of a Parquet or CSV file from its metadata or a count of its line breaks, or None for JSON Lines
+    and for files that cannot be measured (those are read whole and refused there if need be)."""
+    with _open(source) as f:
+        head = f.read(64)
+        if head[:4] == PARQUET_MAGIC:
+            try:
+                f.seek(0)
+                meta = pq.ParquetFile(f).metadata
+            except (pa.ArrowException, OSError):
+                return None
+            return Size(meta.num_rows, uncompressed_size(meta), guess_kind(meta.schema.to_arrow_schema().names))
+        if head.lstrip()[:1] in (b"{", b"["):
+            return None
+        f.seek(0)
+        lines = size = 0
+        columns: list[str] = []
+        while chunk := f.read(csvfile.CHUNK):
+            if not size:
+                columns = csvfile.guess_columns(chunk)
+            lines += max(chunk.count(b"\n"), chunk.count(b"\r"))
+            size += len(chunk)
+    return Size(lines, size, guess_kind(columns))
+
+
+def _open(source: Path | bytes) -> pa.NativeFile:
+    return pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source))
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A file read a batch at a time: its kind, its encoding, a bound on its rows, and its tables (RawTable, each
+    numbered from the file's own first row)."""
+
+    name: str
+    kind: str
+    encoding: str
+    rows: int
+    tables: Iterator[RawTable]
+
+
+def stream(path: Path, kind: str | None, batch_rows: int) -> Stream:
+    """Open a Parquet or CSV file on disk for reading in batches of about ``batch_rows`` rows."""
+    name = path.name
+    with _open(path) as f:
+        magic = f.read(4)
+    if magic == PARQUET_MAGIC:
+        try:
+            pf = pq.ParquetFile(str(path))
+            check_expansion(name, pf.metadata, path.stat().st_size, capped=False)
+        except (pa.ArrowException, OSError) as exc:
+            raise InvalidData(f"{name} is not a readable Parquet file", [Problem(str(exc), file=name)]) from exc
+        _check_header(name, pf.schema_arrow.names)
+        found = detect_kind(name, pf.schema_arrow.names, kind)
+        return Stream(name, found, "parquet", pf.metadata.num_rows, _parquet_tables(name, found, pf, batch_rows))
+
+    def open_file() -> pa.NativeFile:
+        return pa.OSFile(str(path))
+
+    scanned = csvfile.scan(name, open_file)
+    _check_header(name, scanned.columns)
+    found = detect_kind(name, scanned.columns, kind)
+    return Stream(
+        name, found, scanned.encoding, scanned.lines, _csv_tables(name, found, open_file, scanned, batch_rows)
+    )
+
+
+def _parquet_tables(name: str, kind: str, pf: pq.ParquetFile, batch_rows: int) -> Iterator[RawTable]:
+    first = 1
+    try:
+        for batch in pf.iter_batches(batch_size=batch_rows):
+            yield RawTable(name, kind, pa.Table.from_batches([batch]), first, "parquet")
+            first += batch.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise InvalidData(f"{name} is not a readable Parquet file", [Problem(str(exc), file=name, row=first)]) from exc
+
+
+def _csv_tables(
+    name: str, kind: str, open_file: csvfile.Opener, scanned: csvfile.Scan, batch_rows: int
+) -> Iterator[RawTable]:
+    for table, first in csvfile.tables(name, open_file, scanned, batch_rows):
+        yield RawTable(name, kind, table, first, scanned.encoding)

@@ -18,7 +18,7 @@ from tests.reliability.conftest import record
 CORPUS = Path(__file__).with_name("corpus")
 MEDIA = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet"}
 EXPECTED = {  # file → (status, words the problem must contain)
-    "malformed_quotes.csv": (422, "fields"),
+    "malformed_quotes.csv": (422, "never closed"),
     "ragged_rows.csv": (422, "wrong number of fields"),
     "wrong_types.csv": (422, "not a number"),
     "nan_infinity.csv": (422, "not a number"),
