@@ -1,9 +1,9 @@
 """Read an input file (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Parquet; JSON Lines) into an Arrow table.
 
 Readers only decode: every column of a CSV arrives as text, Parquet keeps its types, and validation happens in
-``validate``. ``read`` decodes bytes in memory; ``measure`` tells how large a file is once decoded (from a Parquet
-footer, or CSV line breaks) and ``stream`` reads a large one batch by batch. Errors name the file, the row (the file's line for CSV and JSON Lines, 1-based row for Parquet) and
-the column.
+``validate`` (Parquet types through ``coerce``). ``read`` decodes bytes in memory; ``measure`` tells how large a file
+is once decoded (from a Parquet footer, or CSV line breaks) and ``stream`` reads a large one batch by batch. Errors
+name the file, the row (the file's record for CSV, its line for JSON Lines, 1-based row for Parquet) and the column.
 """
 
 from __future__ import annotations

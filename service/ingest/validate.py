@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from service.errors import Problem
+from service.ingest.coerce import coerce
 from service.ingest.readers import RawTable
 from service.model import period as periods
 from service.model.schema import (
@@ -200,6 +201,9 @@ def _too_long(size: pa.ChunkedArray, most: int) -> Callable[[int], str]:
 
 def validate(raw: RawTable, catalog: Catalog, today: date) -> tuple[pa.Table | None, list[Problem]]:
     """Check one decoded file; return the typed table (or None) and the problems found."""
+    raw, problems = coerce(raw)
+    if problems:
+        return None, problems
     check = Checker(raw)
     check.required(REQUIRED_COLUMNS[raw.kind])
     if check.problems:
