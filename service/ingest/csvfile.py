@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from service.errors import InvalidData, Problem
 
-BLOCK = 16 << 20  # bytes Arrow parses at a time: also the longest row accepted
+BLOCK = 16 << 20  # bytes Arrow parses at a time: a longer row may be refused (one over twice this always is)
 CHUNK = 1 << 20  # bytes read at a time by the scan
 MAX_ROW_PROBLEMS = 1000
 Opener = Callable[[], pa.NativeFile]  # a fresh reader of the file, at its first byte
@@ -36,21 +36,40 @@ class Scan:
     odd_quotes: bool  # an odd number of '"': some quoted field may never be closed
 
 
+# Files that are not text at all, known by their first bytes: what they are, said to whoever sent them as CSV.
+SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?), not CSV text: save the sheet as CSV UTF-8"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel .xls workbook, not CSV text: save the sheet as CSV UTF-8"),
+    (b"\x1f\x8b", "gzip-compressed: decompress it and send the CSV inside"),
+    (b"\xff\xfe", "UTF-16 text (what Excel calls Unicode text): save it as CSV UTF-8"),
+    (b"\xfe\xff", "UTF-16 text: save it as CSV UTF-8"),
+)
+SEPARATORS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+
+
 def scan(name: str, open_file: Opener) -> Scan:
-    """Decode the whole file once (in chunks) to choose its encoding and find the header; refuse text that no
-    encoding reads, and stray byte-order marks."""
-    for encoding in ("utf-8", "gb18030"):
-        found = _decode_all(name, open_file, encoding)
-        if found is not None:
-            return _header(name, open_file, *found)
-    raise InvalidData(
-        f"{name} is neither UTF-8 nor GBK/GB18030 text",
-        [Problem("could not decode the file: save it as UTF-8", file=name)],
-    )
+    """Decode the whole file once (in chunks) to choose its encoding and find the header; refuse what is not text,
+    text that no encoding reads, stray byte-order marks and NUL bytes."""
+    f = open_file()
+    try:
+        head = f.read(16)
+    finally:
+        f.close()
+    for magic, what in SIGNATURES:
+        if head.startswith(magic):
+            raise InvalidData(f"{name} is not CSV text", [Problem(f"the file is {what}", file=name)])
+    found = _decode_all(name, open_file, "utf-8")
+    if isinstance(found, int):
+        line = found
+        found = _decode_all(name, open_file, "gb18030")
+        if isinstance(found, int):
+            detail = f"row {line} is not UTF-8 text, and the file is not GBK either: save it as CSV UTF-8"
+            raise InvalidData(f"{name} is neither UTF-8 nor GBK/GB18030 text", [Problem(detail, file=name, row=line)])
+    return _header(name, open_file, *found)
 
 
-def _decode_all(name: str, open_file: Opener, encoding: str) -> tuple[str, int, int, bool] | None:
-    """(encoding label, line breaks, size, odd quotes) if every byte decodes; None if one does not."""
+def _decode_all(name: str, open_file: Opener, encoding: str) -> tuple[str, int, int, bool] | int:
+    """(encoding label, line breaks, size, odd quotes) if every byte decodes; else the line where one does not."""
     decoder = codecs.getincrementaldecoder(encoding)()
     lines = quotes = size = 0
     f = open_file()
@@ -59,23 +78,34 @@ def _decode_all(name: str, open_file: Opener, encoding: str) -> tuple[str, int, 
             if size == 0 and encoding == "utf-8" and chunk.startswith(UTF8_BOM):
                 chunk = chunk[len(UTF8_BOM) :]
                 size = len(UTF8_BOM)
-            text = decoder.decode(chunk)
-            stray = text.find("\ufeff")
-            if stray >= 0:
-                line = lines + text.count("\n", 0, stray) + 1
-                raise InvalidData(
-                    f"{name} has a byte-order mark inside the text",
-                    [Problem("stray byte-order mark (U+FEFF): files were concatenated?", file=name, row=line)],
-                )
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines + int(max(chunk.count(b"\n", 0, exc.start), chunk.count(b"\r", 0, exc.start))) + 1
+            _refuse_stray(name, text, lines)
             lines += max(text.count("\n"), text.count("\r"))
             quotes += text.count('"')
             size += len(chunk)
         decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return None
+    except UnicodeDecodeError:  # the file ends inside a character
+        return lines + 1
     finally:
         f.close()
     return ("utf-8-sig" if encoding == "utf-8" else encoding), lines, size, quotes % 2 == 1
+
+
+STRAYS = {  # characters that are never in CSV text: (what the file is said to have, what the row holds)
+    "\ufeff": ("has a byte-order mark inside the text", "a stray byte-order mark (U+FEFF): files were concatenated?"),
+    "\x00": ("holds NUL bytes", "a NUL byte: the file is binary or UTF-16 text, not CSV: save it as CSV UTF-8"),
+}
+
+
+def _refuse_stray(name: str, text: str, lines: int) -> None:
+    for char, (summary, holds) in STRAYS.items():
+        at = text.find(char)
+        if at >= 0:
+            line = lines + max(text.count("\n", 0, at), text.count("\r", 0, at)) + 1
+            raise InvalidData(f"{name} {summary}", [Problem(f"row {line} holds {holds}", file=name, row=line)])
 
 
 def _header(name: str, open_file: Opener, encoding: str, lines: int, size: int, odd_quotes: bool) -> Scan:
@@ -98,20 +128,34 @@ def _header(name: str, open_file: Opener, encoding: str, lines: int, size: int, 
     line = head[skip:end].decode("utf-8" if encoding == "utf-8-sig" else encoding)
     try:
         header = next(csv.reader([line]), [])
-    except csv.Error as exc:
-        raise InvalidData(f"{name} has an unreadable header", [Problem(str(exc), file=name, row=1)]) from exc
+    except csv.Error:
+        header = []
     if not "".join(header).strip():
         raise InvalidData(
-            f"{name} starts with an empty line",
-            [Problem("the first line must be the header, naming the columns", file=name, row=1)],
+            f"{name} has no header",
+            [Problem("the first line must be the header: the column names, separated by commas", file=name, row=1)],
         )
+    _refuse_separator(name, header)
     return Scan(encoding, start, size, [c.strip() for c in header], lines, odd_quotes)
+
+
+def _refuse_separator(name: str, header: list[str]) -> None:
+    """One column whose name holds semicolons or tabs: a CSV saved with another separator."""
+    if len(header) != 1:
+        return
+    for sep, words in SEPARATORS.items():
+        if sep in header[0]:
+            detail = (
+                f"the header's columns are separated by {words}, not commas: save the file as CSV (comma delimited)"
+            )
+            raise InvalidData(f"{name} is not comma-separated", [Problem(detail, file=name, row=1)])
 
 
 def guess_columns(head: bytes) -> list[str]:
     """The column names on the first line of ``head`` (undecodable bytes replaced): a guess, for choosing how to
     read the file, not for reading it."""
-    line = head.removeprefix(UTF8_BOM).splitlines()[0] if head.strip() else b""
+    lines = head.removeprefix(UTF8_BOM).splitlines()
+    line = lines[0] if lines else b""
     try:
         return [c.strip() for c in next(csv.reader([line.decode("utf-8", "replace")]), [])]
     except csv.Error:
@@ -205,7 +249,8 @@ def _unreadable(name: str, found: Scan, delivered: int, exc: pa.ArrowInvalid) ->
     if "straddl" in str(exc):
         if found.odd_quotes:
             return _unclosed(name, row)
-        detail = f"row {row} is longer than {BLOCK >> 20} MB"
+        most = f"{BLOCK >> 20} MB" if BLOCK >= 1 << 20 else f"{BLOCK >> 10} KB"
+        detail = f"row {row} is longer than {most}"
         return InvalidData(f"{name} has a row that is too long", [Problem(detail, file=name, row=row)])
     return InvalidData(
         f"{name} cannot be read as CSV",

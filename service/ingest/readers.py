@@ -89,9 +89,16 @@ def _read_parquet(name: str, data: bytes) -> pa.Table:
         check_expansion(name, pf.metadata, len(data), capped=True)
         table = pf.read()
     except (pa.ArrowException, OSError) as exc:
-        raise InvalidData(f"{name} is not a readable Parquet file", [Problem(str(exc), file=name)]) from exc
+        raise _damaged(name) from exc
     _check_header(name, table.column_names)
     return table
+
+
+def _damaged(name: str, row: int | None = None) -> InvalidData:
+    """A Parquet file Arrow cannot read, said without Arrow's words (they name its internals, not the file)."""
+    where = f"its rows from row {row} on" if row and row > 1 else "it"
+    detail = f"the file starts like Parquet but {where} cannot be read: it is cut short or damaged (write it again?)"
+    return InvalidData(f"{name} is not a readable Parquet file", [Problem(detail, file=name, row=row)])
 
 
 def uncompressed_size(meta: pq.FileMetaData) -> int:
@@ -247,7 +254,7 @@ def stream(path: Path, kind: str | None, batch_rows: int) -> Stream:
             pf = pq.ParquetFile(str(path))
             check_expansion(name, pf.metadata, path.stat().st_size, capped=False)
         except (pa.ArrowException, OSError) as exc:
-            raise InvalidData(f"{name} is not a readable Parquet file", [Problem(str(exc), file=name)]) from exc
+            raise _damaged(name) from exc
         _check_header(name, pf.schema_arrow.names)
         found = detect_kind(name, pf.schema_arrow.names, kind)
         return Stream(name, found, "parquet", pf.metadata.num_rows, _parquet_tables(name, found, pf, batch_rows))
@@ -270,7 +277,7 @@ def _parquet_tables(name: str, kind: str, pf: pq.ParquetFile, batch_rows: int) -
             yield RawTable(name, kind, pa.Table.from_batches([batch]), first, "parquet")
             first += batch.num_rows
     except (pa.ArrowException, OSError) as exc:
-        raise InvalidData(f"{name} is not a readable Parquet file", [Problem(str(exc), file=name, row=first)]) from exc
+        raise _damaged(name, first) from exc
 
 
 def _csv_tables(
