@@ -24,7 +24,6 @@ from service.errors import (
     not_found,
 )
 from service.ingest.load import IngestResult, ingest_body
-from service.store.iceberg import IcebergLake
 from service.store.lake import Lake
 from service.store.records import Idempotency, Outcome
 from service.store.snapshot import Store
@@ -85,12 +84,19 @@ async def _upload(
     _check_charset(request, name, body)
     store: Store = request.app.state.store
     digest = hashlib.sha256(body).hexdigest()
-    replay = _idempotent(store.lake, key_name, idempotency_key, digest)
-    if replay is not None:
-        return replay
-    result: IngestResult = await anyio.to_thread.run_sync(
-        lambda: ingest_body(store.lake, name, body, author=key_name, kind=kind)
-    )
+    ident = Idempotency.ident(key_name, idempotency_key) if idempotency_key else None
+    if ident is not None:  # claimed before the work: the same key on two replicas at once runs once
+        seen = await anyio.to_thread.run_sync(store.lake.idempotency.claim, ident, digest)
+        if seen is not None:
+            return _replay(seen, idempotency_key, digest)
+    try:
+        result: IngestResult = await anyio.to_thread.run_sync(
+            lambda: ingest_body(store.lake, name, body, author=key_name, kind=kind)
+        )
+    except BaseException:
+        if ident is not None:
+            await anyio.to_thread.run_sync(store.lake.idempotency.release, ident)
+        raise
     body_out = {
         "snapshot": result.snapshot,
         "added": result.added,
@@ -101,12 +107,11 @@ async def _upload(
         "sha256": digest,
     }
     status = 201 if result.committed else 200
+    if ident is not None:
+        await anyio.to_thread.run_sync(store.lake.idempotency.remember, ident, Outcome(digest, status, body_out))
     # the snapshot that holds the write: X-Min-Snapshot with it reads the write on any replica
     headers = {"x-snapshot": result.snapshot} if result.snapshot else None
-    response = Response(orjson.dumps(body_out), status_code=status, media_type="application/json", headers=headers)
-    if idempotency_key:
-        store.lake.idempotency.remember(Idempotency.ident(key_name, idempotency_key), Outcome(digest, status, body_out))
-    return response
+    return Response(orjson.dumps(body_out), status_code=status, media_type="application/json", headers=headers)
 
 
 def _check_charset(request: Request, name: str, body: bytes) -> None:
@@ -128,23 +133,16 @@ def _check_charset(request: Request, name: str, body: bytes) -> None:
             ) from None
 
 
-def _idempotent(lake: IcebergLake, key_name: str, idempotency_key: str | None, digest: str) -> Response | None:
-    """The answer an earlier upload with this Idempotency-Key got (on any replica), replayed; None if there was none."""
-    if not idempotency_key:
-        return None
-    seen = lake.idempotency.recall(Idempotency.ident(key_name, idempotency_key))
-    if seen is None:
-        return None
+def _replay(seen: Outcome, idempotency_key: str | None, digest: str) -> Response:
+    """The answer an earlier upload with this Idempotency-Key got (on any replica), replayed."""
     if seen.sha256 != digest:
         raise IdempotencyMismatch(f"Idempotency-Key {idempotency_key!r} was used with a different body")
+    snapshot = seen.response.get("snapshot")
     return Response(
         orjson.dumps(seen.response),
         status_code=seen.status,
         media_type="application/json",
-        headers={
-            "idempotency-replayed": "true",
-            **({"x-snapshot": snap} if (snap := seen.response.get("snapshot")) else {}),
-        },
+        headers={"idempotency-replayed": "true", **({"x-snapshot": snapshot} if snapshot else {})},
     )
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
-from service.errors import CatalogUnavailable
+from service.errors import Busy, CatalogUnavailable
 
 METADATA = MetaData()
 LOG = Table(
@@ -182,37 +182,94 @@ class Outcome:
     response: dict[str, Any]
 
 
+PENDING = 0  # the status of a claimed key whose upload is still being worked on
+
+
 class Idempotency:
     """Answers given to uploads with an Idempotency-Key, by (key name, Idempotency-Key): replayed on a retry, on any
-    replica."""
+    replica. A key is claimed in the catalog database before the work starts (an insert only one replica can win):
+    the same key sent to two replicas at once runs once, and the other waits for the answer and replays it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, wait_seconds: float = 120.0, stale_seconds: float = 900.0) -> None:
         self.engine = engine
+        self.wait_seconds = wait_seconds  # how long a duplicate waits for the winner's answer (503 beyond)
+        self.stale_seconds = stale_seconds  # a claim this old belongs to a writer that died: it can be taken over
 
     @staticmethod
     def ident(key_name: str, idempotency_key: str) -> str:
         return hashlib.sha256(f"{key_name}\x00{idempotency_key}".encode()).hexdigest()
 
     def recall(self, ident: str) -> Outcome | None:
-        with connect(self.engine) as c:
-            row = c.execute(select(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident)).first()
-        return Outcome(row.sha256, row.status, orjson.loads(row.response)) if row else None
+        """The answer given for this key, or None (never claimed, or still being worked on)."""
+        row = self._row(ident)
+        return Outcome(row.sha256, row.status, orjson.loads(row.response)) if row and row.status != PENDING else None
+
+    def claim(self, ident: str, sha256: str) -> Outcome | None:
+        """Claim the key for an upload of this body: None when the caller won (do the work, then ``remember`` or
+        ``release``), or the answer of whoever did the work, waited for while it was under way. The body's digest
+        is in the answer: the caller compares it with its own."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            if self._insert(ident, sha256, PENDING, {}):
+                return None
+            row = self._row(ident)
+            if row is not None and (row.status != PENDING or row.sha256 != sha256):
+                return Outcome(row.sha256, row.status, orjson.loads(row.response) if row.status else {})
+            if row is not None and self._take_over(ident, row.created):
+                return None
+            if time.monotonic() > deadline:
+                raise Busy(
+                    "an upload with this Idempotency-Key is still being worked on; try again shortly",
+                    extra={"headers": {"retry-after": "5"}},
+                )
+            time.sleep(0.05)
 
     def remember(self, ident: str, outcome: Outcome) -> None:
-        """Keep the first answer (a concurrent retry that lost the race keeps the winner's)."""
+        """The claimed key's answer, for every retry."""
+        values = {"status": outcome.status, "response": orjson.dumps(outcome.response).decode(), "created": _now()}
+        with connect(self.engine, begin=True) as c:
+            moved = c.execute(
+                update(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident, IDEMPOTENCY.c.status == PENDING).values(**values)
+            )
+        if moved.rowcount == 0:  # not claimed (a record imported by migrate, or a claim taken over): keep the first
+            self._insert(ident, outcome.sha256, outcome.status, outcome.response)
+
+    def release(self, ident: str) -> None:
+        """Give the claim up (the upload failed): a retry does the work again."""
+        with connect(self.engine, begin=True) as c:
+            c.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident, IDEMPOTENCY.c.status == PENDING))
+
+    def _row(self, ident: str) -> Any:
+        with connect(self.engine) as c:
+            return c.execute(select(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident)).first()
+
+    def _insert(self, ident: str, sha256: str, status: int, response: dict[str, Any]) -> bool:
         try:
             with connect(self.engine, begin=True) as c:
                 c.execute(
                     insert(IDEMPOTENCY).values(
                         id=ident,
-                        sha256=outcome.sha256,
-                        status=outcome.status,
-                        response=orjson.dumps(outcome.response).decode(),
+                        sha256=sha256,
+                        status=status,
+                        response=orjson.dumps(response).decode(),
                         created=_now(),
                     )
                 )
+            return True
         except IntegrityError:
-            pass
+            return False
+
+    def _take_over(self, ident: str, created: str) -> bool:
+        """A pending claim older than ``stale_seconds`` (its writer died) becomes ours, if nobody took it first."""
+        if (datetime.now(UTC) - datetime.fromisoformat(created)).total_seconds() < self.stale_seconds:
+            return False
+        with connect(self.engine, begin=True) as c:
+            moved = c.execute(
+                update(IDEMPOTENCY)
+                .where(IDEMPOTENCY.c.id == ident, IDEMPOTENCY.c.status == PENDING, IDEMPOTENCY.c.created == created)
+                .values(created=_now())
+            )
+        return bool(moved.rowcount)
 
 
 def import_files(root: Path, engine: Engine) -> tuple[int, int]:
