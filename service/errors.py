@@ -89,6 +89,12 @@ class CatalogUnavailable(YardstickError):
     title = "The catalog database does not answer"
 
 
+class StorageUnavailable(YardstickError):
+    status = 503
+    type = "/problems/storage-unavailable"
+    title = "The object store does not answer"
+
+
 class Busy(YardstickError):
     status = 503
     type = "/problems/busy"

@@ -117,6 +117,12 @@ def postgres() -> Iterator[Postgres]:
 class S3:
     endpoint: str
     env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop the endpoint now (an outage, as the service sees it)."""
+        if self.proc is not None:
+            _stop(self.proc)
 
 
 @contextmanager
@@ -140,7 +146,7 @@ def s3(bucket: str = "lake") -> Iterator[S3]:
     try:
         _wait(lambda: httpx.get(f"{endpoint}/moto-api/", timeout=5).status_code < 500, "moto")
         httpx.put(f"{endpoint}/{bucket}", timeout=10).raise_for_status()
-        yield S3(endpoint, env)
+        yield S3(endpoint, env, proc)
     finally:
         _stop(proc)
 

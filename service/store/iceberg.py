@@ -267,7 +267,7 @@ class IcebergLake(Lake):
     # -- writing -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
-        with catalog_errors(), self._lock(wait_seconds), storage_errors():
+        with catalog_errors(), self._lock(wait_seconds), storage_errors(), self.warehouse.outages():
             base = self.manifest()
             self._recover(base.id)
             writer = IcebergWriter(self, base)

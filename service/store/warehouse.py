@@ -21,13 +21,18 @@ from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
-from service.errors import YardstickError
+from service.errors import StorageUnavailable, YardstickError
 
 
 class Warehouse:
     """A local warehouse: paths are files under ``root``."""
 
     remote = False
+
+    @contextlib.contextmanager
+    def outages(self) -> Iterator[None]:
+        """Errors of a store that does not answer, as a 503 with Retry-After (a local folder has none)."""
+        yield
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -118,6 +123,20 @@ class S3Warehouse(Warehouse):
     def uri(self) -> str:
         return f"s3://{self.bucket_path}"
 
+    @contextlib.contextmanager
+    def outages(self) -> Iterator[None]:
+        """The bucket's errors other than a missing object (an endpoint that refuses connections, times out or
+        answers 5xx) as a 503 with Retry-After: nothing was committed, and the same request may be sent again."""
+        try:
+            yield
+        except (FileNotFoundError, YardstickError):
+            raise
+        except OSError as exc:
+            raise StorageUnavailable(
+                f"the object store {self.uri} does not answer; nothing was committed, try again shortly",
+                extra={"headers": {"retry-after": "5"}},
+            ) from exc
+
     def properties(self) -> dict[str, str]:
         return dict(self._props)
 
@@ -137,7 +156,7 @@ class S3Warehouse(Warehouse):
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
         digest = hashlib.sha256()
         try:
-            with self.fs.open_input_stream(self._key(rel)) as src, open(tmp, "wb") as out:
+            with self.outages(), self.fs.open_input_stream(self._key(rel)) as src, open(tmp, "wb") as out:
                 while block := src.read(1 << 20):
                     digest.update(block)
                     out.write(block)
@@ -159,18 +178,20 @@ class S3Warehouse(Warehouse):
 
     def publish(self, rel: str) -> None:
         """Upload a new file (a single PUT or a multipart upload: the object appears whole, or not at all)."""
-        with open(self.cache / rel, "rb") as src, self.fs.open_output_stream(self._key(rel)) as out:
+        with self.outages(), open(self.cache / rel, "rb") as src, self.fs.open_output_stream(self._key(rel)) as out:
             while block := src.read(8 << 20):
                 out.write(block)
 
     def remove(self, rel: str) -> None:
         (self.cache / rel).unlink(missing_ok=True)
-        with contextlib.suppress(FileNotFoundError):
+        with self.outages(), contextlib.suppress(FileNotFoundError):
             self.fs.delete_file(self._key(rel))
 
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         selector = pafs.FileSelector(self._key(prefix), recursive=True, allow_not_found=True)
-        for info in self.fs.get_file_info(selector):
+        with self.outages():
+            infos = self.fs.get_file_info(selector)
+        for info in infos:
             if info.type == pafs.FileType.File:
                 mtime = info.mtime.timestamp() if info.mtime else 0.0
                 yield info.path.removeprefix(self.bucket_path + "/"), mtime

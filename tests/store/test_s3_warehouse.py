@@ -80,3 +80,42 @@ def test_a_changed_object_is_refused_not_served(env: services.S3, tmp_path: Path
     with pytest.raises(YardstickError, match="does not match the commit log"):
         reader.path(entry)
     assert not (tmp_path / "fresh-cache" / entry.path).exists()  # nothing half-downloaded left to be served
+
+
+async def test_an_object_store_outage_is_a_503_with_retry_after_and_nothing_is_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endpoint of its own, stopped after the seed: a write through the API is a 503 problem document with
+    Retry-After (as a catalog outage is), never a 500, and the log is unchanged."""
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from service.api import create_app
+    from service.config import Settings
+
+    with services.s3() as own:
+        for key, value in own.env.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings(
+            data_dir=tmp_path / "lake", warehouse="s3://lake/outage", load_seed=False, refresh_seconds=0
+        )
+        lake = IcebergLake.of(settings)
+        ensure_seed(lake, REPO_DATA)
+        _, key = lake.keys.create("bureau", "write")
+        app = create_app(settings)
+        async with (
+            LifespanManager(app) as m,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app), base_url="http://t") as client,
+        ):
+            own.stop()
+            rows = "indicator,region,period,value,published\nindustry.taxes_paid,430400,2022-Q3,45.1,2023-06-01\n"
+            headers = {"authorization": f"Bearer {key}", "content-type": "text/csv"}
+            refused = await client.post("/v1/observations", content=rows, headers=headers)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["retry-after"] == "5"
+            assert "object store" in refused.json()["detail"] and "nothing was committed" in refused.json()["detail"]
+        with pytest.raises(YardstickError) as caught:
+            revise(lake, 9.9, "2023-06-02")
+        assert caught.value.status == 503
+        assert lake.current_id() == 1
