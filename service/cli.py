@@ -72,6 +72,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.public_url is None and settings.host in LOOPBACK:  # a local service: links can name it exactly
         host = f"[{settings.host}]" if ":" in settings.host else settings.host
         os.environ["YARDSTICK_PUBLIC_URL"] = f"http://{host}:{settings.port}"
+    problem = _unwritable(settings.cache_path())
+    if problem:
+        print(
+            f"error: cannot use the cache folder {settings.cache_path()} (YARDSTICK_CACHE_DIR): {problem}",
+            file=sys.stderr,
+        )
+        return 1
     lake = Lake.from_settings(settings)  # refuses a lake of the old format, in one line, before serving
     if settings.load_seed:
         notice = seed_notice(lake, settings.seed_dir)
@@ -94,6 +101,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_keep_alive=settings.keep_alive_seconds,
     )
     return 0
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` (frames, exports, bulk files go there), or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ from service.errors import Forbidden, TooManyRequests, Unauthorized, YardstickEr
 from service.store.records import Key, KeyStore
 
 GUARDED = ("/v1/", "/embed/", "/sdmx/")  # data; the explorer shell, docs, /healthz and /metrics carry none
+KEYED_TOO = ("/metrics",)  # guarded as well when reads need a key: what is asked, how often, is not public then
+FAILED_KEYS_PER_MINUTE = 30  # unknown or revoked keys one address may present (429 beyond, before any look-up)
 CHALLENGE = 'Bearer realm="yardstick"'
 
 
@@ -79,6 +81,13 @@ class RateLimiter:
         self.max_buckets = max_buckets
         self.buckets: dict[str, Bucket] = {}
 
+    def peek(self, who: str, limit: int) -> float:
+        """The tokens ``who`` has now, without spending one."""
+        bucket = self.buckets.get(who)
+        if bucket is None:
+            return float(limit)
+        return min(float(limit), bucket.tokens + (time.monotonic() - bucket.stamp) * limit / 60.0)
+
     def take(self, who: str, limit: int) -> tuple[int, int]:
         """Spend one token; returns (tokens left, seconds until one is back); negative left means refused."""
         now = time.monotonic()
@@ -106,13 +115,14 @@ class Gate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(GUARDED):
+        guarded = path.startswith(GUARDED) or (self.keyed and path in KEYED_TOO)
+        if scope["type"] != "http" or not guarded:
             await self.app(scope, receive, send)
             return
         presented = presented_key(dict(scope["headers"]))
         try:
-            key = self.keys.check(presented) if presented else None
-        except YardstickError as exc:  # the catalog database does not answer: a 503 that says so
+            key = self._check(scope, presented) if presented else None
+        except YardstickError as exc:  # the catalog database does not answer (503), or too many bad keys (429)
             await of_error(exc, path)(scope, receive, send)
             return
         if presented and key is None:
@@ -155,6 +165,21 @@ class Gate:
             await send(message)
 
         await self.app(scope, receive, out)
+
+    def _check(self, scope: Scope, presented: str) -> Key | None:
+        """The key presented, if known. An address that presented too many unknown keys is refused before the
+        look-up: guessing keys costs the guesser time, not the catalog database."""
+        bad = f"bad-key:{_client(scope)}"
+        if self.limiter.peek(bad, FAILED_KEYS_PER_MINUTE) < 1:
+            reset = self.limiter.take(bad, FAILED_KEYS_PER_MINUTE)[1]
+            raise TooManyRequests(
+                f"more than {FAILED_KEYS_PER_MINUTE} unknown API keys a minute from here; retry after {reset} s",
+                extra={"headers": {"retry-after": str(reset)}},
+            )
+        key = self.keys.check(presented)
+        if key is None:
+            self.limiter.take(bad, FAILED_KEYS_PER_MINUTE)
+        return key
 
 
 def _client(scope: Scope) -> str:

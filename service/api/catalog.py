@@ -164,7 +164,7 @@ def series_list(
 ) -> Response:
     limit, offset = page_params(settings, limit, offset)
     region_param(snap, parent, "parent")
-    table = catalog.series(snap, codes(indicator), codes(region), parent, level, q)
+    table = catalog.series(snap, codes(indicator, "indicator"), codes(region, "region"), parent, level, q)
     table, doc = paged(request, table, limit, offset, {"snapshot": snap.id})
     return respond(Payload(table, doc, "series", "series"), media, snap, bom)
 

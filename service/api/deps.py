@@ -100,9 +100,15 @@ def region_param(snap: Snapshot, code: str | None, parameter: str) -> Region | N
     return found
 
 
-def codes(value: str | None) -> list[str]:
-    """A comma-separated list parameter."""
-    return [c.strip() for c in value.split(",") if c.strip()] if value else []
+def codes(value: str | None, parameter: str) -> list[str]:
+    """A comma-separated list of region or indicator codes; one that breaks the codes' grammar is a 400 naming it (as
+    in a path), not an unknown code."""
+    found = [c.strip() for c in value.split(",") if c.strip()] if value else []
+    pattern = REGION_CODE_PATTERN if parameter in ("region", "parent") else CODE_PATTERN
+    for code in found:
+        if len(code) > 64 or not re.match(pattern, code):
+            raise bad_parameter(parameter, f"{code[:64]!r} in {parameter} is not a {parameter} code")
+    return found
 
 
 def bound(label: str | None, parameter: str, which: int) -> date | None:

@@ -82,7 +82,56 @@ class Cors:
         if method == "OPTIONS":
             method = dict(scope["headers"]).get(b"access-control-request-method", b"GET").decode("latin-1")
         policy = self.reads if method.upper() in ("GET", "HEAD", "OPTIONS") else self.writes
-        await policy(scope, receive, send)
+        await policy(scope, receive, _cors_answers(scope, send, method))
+
+
+def _cors_answers(scope: Scope, send: Send, method: str) -> Send:
+    """What CORS adds to an answer, in our terms: ``Vary`` naming each header once (the caching layer and the CORS
+    policy both add ``Origin``), and a refused preflight as a problem document that says what was refused."""
+    refused = False
+
+    async def out(message: Message) -> None:
+        nonlocal refused
+        if message["type"] == "http.response.start":
+            refused = scope["method"] == "OPTIONS" and message["status"] == 400
+            if refused:
+                await _refused_preflight(scope, send, method)
+                return
+            message = {**message, "headers": _one_vary(list(message.get("headers", [])))}
+        elif refused:
+            return
+        await send(message)
+
+    return out
+
+
+async def _refused_preflight(scope: Scope, send: Send, method: str) -> None:
+    from service.api.problems import problem  # problems imports this module
+
+    origin = dict(scope["headers"]).get(b"origin", b"").decode("latin-1")
+    detail = (
+        f"a browser page at {origin or 'an unnamed origin'} may not send {method.upper()} requests here "
+        "(YARDSTICK_CORS_ORIGINS for reads, YARDSTICK_CORS_WRITE_ORIGINS for writes)"
+    )
+    response = problem(400, "Cross-origin request refused", detail, scope["path"], "/problems/cors-refused")
+    response.headers["vary"] = "Origin"
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _one_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    varies = [v for k, v in headers if k.lower() == b"vary"]
+    if len(varies) < 2 and not any(b"," in v for v in varies):
+        return headers
+    seen: dict[bytes, bytes] = {}
+    for value in varies:
+        for token in value.split(b","):
+            if token.strip():
+                seen.setdefault(token.strip().lower(), token.strip())
+    return [(k, v) for k, v in headers if k.lower() != b"vary"] + [(b"vary", b", ".join(seen.values()))]
 
 
 async def known_parameters(request: Request) -> None:

@@ -169,7 +169,11 @@ async def sdmx_data(
     ] = False,
     format: Annotated[
         str | None,
-        Query(max_length=40, description="genericdata, structurespecificdata, jsondata or csv (wins over Accept)"),
+        Query(
+            max_length=40,
+            description="genericdata, structurespecificdata, jsondata or csv (wins over Accept)",
+            json_schema_extra={"enum": sorted(fmt.DATA_FORMATS)},
+        ),
     ] = None,
 ) -> Response:
     flow, key, provider = [*path.split("/"), "all", "all"][:3]

@@ -126,6 +126,8 @@ class IcebergLake(Lake):
         self.retain_seconds = retain_seconds
         root.mkdir(parents=True, exist_ok=True)
         self.warehouse = Warehouse.of(str(warehouse or root / "warehouse"), cache or root / "cache")
+        if catalog_uri is None:  # keys' hashes and upload answers live there: readable by the service's user only
+            _private_file(root / "catalog.db")
         self.catalog_uri = _driver(catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}")
         self.catalog = LakeCatalog(
             "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
@@ -348,6 +350,13 @@ class MovedLake(YardstickError):
     status = 409
     type = "/problems/moved-lake"
     title = "The lake's tables live elsewhere"
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing (SQLite keeps the mode, and gives it to its journal)."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
 
 
 def _plain(location: str) -> str:

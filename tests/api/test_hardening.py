@@ -321,3 +321,52 @@ async def test_missing_seed_is_one_line_and_in_healthz(tmp_path: Path, caplog: p
         assert len(health["notices"]) == 1 and "seed dataset is missing" in health["notices"][0]
         assert str((tmp_path / "nowhere").resolve()) in health["notices"][0]
     assert any("seed dataset is missing" in r.getMessage() for r in caplog.records)
+
+
+# -- issue 22, item 9: the low ones -------------------------------------------------------------------------------
+async def test_invented_keys_are_throttled_per_address(lake_dir: Path, keys: dict[str, str]) -> None:
+    from service.api.access import FAILED_KEYS_PER_MINUTE
+
+    async for api in app_client(Settings(data_dir=lake_dir, load_seed=False)):
+        statuses = [(await api.get("/v1/sources", headers=bearer(f"ys_{i}_guess"))).status_code for i in range(40)]
+        assert statuses[:FAILED_KEYS_PER_MINUTE] == [401] * FAILED_KEYS_PER_MINUTE
+        assert set(statuses[FAILED_KEYS_PER_MINUTE:]) == {429}
+        refused = await api.get("/v1/sources", headers=bearer("ys_x_guess"))
+        assert refused.headers["content-type"] == "application/problem+json" and int(refused.headers["retry-after"]) > 0
+    async for api in app_client(Settings(data_dir=lake_dir, load_seed=False), client=("192.0.2.7", 4000)):
+        assert (await api.get("/v1/sources", headers=bearer(keys["read"]))).status_code == 200  # per address
+
+
+async def test_a_refused_preflight_is_a_problem_document_and_vary_names_origin_once(lake_dir: Path) -> None:
+    settings = Settings(data_dir=lake_dir, load_seed=False, cors_origins=["https://news.example"])
+    async for api in app_client(settings):
+        pre = await api.options(
+            "/v1/sources", headers={"origin": "https://evil.example", "access-control-request-method": "GET"}
+        )
+        assert pre.status_code == 400 and pre.headers["content-type"] == "application/problem+json"
+        assert "https://evil.example" in pre.json()["detail"] and "YARDSTICK_CORS_ORIGINS" in pre.json()["detail"]
+        answer = await api.get("/v1/sources", headers={"origin": "https://news.example"})
+        vary = [v.strip().lower() for v in answer.headers.get_list("vary") for v in v.split(",")]
+        assert vary.count("origin") == 1 and "accept" in vary
+
+
+@pytest.mark.parametrize("value", ["430400,../etc", "43 04", "430400,a.b", "x" * 70])
+async def test_a_region_code_that_breaks_the_grammar_in_a_list_is_400(client: httpx.AsyncClient, value: str) -> None:
+    r = await client.get("/v1/observations", params={"indicator": VA, "region": value})
+    assert r.status_code == 400 and r.json()["errors"][0]["parameter"] == "region"
+    known = await client.get("/v1/observations", params={"indicator": VA, "region": "430400,ZZ9"})
+    assert known.status_code in (200, 404)  # well-formed codes are looked up, not refused for their shape
+
+
+async def test_metrics_follow_the_key_setting(lake_dir: Path, keys: dict[str, str]) -> None:
+    async for api in app_client(Settings(data_dir=lake_dir, load_seed=False, read_requires_key=True)):
+        assert (await api.get("/metrics")).status_code == 401
+        assert (await api.get("/metrics", headers=bearer(keys["read"]))).status_code == 200
+    async for api in app_client(Settings(data_dir=lake_dir, load_seed=False)):
+        assert (await api.get("/metrics")).status_code == 200
+
+
+def test_the_catalog_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    lake = Lake.open(tmp_path / "lake")
+    lake.keys.create("bureau", "write")
+    assert (tmp_path / "lake" / "catalog.db").stat().st_mode & 0o777 == 0o600

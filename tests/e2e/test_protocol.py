@@ -112,6 +112,22 @@ def test_an_unusable_data_directory_is_one_line(tmp_path: Path) -> None:
     assert len(errors) == 1 and str(blocker / "lake") in errors[0] and "Traceback" not in run.stderr
 
 
+def test_an_unwritable_cache_folder_is_one_line_at_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    run = subprocess.run(
+        [sys.executable, "-m", "service", "--data-dir", str(tmp_path / "lake"), "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "YARDSTICK_CACHE_DIR": str(blocker / "cache")},
+    )
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "YARDSTICK_CACHE_DIR" in errors[0] and str(blocker / "cache") in errors[0]
+    assert "Traceback" not in run.stderr
+
+
 @contextmanager
 def small_filesystem(root: Path, size: str = "16m") -> Iterator[Path]:
     root.mkdir()
