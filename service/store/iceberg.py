@@ -13,12 +13,11 @@ Layout (see docs/design.md, "The lake on Iceberg")::
       yardstick/{regions,indicators,sources}/data/<snapshot>-<uuid>.parquet
       yardstick/<table>/metadata/...                                             Iceberg's metadata
 
-One Yardstick commit, one snapshot: Iceberg commits one table at a time, so the commit point is the insert of the
-log row, after every table it touches has committed. Readers take the newest log row and read exactly the files it
-lists, so they never see a mix. A writer killed between table commits leaves tables ahead of the log; the next
-writer, holding the lock, first rolls every table back to the snapshot the log pins, then commits. Other engines
-(DuckDB, polars, Spark, Trino) read the tables' current snapshots, which equal the log's newest row whenever no
-writer is half-way.
+One Yardstick commit, one snapshot, for every reader: each touched table's Iceberg commit is held (its metadata
+written, its pointer unmoved: ``service/store/catalog.py``), then one transaction of the catalog database moves
+every pointer and inserts the log row. Readers of the log (the API) and of the tables' current snapshots (DuckDB,
+polars, Spark, Trino) see the commit together or not at all. A table found ahead of the log (a lake written before
+commits were atomic, or another tool's change) is rolled back to the log's pin at start-up and by the next writer.
 
 The writer lock: ``flock`` on DATA_DIR/LOCK for a SQLite catalog (one machine by construction), a PostgreSQL
 session advisory lock for a shared catalog (released by the server when the writer's connection dies).
