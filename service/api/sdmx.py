@@ -15,6 +15,7 @@ from service.api.deps import SettingsDep, SnapshotDep
 from service.api.docs import SDMX_RESPONSES, SDMX_STRUCTURE_RESPONSES
 from service.errors import bad_parameter
 from service.formats import sdmx as fmt
+from service.model import sdmx as dsd
 from service.query import sdmx as q
 from service.store.snapshot import Snapshot
 
@@ -105,19 +106,19 @@ def _prepared(snap: Snapshot) -> datetime:
 
 def _known(resource: Resource, agency: str, resource_id: str, version: str) -> None:
     ids = {
-        Resource.dataflow: {q.FLOW},
-        Resource.datastructure: {q.DSD},
-        Resource.conceptscheme: {q.CONCEPTS},
-        Resource.codelist: set(q.CODELISTS),
+        Resource.dataflow: {dsd.FLOW},
+        Resource.datastructure: {dsd.DSD},
+        Resource.conceptscheme: {dsd.CONCEPTS},
+        Resource.codelist: set(dsd.CODELISTS),
     }[resource]
     if (
-        agency not in ("all", q.AGENCY)
+        agency not in ("all", dsd.AGENCY)
         or resource_id not in ({"all"} | ids)
-        or version not in ("all", "latest", q.VERSION)
+        or version not in ("all", "latest", dsd.VERSION)
     ):
         raise q.SdmxNoResults(
-            f"no {resource.value} {agency}/{resource_id}/{version}: this service has agency {q.AGENCY}, version "
-            f"{q.VERSION}, and {resource.value} {', '.join(sorted(ids))}"
+            f"no {resource.value} {agency}/{resource_id}/{version}: this service has agency {dsd.AGENCY}, version "
+            f"{dsd.VERSION}, and {resource.value} {', '.join(sorted(ids))}"
         )
 
 
@@ -179,12 +180,12 @@ async def sdmx_data(
     flow, key, provider = [*path.split("/"), "all", "all"][:3]
     media = fmt.negotiate_data(format, request.headers.get("accept"))
     parts = flow.split(",")
-    if parts[0] not in ("all", q.AGENCY, q.FLOW) or (len(parts) > 1 and parts[1] != q.FLOW) or len(parts) > 3:
-        raise q.SdmxNoResults(f"no dataflow {flow!r}: this service has {q.AGENCY},{q.FLOW},{q.VERSION}")
-    if len(parts) == 3 and parts[2] not in ("latest", q.VERSION):
-        raise q.SdmxNoResults(f"no version {parts[2]!r} of dataflow {q.FLOW}: it has {q.VERSION}")
-    if provider not in ("all", q.AGENCY, f"{q.AGENCY},{q.AGENCY}"):
-        raise q.SdmxNoResults(f"no data provider {provider!r}: this service's is {q.AGENCY}")
+    if parts[0] not in ("all", dsd.AGENCY, dsd.FLOW) or (len(parts) > 1 and parts[1] != dsd.FLOW) or len(parts) > 3:
+        raise q.SdmxNoResults(f"no dataflow {flow!r}: this service has {dsd.AGENCY},{dsd.FLOW},{dsd.VERSION}")
+    if len(parts) == 3 and parts[2] not in ("latest", dsd.VERSION):
+        raise q.SdmxNoResults(f"no version {parts[2]!r} of dataflow {dsd.FLOW}: it has {dsd.VERSION}")
+    if provider not in ("all", dsd.AGENCY, f"{dsd.AGENCY},{dsd.AGENCY}"):
+        raise q.SdmxNoResults(f"no data provider {provider!r}: this service's is {dsd.AGENCY}")
     if at_observation not in ("TIME_PERIOD", "AllDimensions"):
         raise bad_parameter("dimensionAtObservation", "TIME_PERIOD or AllDimensions", ["AllDimensions", "TIME_PERIOD"])
     query = q.DataQuery(key, start, end, updated_after, first_n, last_n, history)
@@ -199,9 +200,9 @@ async def sdmx_data(
         body = fmt.sdmx_csv(series, shape)
     else:
         names = {
-            "FREQ": {k: en for k, (en, _) in q.FREQUENCIES.items()},
+            "FREQ": {k: en for k, (en, _) in dsd.FREQUENCIES.items()},
             "REGION": {s.region: snap.regions[s.region].name for s in series},
-            "INDICATOR": {q.sdmx_id(s.indicator.code): s.indicator.name for s in series},
+            "INDICATOR": {dsd.sdmx_id(s.indicator.code): s.indicator.name for s in series},
         }
         body = fmt.sdmx_json(series, shape, names)
     return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})

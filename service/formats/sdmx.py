@@ -19,19 +19,8 @@ import pyarrow.compute as pc
 
 from service.errors import NotAcceptable, Problem, bad_parameter
 from service.formats import preferred
-from service.query.sdmx import (
-    AGENCY,
-    COMPONENTS,
-    CONCEPTS,
-    DIMENSIONS,
-    DSD,
-    FLOW,
-    STATUS,
-    VERSION,
-    Code,
-    Series,
-    unit_of,
-)
+from service.model.sdmx import AGENCY, COMPONENTS, CONCEPTS, DIMENSIONS, DSD, FLOW, STATUS, VERSION, Code, unit_of
+from service.query.sdmx import Series
 
 NS = {
     "mes": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message",

