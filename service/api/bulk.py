@@ -28,12 +28,13 @@ from service.model.schema import CODE_PATTERN
 from service.store import bulk
 from service.store.iceberg import IcebergLake, describe
 from service.store.lake import Manifest
-from service.store.snapshot import Snapshot, Store
+from service.store.snapshot import Memo, Snapshot, Store
 
 router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
 IMMUTABLE = "public, max-age=31536000, immutable"
 PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT = re.compile(r"^\d{6}$")
+ICEBERG: Memo[dict[str, Any]] = Memo("iceberg tables")
 FRICTIONLESS_TYPES = {
     "string": "string",
     "double": "number",
@@ -111,9 +112,10 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
     }
     lake = request.app.state.store.lake
     if isinstance(lake, IcebergLake):  # the same snapshot as Iceberg tables, for engines that read them directly
-        if "iceberg" not in snap.cache:  # catalog reads: once per snapshot, not per request
-            snap.cache["iceberg"] = await anyio.to_thread.run_sync(describe, lake, snap.manifest)
-        body["iceberg"] = snap.cache["iceberg"]
+        tables = snap.recall(ICEBERG)  # catalog reads: once per snapshot, not per request
+        if tables is None:
+            tables = snap.keep(ICEBERG, await anyio.to_thread.run_sync(describe, lake, snap.manifest))
+        body["iceberg"] = tables
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 

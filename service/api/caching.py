@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import of_error
 from service.errors import BadParameter, CatalogUnavailable, NotFound, Problem, YardstickError
-from service.store.snapshot import Snapshot, Store
+from service.store.snapshot import Memo, Snapshot, Store
 
 MAX_CACHED_BODY = 1 << 20
 CACHEABLE_PREFIX = ("/v1/", "/sdmx/")
@@ -166,11 +166,11 @@ def _wants_json(scope: Scope) -> bool:
     return accept in (b"", b"*/*", b"application/json")
 
 
+RESPONSES: Memo[ResponseCache] = Memo("responses")
+
+
 def _responses(snap: Snapshot, max_bytes: int) -> ResponseCache:
-    cache = snap.cache.get("responses")
-    if cache is None:
-        cache = snap.cache["responses"] = ResponseCache(max_bytes)
-    return cache
+    return snap.memo(RESPONSES, lambda: ResponseCache(max_bytes))
 
 
 class _Capture:

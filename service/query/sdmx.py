@@ -16,7 +16,7 @@ from service.model.catalog import Indicator
 from service.model.period import PeriodError, bounds
 from service.model.sdmx import ACCUMULATION, DIMENSIONS, FREQUENCIES, MULTIPLIERS, Code, sdmx_id, unit_of
 from service.store import frames
-from service.store.snapshot import Snapshot
+from service.store.snapshot import Memo, Snapshot
 
 
 class SdmxNoResults(YardstickError):
@@ -40,12 +40,12 @@ class SdmxTooLarge(YardstickError):
 # ---- structure ---------------------------------------------------------------------------------------------------
 
 
+CODELIST_MEMO: Memo[dict[str, tuple[str, list[Code]]]] = Memo("sdmx codelists")
+
+
 def codelists(snap: Snapshot) -> dict[str, tuple[str, list[Code]]]:
     """Every codelist of the data structure: id -> (English name, codes); built once per snapshot."""
-    found: dict[str, tuple[str, list[Code]]] | None = snap.cache.get("sdmx-codelists")
-    if found is None:
-        found = snap.cache["sdmx-codelists"] = _codelists(snap)
-    return found
+    return snap.memo(CODELIST_MEMO, lambda: _codelists(snap))
 
 
 def _codelists(snap: Snapshot) -> dict[str, tuple[str, list[Code]]]:

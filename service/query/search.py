@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from service.model.romanize import keys, specific
 from service.query.series import catalog as series_catalog
-from service.store.snapshot import Snapshot
+from service.store.snapshot import Memo, Snapshot
 
 EXACT, PREFIX, TERMS, PARTIAL = 4, 3, 2, 1
 MATCHES = {EXACT: "exact", PREFIX: "prefix", TERMS: "terms", PARTIAL: "partial"}
@@ -59,38 +59,42 @@ def _pairs(text: str) -> frozenset[str]:
     return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
 
+ENTRIES: Memo[list[Entry]] = Memo("search entries")
+
+
 def _entries(snap: Snapshot) -> list[Entry]:
     """The searchable indicators and regions of a snapshot (built once per snapshot)."""
-    cached = snap.cache.get("search")
-    if cached is None:
-        cached = [
-            Entry(
-                "indicator",
-                i.code,
-                i.name,
-                i.name_en,
-                tuple(normal(t) for t in (i.code, i.name, i.name_en, i.description) if t),
-                tuple(normal(t) for t in (i.code, i.name, i.name_en) if t),
-                (),
-                _pairs(normal(i.name)),
-            )
-            for i in snap.indicators.values()
-        ]
-        cached += [
-            Entry(
-                "region",
-                r.code,
-                r.name,
-                r.name_en,
-                tuple(normal(t) for t in (r.code, r.name, r.name_en) if t),
-                tuple(normal(t) for t in (r.code, r.name, specific(r.name), r.name_en) if t),
-                keys(r.name),
-                _pairs(normal(r.name)),
-                len(snap.ancestors(r.code)),
-            )
-            for r in snap.regions.values()
-        ]
-        snap.cache["search"] = cached
+    return snap.memo(ENTRIES, lambda: _build(snap))
+
+
+def _build(snap: Snapshot) -> list[Entry]:
+    cached = [
+        Entry(
+            "indicator",
+            i.code,
+            i.name,
+            i.name_en,
+            tuple(normal(t) for t in (i.code, i.name, i.name_en, i.description) if t),
+            tuple(normal(t) for t in (i.code, i.name, i.name_en) if t),
+            (),
+            _pairs(normal(i.name)),
+        )
+        for i in snap.indicators.values()
+    ]
+    cached += [
+        Entry(
+            "region",
+            r.code,
+            r.name,
+            r.name_en,
+            tuple(normal(t) for t in (r.code, r.name, r.name_en) if t),
+            tuple(normal(t) for t in (r.code, r.name, specific(r.name), r.name_en) if t),
+            keys(r.name),
+            _pairs(normal(r.name)),
+            len(snap.ancestors(r.code)),
+        )
+        for r in snap.regions.values()
+    ]
     return cached
 
 

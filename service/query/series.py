@@ -18,7 +18,7 @@ from service.model.period import Period, parse_canonical
 from service.model.schema import OBSERVATIONS
 from service.query import transforms
 from service.store import frames
-from service.store.snapshot import Snapshot
+from service.store.snapshot import Memo, Snapshot
 from service.store.statements import run, statement
 
 
@@ -97,13 +97,12 @@ def cut(table: pa.Table, w: Window) -> pa.Table:
     return table.slice(w.offset, w.limit)
 
 
+SERIES_CATALOG: Memo[pa.Table] = Memo("series catalog")
+
+
 def catalog(snap: Snapshot) -> pa.Table:
     """Every series of the snapshot (cached on the snapshot: computed once per snapshot and process)."""
-    key = ("series_catalog",)
-    if key not in snap.cache:
-        snap.cache[key] = run(snap.cursor(), "series_catalog")
-    table: pa.Table = snap.cache[key]
-    return table
+    return snap.memo(SERIES_CATALOG, lambda: run(snap.cursor(), "series_catalog"))
 
 
 @dataclass(frozen=True)

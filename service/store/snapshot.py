@@ -9,8 +9,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import duckdb
 
@@ -21,6 +22,21 @@ from service.model.schema import OBSERVATIONS
 from service.store import frames
 from service.store.lake import Lake, Manifest
 from service.store.statements import statement
+
+T = TypeVar("T")
+
+
+class Memo(Generic[T]):
+    """A typed slot of a snapshot's memory, declared by the layer that fills it (the search index in query, the
+    response cache in api): each layer names its own slot and its type, and nothing else writes it."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Memo({self.name!r})"
 
 
 @dataclass
@@ -34,12 +50,25 @@ class Snapshot:
     indicators: dict[str, Indicator]
     sources: dict[str, Source]
     children: dict[str, list[str]] = field(default_factory=dict)
-    cache: dict[Any, Any] = field(default_factory=dict)
+    memos: dict[Memo[Any], Any] = field(default_factory=dict)  # what is computed once per snapshot: see ``memo``
     frame_cache: frames.FrameCache = field(default_factory=frames.FrameCache)  # by file: shared across snapshots
 
     @property
     def id(self) -> str:
         return self.manifest.label
+
+    def memo(self, slot: Memo[T], build: Callable[[], T]) -> T:
+        """The slot's value, built on first use (a benign race: two threads may both build it; one is kept)."""
+        if slot in self.memos:
+            return cast(T, self.memos[slot])
+        return cast(T, self.memos.setdefault(slot, build()))
+
+    def recall(self, slot: Memo[T]) -> T | None:
+        """The slot's value if it was built (for a value built elsewhere, e.g. off the event loop)."""
+        return cast("T | None", self.memos.get(slot))
+
+    def keep(self, slot: Memo[T], value: T) -> T:
+        return cast(T, self.memos.setdefault(slot, value))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
@@ -47,12 +76,13 @@ class Snapshot:
 
     def _key(self, indicator: str) -> str | None:
         """The indicator's frame key: its files' paths, oldest first (see ``frames.load``)."""
-        keys: dict[str, str] | None = self.cache.get("frame-keys")
-        if keys is None:
-            keys = self.cache["frame-keys"] = {
+        keys = self.memo(
+            FRAME_KEYS,
+            lambda: {
                 code: frames.key([str(self.lake.path(f)) for f in part])
                 for code, part in self.manifest.partitions().items()
-            }
+            },
+        )
         return keys.get(indicator)
 
     def has_frame(self, indicator: str) -> bool:
@@ -94,6 +124,9 @@ class Snapshot:
                 out.append(here)
             stack.extend(reversed(self.children.get(here, [])))
         return out
+
+
+FRAME_KEYS: Memo[dict[str, str]] = Memo("frame keys")
 
 
 def open_snapshot(lake: Lake, manifest: Manifest, shared: frames.FrameCache | None = None) -> Snapshot:
