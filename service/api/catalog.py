@@ -154,7 +154,7 @@ def series_list(
     settings: SettingsDep,
     media: MediaDep,
     indicator: Annotated[str | None, CodesQuery(description="Indicator codes, comma-separated")] = None,
-    region: Annotated[str | None, CodesQuery(description="Region codes, comma-separated")] = None,
+    region: Annotated[str | None, CodesQuery(description="Region codes, comma-separated", regions=True)] = None,
     parent: Annotated[str | None, RegionQuery(description="Only children of this region")] = None,
     level: Annotated[Level | None, Query(description="Only regions of this level")] = None,
     q: Text = None,
@@ -164,7 +164,7 @@ def series_list(
 ) -> Response:
     limit, offset = page_params(settings, limit, offset)
     region_param(snap, parent, "parent")
-    table = catalog.series(snap, codes(indicator, "indicator"), codes(region, "region"), parent, level, q)
+    table = catalog.series(snap, codes(indicator), codes(region), parent, level, q)
     table, doc = paged(request, table, limit, offset, {"snapshot": snap.id})
     return respond(Payload(table, doc, "series", "series"), media, snap, bom)
 

@@ -158,7 +158,7 @@ async def get_selection(
     window: RangeDep,
     vintage: VintageDep,
     indicator: Annotated[str | None, CodesQuery(description="Indicator codes, comma-separated (default: all)")] = None,
-    region: Annotated[str | None, CodesQuery(description="Region codes, comma-separated")] = None,
+    region: Annotated[str | None, CodesQuery(description="Region codes, comma-separated", regions=True)] = None,
     parent: Annotated[str | None, RegionQuery(description="All children of this region")] = None,
     level: Annotated[Level | None, Query(description="With parent: only children of this level")] = None,
     period: Annotated[str | None, PeriodQuery(description="One period (instead of start/end)")] = None,
@@ -166,7 +166,7 @@ async def get_selection(
     align_periods: Annotated[bool, Query(description="Union of periods across series, nulls where missing")] = False,
 ) -> ObservationsQuery:
     """The filter of /v1/observations as a query object (404 and 400 raised here)."""
-    indicators = codes(indicator, "indicator")
+    indicators = codes(indicator)
     for code in indicators:
         if code not in snap.indicators:
             raise not_found("indicator", f"unknown indicator {code!r}")
@@ -179,7 +179,7 @@ async def get_selection(
             raise bad_parameter("period", "give period or start/end, not both")
         start = end = bound(period, "period", 1)
     return ObservationsQuery(
-        indicators, _regions(snap, codes(region, "region"), parent, level), vintage, start, end, units, align_periods
+        indicators, _regions(snap, codes(region), parent, level), vintage, start, end, units, align_periods
     )
 
 

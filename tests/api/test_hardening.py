@@ -350,7 +350,7 @@ async def test_a_refused_preflight_is_a_problem_document_and_vary_names_origin_o
         assert vary.count("origin") == 1 and "accept" in vary
 
 
-@pytest.mark.parametrize("value", ["430400,../etc", "43 04", "430400,a.b", "x" * 70])
+@pytest.mark.parametrize("value", ["430400,../etc", "43 04", "430400,a.b", "衡阳"])
 async def test_a_region_code_that_breaks_the_grammar_in_a_list_is_400(client: httpx.AsyncClient, value: str) -> None:
     r = await client.get("/v1/observations", params={"indicator": VA, "region": value})
     assert r.status_code == 400 and r.json()["errors"][0]["parameter"] == "region"
