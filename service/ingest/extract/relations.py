@@ -1,0 +1,123 @@
+"""Figures derived by arithmetic from what a sentence states (status D, the arithmetic in the note).
+
+- 高于/低于全国、全省 X 个百分点 after a growth rate: the compared region's rate, base ∓ X, same period.
+- 同比加快/提高/回落 X 个百分点 (or 与上年比…): the same rate a year earlier, base − (±X); for 第N产业 the base is
+  the industry's share in the structure (三次产业结构 A:B:C) stated before.
+- 增加/减少/净增 X <unit> after a level in the same unit: the level a year earlier, level − (±X).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from service.ingest.extract.grammar import Context, Draft, Item, clause_start
+from service.ingest.extract.numbers import chinese_int
+
+RELATIVE = re.compile(r"高于|低于|快于|慢于|高出|低出|超过|超出")
+_LOWER = ("低于", "慢于", "低出")
+_PREVIOUS = re.compile(r"同比|比上年|较上年|与上年|比去年|较去年|上年同期")
+_OTHER_COMPARATOR = re.compile(r"比(?!上年|去年|较上年)|较(?!上年|去年)")
+_CHANGE_VERB = re.compile(r"加快|提高|上升|提升|回落|下降|放缓|回升|扩大|收窄|降低")
+ORDINALS = re.compile(r"(第)?([一二三](?:[、和][一二三])*)(次)?产业")
+_THREE_SECTORS = re.compile(r"三次产业|产业结构|三大产业")
+
+
+def _rounded(value: float, *written: str) -> float:
+    decimals = max((len(w.split(".")[1]) if "." in w else 0) for w in written)
+    return round(value, decimals)
+
+
+def _last_rate(before: list[Draft], at: int, region: str | None = None) -> Draft | None:
+    for d in reversed(before):
+        if d.at < at and d.status == "A" and d.unit == "percent" and (region is None or d.region == region):
+            return d
+    return None
+
+
+def relative(ctx: Context, d: Draft, it: Item, lead: str, lead_start: int, before: list[Draft]) -> list[Draft]:
+    """高于全省 X 个百分点: the stated gap (signed) and the compared region's figure."""
+    verb = RELATIVE.search(lead)
+    if verb is None:
+        return []
+    at = lead_start + verb.end()
+    compared = [m for m in ctx.mentions if at <= m.start < d.at and not m.subject]
+    lower = verb.group() in _LOWER
+    if lower and d.value > 0:
+        d.value = -d.value
+    base = _last_rate(before, d.at)
+    if not compared or base is None:
+        return []
+    target = compared[it.index] if len(compared) == it.size else compared[-1]
+    value = _rounded(base.value - d.value, base.written, d.written)
+    note = f"derived: {base.written} − {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
+    if lower:
+        note = f"derived: {base.written} + {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
+    return [replace(d, value=value, region=target.code, when=base.when, measure=base.measure, status="D",
+                    note=note, confidence=0.7, name=base.name)]  # fmt: skip
+
+
+def _ordinals(lead: str) -> list[int]:
+    m = ORDINALS.search(lead)
+    if m is None:
+        return []
+    if m.group(3) and not m.group(1) and m.group(2) == "三":
+        return [1, 2, 3]
+    return [chinese_int(c) or 0 for c in re.findall(r"[一二三]", m.group(2))]
+
+
+def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list[Draft]) -> list[Draft]:
+    """同比加快 X 个百分点, 第二产业比重下降 X 个百分点: the rate or share a year earlier."""
+    sentence = ctx.text[sent : d.at]
+    if _OTHER_COMPARATOR.search(lead.replace("占比", "")) or not (
+        _PREVIOUS.search(sentence) or _CHANGE_VERB.search(lead)
+    ):
+        return []
+    ords = _ordinals(lead)
+    if ords:
+        k = ords[it.index] if len(ords) == it.size else ords[0]
+        base = ctx.structure.get(k)
+    else:
+        base = _last_rate(before, d.at, d.region)
+        if base is not None and base.measure not in ("growth", "share"):
+            base = None
+    if base is None:
+        return []
+    value = _rounded(base.value - d.value, base.written, d.written)
+    note = f"derived: {base.written} − ({d.written if d.value >= 0 else '-' + d.written}) ({lead[-8:]}{d.written}个百分点)"
+    return [replace(d, value=value, region=base.region, when=base.when.earlier_year(), measure=base.measure,
+                    unit="percent", status="D", note=note, confidence=0.6, name=base.name)]  # fmt: skip
+
+
+def level_change(ctx: Context, d: Draft, before: list[Draft]) -> list[Draft]:
+    """增加 0.09 千公顷 after 85.76 千公顷: last year's level."""
+    base = next((b for b in reversed(before) if b.unit == d.unit and b.measure == "level" and b.status == "A"), None)
+    if base is None or base.at > d.at:
+        return []
+    value = _rounded(base.value - d.value, base.written, d.written)
+    sign = "−" if d.value >= 0 else "+"
+    note = f"derived: {base.written} {sign} {d.written} (change stated: {d.value:g})"
+    cs = clause_start(ctx.text, base.at)
+    return [replace(d, start=min(cs, base.start), value=value, when=base.when.earlier_year(), measure="level",
+                    status="D", note=note, confidence=0.6, name=base.name, written=base.written)]  # fmt: skip
+
+
+def structure(ctx: Context, group: list[Draft], lead: str) -> None:
+    """Remember 三次产业结构 A:B:C (this year's) for the 第N产业比重 changes that follow."""
+    if len(group) == 3 and all(d.measure == "share" for d in group) and _THREE_SECTORS.search(lead):
+        if group[0].when.year == ctx.default.year:
+            ctx.structure = {i + 1: d for i, d in enumerate(group)}
+
+
+def derive(ctx: Context, d: Draft, it: Item, sent: int, group_start: int, before: list[Draft]) -> list[Draft]:
+    """Every derived figure a stated one implies."""
+    cs = clause_start(ctx.text, group_start)
+    lead = ctx.text[cs:group_start]
+    if d.unit == "pp" and d.measure == "change":
+        found = relative(ctx, d, it, lead, cs, before)
+        if found or RELATIVE.search(lead):
+            return found
+        return earlier(ctx, d, it, lead, sent, before)
+    if d.measure == "change" and d.unit != "percent":
+        return level_change(ctx, d, before)
+    return []
