@@ -141,8 +141,7 @@ def misattributed(p: Proposal, figures: list[dict[str, Any]], text: str) -> bool
     if near and not any(found(f, [p]) for f in near):
         return True
     if p.status == "A" and p.unit != "rank":
-        written = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
-        return abs(p.value) not in written and not any(abs(abs(p.value) - w) < 1e-9 for w in written)
+        return not any(f"{abs(p.value):.{d}f}" in p.quote for d in range(4))
     return False
 
 

@@ -206,7 +206,7 @@ def stock_period(when: When, it: Item, lead: str, ctx: Context) -> When:
     """A count of registered units (户) is a stock at the end of the period unless the clause says it is a flow."""
     word = ctx.text[it.num.end : it.end]
     if it.unit in STOCK_UNITS and word.endswith("户") and when.first < when.last and not _FLOW.search(lead):
-        return When(when.year, when.last, when.last)
+        return When(when.year, when.last, when.last, point=True)
     return when
 
 

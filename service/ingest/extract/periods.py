@@ -17,10 +17,11 @@ class When:
     year: int
     first: int
     last: int
+    point: bool = False  # a stock at the end of the last month (年末, 8月末): start == end
 
     @property
     def start(self) -> str:
-        return date(self.year, self.first, 1).isoformat()
+        return self.end if self.point else date(self.year, self.first, 1).isoformat()
 
     @property
     def end(self) -> str:
@@ -70,7 +71,8 @@ def read(m: re.Match[str], current: When) -> When | None:
     if months is None or not (1 <= months[0] <= months[1] <= 12):
         return None
     y = int(m.group("year")) if m.group("year") else year
-    return When(y, *months)
+    point = bool(m.group("ye")) or m.group("mtail") in ("末", "底")
+    return When(y, *months, point=point)
 
 
 def is_compared(text: str, start: int) -> bool:

@@ -13,7 +13,7 @@ RegionRow = tuple[str, str | None, str]  # name, parent code, level
 _LEVEL_RANK = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "zone": 4}
 _RELATIVE = re.compile(r"(?:全|我|本)(?:市|县|区|州)")
 _PROVINCE = re.compile(r"(?:全|我|本)省")
-_NATION = re.compile(r"全国")
+_NATION = re.compile(r"全国|我国|(?<!其)中国")
 # Before one of these a region is compared with or ranked in, not the figure's subject.
 _NOT_SUBJECT_BEFORE = "于比较居排列在占为对向超与"
 
@@ -41,7 +41,7 @@ class RegionIndex:
         self.province = self._province_of(home)
         names: dict[str, str] = {}
         for code, (name, _parent, level) in regions.items():
-            if level in ("province", "nation") or self._in_province(code):
+            if level == "province" or self._in_province(code):
                 self._add(names, name, code)
                 short = specific(name)
                 if short != name and len(short) >= 2:
