@@ -26,7 +26,8 @@ from service.ingest.extract.regions import RegionRow, load_regions
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "extract"
 SEED_TEXT = Path("/work/shared/seeds/000_22d7e5e093362160.txt")
-# The period a reviewer types for a table whose excerpt does not say it (the key's note: inferred from the page).
+# The period a reviewer types for a table whose excerpt does not say it (the key's note: inferred from the page);
+# the seed article (a news report on the first three quarters) is given 2022年前三季度 the same way.
 PERIOD_ARGUMENT = {
     "table-hunan-prefectures-industry-2012-04": "2012年1-4月",
     "table-hunan-prefectures-industry-growth-2017-11": "2017年1-11月",
@@ -112,7 +113,7 @@ def seed() -> Document:
                             "region": row["region"], "period_start": when.start, "period_end": when.end,
                             "stated": row["status"] != "D"})  # fmt: skip
     return Document("seed-hengyang-2022-q3-article", SEED_TEXT.read_text(encoding="utf-8"), "430400",
-                    date(2022, 10, 31), None, figures)  # fmt: skip
+                    date(2022, 10, 31), "2022年前三季度", figures)  # fmt: skip
 
 
 def _decimals(number: str) -> int:

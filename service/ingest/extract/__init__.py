@@ -14,7 +14,7 @@ from datetime import date
 
 from service.ingest.extract import grammar, relations, tables
 from service.ingest.extract.grammar import Context, Draft
-from service.ingest.extract.periods import PERIOD, When, doc_year, is_compared, parse_label, read
+from service.ingest.extract.periods import PERIOD, When, doc_year, is_compared, is_date, parse_label, read
 from service.ingest.extract.regions import RegionIndex, RegionRow
 from service.ingest.extract.text import Converter, Normal, builtin_t2s, normalise
 
@@ -58,7 +58,7 @@ def _default_period(text: str, first: int, period: str | None, year: int) -> Whe
         return given
     whole = When(year, 1, 12)
     for m in PERIOD.finditer(text, 0, first):
-        if not is_compared(text, m.start()) and (when := read(m, whole)):
+        if not is_compared(text, m.start()) and not is_date(m) and (when := read(m, whole)):
             return when
     return whole
 

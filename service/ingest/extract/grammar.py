@@ -15,21 +15,21 @@ from service.ingest.extract.numbers import STOCK_UNITS, Num, is_negative_word, n
 from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, When, is_compared, read
 from service.ingest.extract.regions import Mention, RegionIndex
 
-SENTENCE_END = re.compile(r"[。;;!?！？\n]")
-CLAUSE_END = re.compile(r"[,,;;。!?！？\n：]|:(?!\d)")
+SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n]")
+CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a]|:(?!\d)")
 _LIST_GAPS = {"", "、", "和", "及", "与", "、和"}
 _RATIO_GAPS = {":", "："}
 _APPROX_BEFORE = re.compile(r"(?:近|约|超过|超|逾|接近)$")
 _FLOW = re.compile(r"新增|新登记|净增|当年|增加|减少|新设|引进|签约")
 _CHANGE_BEFORE = re.compile(r"(?:增加|减少|净增额?|净减)(?:了|达到?|为)?$")
 _GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升")
-_SHARE = re.compile(r"比重|占比|占[^,,。]{0,12}$|结构")
+_SHARE = re.compile(r"比重|占比|占[^,\uff0c。]{0,12}$|结构")
 RANK = re.compile(
-    r"(?:(?:居|排|位列|位居|排名|列|排在)[^,,。;;第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
+    r"(?:(?:居|排|位列|位居|排名|列|排在)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
     r"第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条)(?:位|名)?"
 )
 NAME_TRIM = re.compile(
-    r"^(?:其中|全年|初步核算|根据[^,]*|按[^,]*计算|此外|同时|另外)+|"
+    r"^(?:其中|全年|初步核算|根据[^,\uff0c]*|按[^,\uff0c]*计算|此外|同时|另外)+|"
     r"(?:实现|完成|达到|达|为|是|总量|累计|同比|比上年|的|以|则|分别|增长|下降|增速|均|共)+$"
 )
 

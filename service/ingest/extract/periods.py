@@ -72,7 +72,14 @@ def read(m: re.Match[str], current: When) -> When | None:
         return None
     y = int(m.group("year")) if m.group("year") else year
     point = bool(m.group("ye")) or m.group("mtail") in ("末", "底")
+    if point and m.string[max(0, m.start() - 2) : m.start()] in ("截至", "截止"):
+        return When(y, 1, months[1])  # 截至9月底: what happened from January to the end of September
     return When(y, *months, point=point)
+
+
+def is_date(m: re.Match[str]) -> bool:
+    """7月8日 is a day, not a month's figure."""
+    return bool(m.group("m")) and re.match(r"\s*\d{1,2}\s*日", m.string[m.end() :]) is not None
 
 
 def is_compared(text: str, start: int) -> bool:

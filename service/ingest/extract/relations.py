@@ -69,7 +69,7 @@ def _ordinals(lead: str) -> list[int]:
 def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list[Draft]) -> list[Draft]:
     """同比加快 X 个百分点, 第二产业比重下降 X 个百分点: the rate or share a year earlier."""
     sentence = ctx.text[sent : d.at]
-    if _OTHER_COMPARATOR.search(lead.replace("占比", "")) or not (
+    if _OTHER_COMPARATOR.search(re.sub(r"占比|比重|同比|比例", "", lead)) or not (
         _PREVIOUS.search(sentence) or _CHANGE_VERB.search(lead)
     ):
         return []
