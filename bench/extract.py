@@ -1,4 +1,4 @@
-"""Score the extractor on the labelled corpus (tests/extract/*/key.json and the seed article): ``python -m bench.extract``.
+"""Score the extractor on the labelled corpus (tests/extract/*/key.json, the seed article): ``python -m bench.extract``.
 
 A labelled figure is FOUND when a proposal has its region, period_start..period_end and value (equal after rounding
 to the number's decimals) and a quote containing the labelled ``number`` as written. A proposal is MISATTRIBUTED
@@ -71,8 +71,9 @@ def corpus() -> list[Document]:
         key = json.loads(key_path.read_text(encoding="utf-8"))
         text = (key_path.parent / "document.txt").read_text(encoding="utf-8")
         slug = key_path.parent.name
-        docs.append(Document(slug, text, key["region"], _date(key["published"]), PERIOD_ARGUMENT.get(slug),
-                             key["figures"]))  # fmt: skip
+        docs.append(
+            Document(slug, text, key["region"], _date(key["published"]), PERIOD_ARGUMENT.get(slug), key["figures"])
+        )
     if SEED_TEXT.exists():
         docs.append(seed())
     return docs
@@ -109,11 +110,25 @@ def seed() -> Document:
             when = _seed_when(row["period"])
             if when is None:
                 continue
-            figures.append({"quote": row["quote"], "number": _seed_number(row), "value": float(row["value"]),
-                            "region": row["region"], "period_start": when.start, "period_end": when.end,
-                            "stated": row["status"] != "D"})  # fmt: skip
-    return Document("seed-hengyang-2022-q3-article", SEED_TEXT.read_text(encoding="utf-8"), "430400",
-                    date(2022, 10, 31), "2022年前三季度", figures)  # fmt: skip
+            figures.append(
+                {
+                    "quote": row["quote"],
+                    "number": _seed_number(row),
+                    "value": float(row["value"]),
+                    "region": row["region"],
+                    "period_start": when.start,
+                    "period_end": when.end,
+                    "stated": row["status"] != "D",
+                }
+            )
+    return Document(
+        "seed-hengyang-2022-q3-article",
+        SEED_TEXT.read_text(encoding="utf-8"),
+        "430400",
+        date(2022, 10, 31),
+        "2022年前三季度",
+        figures,
+    )
 
 
 def _decimals(number: str) -> int:
@@ -127,10 +142,13 @@ def same_value(a: float, b: float, number: str) -> bool:
 
 def found(fig: dict[str, Any], proposals: Iterable[Proposal]) -> bool:
     return any(
-        p.region == fig["region"] and p.period_start == fig["period_start"] and p.period_end == fig["period_end"]
-        and same_value(p.value, fig["value"], fig["number"]) and fig["number"] in p.quote
+        p.region == fig["region"]
+        and p.period_start == fig["period_start"]
+        and p.period_end == fig["period_end"]
+        and same_value(p.value, fig["value"], fig["number"])
+        and fig["number"] in p.quote
         for p in proposals
-    )  # fmt: skip
+    )
 
 
 def _matches(p: Proposal, fig: dict[str, Any]) -> bool:
@@ -146,20 +164,34 @@ def misattributed(p: Proposal, figures: list[dict[str, Any]], text: str) -> bool
     return False
 
 
-def score(doc: Document, regions: dict[str, RegionRow], indicators: dict[str, str],
-          synonyms: list[tuple[str, str]]) -> tuple[Score, Extraction]:  # fmt: skip
+def score(
+    doc: Document, regions: dict[str, RegionRow], indicators: dict[str, str], synonyms: list[tuple[str, str]]
+) -> tuple[Score, Extraction]:
     t0 = time.perf_counter()
-    out = extract(doc.text, region=doc.region, published=doc.published, period=doc.period, regions=regions,
-                  indicators=indicators, synonyms=synonyms)  # fmt: skip
+    out = extract(
+        doc.text,
+        region=doc.region,
+        published=doc.published,
+        period=doc.period,
+        regions=regions,
+        indicators=indicators,
+        synonyms=synonyms,
+    )
     ms = 1000 * (time.perf_counter() - t0)
     stated = [f for f in doc.figures if f["stated"]]
     derived = [f for f in doc.figures if not f["stated"]]
     ps = out.proposals
     return Score(
-        doc.slug, len(stated), sum(found(f, ps) for f in stated), len(derived), sum(found(f, ps) for f in derived),
-        len(ps), sum(misattributed(p, doc.figures, doc.text) for p in ps),
-        sum(doc.text[p.span[0] : p.span[1]] == p.quote for p in ps), ms,
-    ), out  # fmt: skip
+        doc.slug,
+        len(stated),
+        sum(found(f, ps) for f in stated),
+        len(derived),
+        sum(found(f, ps) for f in derived),
+        len(ps),
+        sum(misattributed(p, doc.figures, doc.text) for p in ps),
+        sum(doc.text[p.span[0] : p.span[1]] == p.quote for p in ps),
+        ms,
+    ), out
 
 
 def catalog() -> tuple[dict[str, RegionRow], dict[str, str], list[tuple[str, str]]]:
@@ -204,7 +236,9 @@ def main(argv: list[str]) -> None:
             if not found(f, out.proposals):
                 print("MISS", f["number"], f["value"], f["region"], f["period_start"], f["period_end"], f["quote"][:50])
         for p in out.proposals:
-            print("PROP", p.value, p.region, p.period_start, p.period_end, p.status, p.indicator_name, "|", p.quote[:50])
+            print(
+                "PROP", p.value, p.region, p.period_start, p.period_end, p.status, p.indicator_name, "|", p.quote[:50]
+            )
         return
     print(table(run()))
 

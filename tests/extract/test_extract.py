@@ -30,8 +30,15 @@ def _scores() -> tuple[Score, ...]:
 
 def _run(text: str, region: str = "430421", period: str | None = None) -> Extraction:
     regions, indicators, synonyms = _catalog()
-    return extract(text, region=region, published=date(2023, 4, 20), period=period, regions=regions,
-                   indicators=indicators, synonyms=synonyms)  # fmt: skip
+    return extract(
+        text,
+        region=region,
+        published=date(2023, 4, 20),
+        period=period,
+        regions=regions,
+        indicators=indicators,
+        synonyms=synonyms,
+    )
 
 
 def _find(out: Extraction, value: float, region: str | None = None) -> Proposal:
@@ -77,8 +84,12 @@ def test_a_long_bulletin_answers_in_under_a_second() -> None:
 def test_level_and_growth_with_sign() -> None:
     out = _run("全年全县完成税收收入12.5亿元,比上年下降3.2%。")
     level, growth = _find(out, 12.5), _find(out, -3.2)
-    assert (level.unit, level.period_start, level.period_end, level.region) == ("100m_cny", "2023-01-01",
-                                                                                "2023-12-31", "430421")  # fmt: skip
+    assert (level.unit, level.period_start, level.period_end, level.region) == (
+        "100m_cny",
+        "2023-01-01",
+        "2023-12-31",
+        "430421",
+    )
     assert growth.unit == "percent" and "3.2" in growth.quote
 
 

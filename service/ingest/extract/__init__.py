@@ -63,6 +63,14 @@ def _default_period(text: str, first: int, period: str | None, year: int) -> Whe
     return whole
 
 
+def _year(text: str, published: date | None, period: str | None) -> int:
+    """The year reported: the period argument's, else the text's lead, else the publication's (else this year)."""
+    given = parse_label(period, None) if period else None
+    if given is not None:
+        return given.year
+    return doc_year(text, published) or date.today().year
+
+
 def _sentences(ctx: Context, its: list[grammar.Item]) -> list[Draft]:
     """Stated and derived figures, sentence by sentence, ranks after the figure they rank."""
     out: list[Draft] = []
@@ -151,9 +159,21 @@ def _proposal(d: Draft, norm: Normal, text: str, catalog: Catalog) -> Proposal:
         s += 1
     code, new = catalog.code(d.name, d.measure)
     return Proposal(
-        d.name, code, d.region, d.when.start, d.when.end, d.value, d.unit, d.status, text[s:e], (s, e),
-        d.note, d.confidence, d.measure, new,
-    )  # fmt: skip
+        d.name,
+        code,
+        d.region,
+        d.when.start,
+        d.when.end,
+        d.value,
+        d.unit,
+        d.status,
+        text[s:e],
+        (s, e),
+        d.note,
+        d.confidence,
+        d.measure,
+        new,
+    )
 
 
 def extract(
@@ -172,8 +192,7 @@ def extract(
     norm = normalise(text, convert)
     index = RegionIndex(dict(regions), region)
     home = region or index.province or index.nation()
-    year = doc_year(norm.text, published) or (parse_label(period, None).year if period and parse_label(period, None)
-                                              else date.today().year)  # fmt: skip
+    year = _year(norm.text, published, period)
     first = next((it.num.start for it in grammar.items(norm.text, set()) if it.unit), len(norm.text))
     default = _default_period(norm.text, first, period, year)
     table_drafts, skip = tables.read_tables(norm.text, index, home, default)

@@ -184,7 +184,7 @@ def _percent_measure(lead: str) -> str:
 
 def name_of(lead: str, ctx: Context) -> str:
     name = PERIOD.sub("", lead)
-    for m in reversed([m for m in ctx.index.mentions(name)]):
+    for m in reversed(ctx.index.mentions(name)):
         name = name[: m.start] + name[m.end :]
     name = NAME_TRIM.sub("", name.strip())
     return NAME_TRIM.sub("", name).strip(" 、,:")
@@ -230,9 +230,20 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     status = "E" if "预计" in ctx.text[sent : it.num.start] else "A"
     start = cs + len(lead) - len(lead.lstrip())
     return Draft(
-        start, it.end, value, unit_code(it), measure, region, when, name_of(lead, ctx), status, note,
-        0.9 if it.unit else 0.7, it.num.written, it.num.start,
-    )  # fmt: skip
+        start,
+        it.end,
+        value,
+        unit_code(it),
+        measure,
+        region,
+        when,
+        name_of(lead, ctx),
+        status,
+        note,
+        0.9 if it.unit else 0.7,
+        it.num.written,
+        it.num.start,
+    )
 
 
 def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:

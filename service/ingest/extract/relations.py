@@ -52,9 +52,22 @@ def relative(ctx: Context, d: Draft, it: Item, lead: str, lead_start: int, befor
     value = _rounded(base.value - d.value, base.written, d.written)
     note = f"derived: {base.written} − {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
     if lower:
-        note = f"derived: {base.written} + {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
-    return [replace(d, value=value, region=target.code, when=base.when, measure=base.measure, status="D",
-                    note=note, confidence=0.7, name=base.name)]  # fmt: skip
+        note = (
+            f"derived: {base.written} + {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
+        )
+    return [
+        replace(
+            d,
+            value=value,
+            region=target.code,
+            when=base.when,
+            measure=base.measure,
+            status="D",
+            note=note,
+            confidence=0.7,
+            name=base.name,
+        )
+    ]
 
 
 def _ordinals(lead: str) -> list[int]:
@@ -84,9 +97,22 @@ def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list
     if base is None:
         return []
     value = _rounded(base.value - d.value, base.written, d.written)
-    note = f"derived: {base.written} − ({d.written if d.value >= 0 else '-' + d.written}) ({lead[-8:]}{d.written}个百分点)"
-    return [replace(d, value=value, region=base.region, when=base.when.earlier_year(), measure=base.measure,
-                    unit="percent", status="D", note=note, confidence=0.6, name=base.name)]  # fmt: skip
+    change = d.written if d.value >= 0 else "-" + d.written.lstrip("-")
+    note = f"derived: {base.written} − ({change}) ({lead[-8:]}{d.written}个百分点)"
+    return [
+        replace(
+            d,
+            value=value,
+            region=base.region,
+            when=base.when.earlier_year(),
+            measure=base.measure,
+            unit="percent",
+            status="D",
+            note=note,
+            confidence=0.6,
+            name=base.name,
+        )
+    ]
 
 
 def level_change(ctx: Context, d: Draft, before: list[Draft]) -> list[Draft]:
@@ -98,15 +124,27 @@ def level_change(ctx: Context, d: Draft, before: list[Draft]) -> list[Draft]:
     sign = "−" if d.value >= 0 else "+"
     note = f"derived: {base.written} {sign} {d.written} (change stated: {d.value:g})"
     cs = clause_start(ctx.text, base.at)
-    return [replace(d, start=min(cs, base.start), value=value, when=base.when.earlier_year(), measure="level",
-                    status="D", note=note, confidence=0.6, name=base.name, written=base.written)]  # fmt: skip
+    return [
+        replace(
+            d,
+            start=min(cs, base.start),
+            value=value,
+            when=base.when.earlier_year(),
+            measure="level",
+            status="D",
+            note=note,
+            confidence=0.6,
+            name=base.name,
+            written=base.written,
+        )
+    ]
 
 
 def structure(ctx: Context, group: list[Draft], lead: str) -> None:
     """Remember 三次产业结构 A:B:C (this year's) for the 第N产业比重 changes that follow."""
-    if len(group) == 3 and all(d.measure == "share" for d in group) and _THREE_SECTORS.search(lead):
-        if group[0].when.year == ctx.default.year:
-            ctx.structure = {i + 1: d for i, d in enumerate(group)}
+    three = len(group) == 3 and all(d.measure == "share" for d in group) and _THREE_SECTORS.search(lead)
+    if three and group[0].when.year == ctx.default.year:
+        ctx.structure = {i + 1: d for i, d in enumerate(group)}
 
 
 def derive(ctx: Context, d: Draft, it: Item, sent: int, group_start: int, before: list[Draft]) -> list[Draft]:

@@ -16,8 +16,10 @@ from service.ingest.extract.periods import PERIOD, When, read
 from service.ingest.extract.regions import RegionIndex
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_HEADER_UNIT = re.compile(r"[((](?P<u>[^()()]{1,6})[))]|单位[:：]\s*(?P<v>\S{1,6})")
-_FOOTNOTE = re.compile(r"(?P<subj>[\u4e00-\u9fff]{2,8}?)(?:增长速度|增速)?为(?P<m1>\d{1,2})\s*[-—至]\s*(?P<m2>\d{1,2})\s*月")
+_HEADER_UNIT = re.compile(r"[(\uff08](?P<u>[^()\uff08\uff09]{1,6})[)\uff09]|单位[:：]\s*(?P<v>\S{1,6})")
+_FOOTNOTE = re.compile(
+    r"(?P<subj>[\u4e00-\u9fff]{2,8}?)(?:增长速度|增速)?为(?P<m1>\d{1,2})\s*[-—至]\s*(?P<m2>\d{1,2})\s*月"
+)
 _UNIT_CODES = dict(UNITS)
 
 
@@ -106,8 +108,21 @@ def region_table(text: str, index: RegionIndex, base: When) -> tuple[list[Draft]
     drafts: list[Draft] = []
     for _, nums, code in found:
         for col, c in enumerate(nums):
-            drafts.append(Draft(c.start, c.end, float(c.text), unit, _measure(headers[col], unit), code or "",
-                                periods[col], headers[col], written=c.text, at=c.start, confidence=0.8))  # fmt: skip
+            drafts.append(
+                Draft(
+                    c.start,
+                    c.end,
+                    float(c.text),
+                    unit,
+                    _measure(headers[col], unit),
+                    code or "",
+                    periods[col],
+                    headers[col],
+                    written=c.text,
+                    at=c.start,
+                    confidence=0.8,
+                )
+            )
     return drafts, {d.at for d in drafts}
 
 
@@ -143,8 +158,21 @@ def indicator_table(text: str, home: str, base: When) -> tuple[list[Draft], set[
         if len(nums) != len(headers) or len(label.text) > 20:
             continue
         for col, c in enumerate(nums):
-            drafts.append(Draft(label.start, c.end, float(c.text), units[col], _measure(headers[col].text, units[col]),
-                                home, when, label.text, written=c.text, at=c.start, confidence=0.8))  # fmt: skip
+            drafts.append(
+                Draft(
+                    label.start,
+                    c.end,
+                    float(c.text),
+                    units[col],
+                    _measure(headers[col].text, units[col]),
+                    home,
+                    when,
+                    label.text,
+                    written=c.text,
+                    at=c.start,
+                    confidence=0.8,
+                )
+            )
     return drafts, {d.at for d in drafts}
 
 
