@@ -134,7 +134,7 @@ def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -
     distributed over a list of numbers of the same length."""
     subjects = [m for m in ctx.mentions if sent <= m.start < item_start and m.subject]
     if not subjects:
-        return ctx.home
+        return paragraph_subject(ctx, sent) or ctx.home
     group = [subjects[-1]]
     for m in reversed(subjects[:-1]):
         if ctx.text[m.end : group[0].start] in ("、", "和", "及", "与"):
@@ -144,6 +144,17 @@ def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -
     if size > 1 and len(group) == size:
         return group[index].code
     return group[-1].code
+
+
+def paragraph_subject(ctx: Context, sent: int) -> str | None:
+    """A named region opening a paragraph is the subject of its later sentences that name none."""
+    para = ctx.text.rfind("\n", 0, sent) + 1
+    if para == sent:
+        return None
+    head = len(ctx.text[para:sent]) - len(ctx.text[para:sent].lstrip())
+    first = next((m for m in ctx.mentions if para <= m.start < sent), None)
+    named = first is not None and first.start == para + head and first.subject
+    return first.code if named and first is not None and ctx.text[first.start : first.start + 1] not in "全我本" else None
 
 
 def period_of(ctx: Context, sent: int, pos: int) -> When:
@@ -225,6 +236,8 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     when = stock_period(period_of(ctx, sent, it.num.start), it, lead, ctx)
     region = region_of(ctx, sent, group_start, it.index, it.size)
     note = "approximate: " + lead[-2:] if _APPROX_BEFORE.search(lead) else None
+    if ctx.text[it.num.end : it.num.end + 1] in ("多", "余"):
+        note = "approximate: more than (" + ctx.text[it.num.end] + ")"
     if ctx.text.startswith("以上", it.end):
         note = "approximate: 以上 (at least)"
     status = "E" if "预计" in ctx.text[sent : it.num.start] else "A"

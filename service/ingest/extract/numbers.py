@@ -30,6 +30,8 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("万人", "10k_persons"),
     ("人", "persons"),
     ("万户", "10k_count"),
+    ("万家", "10k_count"),
+    ("名", "persons"),
     ("户", "count"),
     ("家", "count"),
     ("项", "count"),
@@ -104,7 +106,7 @@ def numbers(text: str) -> list[Num]:
 
 def unit_at(text: str, pos: int) -> tuple[str, str, int] | None:
     """The unit written at ``pos`` (spaces skipped): (as written, code, end)."""
-    while pos < len(text) and text[pos] == " ":
+    while pos < len(text) and text[pos] in " 多余":
         pos += 1
     for word, code in UNITS:
         if text.startswith(word, pos):

@@ -37,6 +37,7 @@ PERIOD = re.compile(
     r"(?:(?P<whole>全年|年度|当年)|(?P<h1>上半年)|(?P<h2>下半年)|前(?P<qs>[一二三])季度"
     rf"|第?(?P<q>{_Q})季度|(?P<m1>\d{{1,2}})\s*(?:[-—–~至到])\s*(?P<m2>\d{{1,2}})\s*月"
     r"|(?P<ye>年末|年底)|(?P<cur>当月)|(?P<m>\d{1,2})\s*月(?P<mtail>份|末|底|当月)?)"
+    r"|(?P<yonly>(?:19|20)\d{2})\s*年(?![末底度初\d])"
 )
 PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?!同期|同月)")
 CURRENT = re.compile(r"今年|本年")
@@ -47,6 +48,8 @@ _COMPARED = ("比", "较", "同", "与", "于")
 
 def _months(m: re.Match[str], current: When) -> tuple[int, int] | None:
     g = m.groupdict()
+    if g["yonly"]:
+        return 1, 12
     if g["cur"]:
         return current.last, current.last
     if g["whole"] or g["ye"]:
@@ -70,7 +73,7 @@ def read(m: re.Match[str], current: When) -> When | None:
     months = _months(m, current)
     if months is None or not (1 <= months[0] <= months[1] <= 12):
         return None
-    y = int(m.group("year")) if m.group("year") else year
+    y = int(m.group("year") or m.group("yonly") or year)
     point = bool(m.group("ye")) or m.group("mtail") in ("末", "底")
     if point and m.string[max(0, m.start() - 2) : m.start()] in ("截至", "截止"):
         return When(y, 1, months[1])  # 截至9月底: what happened from January to the end of September

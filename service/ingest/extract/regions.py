@@ -7,15 +7,29 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.ingest.extract.periods import PERIOD
 from service.model.romanize import specific
 
 RegionRow = tuple[str, str | None, str]  # name, parent code, level
 _LEVEL_RANK = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "zone": 4}
 _RELATIVE = re.compile(r"(?:全|我|本)(?:市|县|区|州)")
 _PROVINCE = re.compile(r"(?:全|我|本)省")
-_NATION = re.compile(r"全国|我国|(?<!其)中国")
+_NATION = re.compile(r"全国|我国")
 # Before one of these a region is compared with or ranked in, not the figure's subject.
 _NOT_SUBJECT_BEFORE = "于比较居排列在占为对向超与"
+_CLAUSE_MARK = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a:]")
+# What may stand before a clause's subject: periods and linking words (其中, 则是…), nothing else.
+_HEAD_FILLER = re.compile(r"其中|而且|而|则是|则|是|另外|此外|同时|据悉|初步核算|经|倘若仅看|今年|去年|上年|[\s\d年月日号]")
+
+
+def at_head(text: str, start: int) -> bool:
+    """Whether a mention opens its clause (after a period or linking word): the figure's subject, not an object
+    (辅导南岳电控…) or a company name."""
+    marks = [m.end() for m in _CLAUSE_MARK.finditer(text, max(0, start - 40), start)]
+    prefix = text[marks[-1] if marks else max(0, start - 40) : start]
+    if not marks and start > 40:
+        return False
+    return not _HEAD_FILLER.sub("", PERIOD.sub("", prefix))
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ class RegionIndex:
             if out and m.start < out[-1].end:
                 continue
             before = text[m.start - 1] if m.start else ""
-            subject = before not in _NOT_SUBJECT_BEFORE or before == ""
+            subject = (before not in _NOT_SUBJECT_BEFORE or before == "") and at_head(text, m.start)
             if before in "、和及" and out and out[-1].end == m.start - 1:
                 subject = out[-1].subject  # a list of regions shares its first one's role
             out.append(Mention(m.start, m.end, m.code, subject))
