@@ -98,7 +98,7 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         if it.index == it.size - 1:
             relations.structure(ctx, groups[it.group], ctx.text[grammar.clause_start(ctx.text, gs) : gs])
     ranks = grammar.rank_drafts(ctx, sent, end, before)
-    return _named(before) + derived + ranks
+    return _named(before) + derived + ranks + relations.fractions(ctx, sent, end, before)
 
 
 def _named(drafts: list[Draft]) -> list[Draft]:

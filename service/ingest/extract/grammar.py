@@ -154,7 +154,9 @@ def paragraph_subject(ctx: Context, sent: int) -> str | None:
     head = len(ctx.text[para:sent]) - len(ctx.text[para:sent].lstrip())
     first = next((m for m in ctx.mentions if para <= m.start < sent), None)
     named = first is not None and first.start == para + head and first.subject
-    return first.code if named and first is not None and ctx.text[first.start : first.start + 1] not in "全我本" else None
+    return (
+        first.code if named and first is not None and ctx.text[first.start : first.start + 1] not in "全我本" else None
+    )
 
 
 def period_of(ctx: Context, sent: int, pos: int) -> When:
@@ -225,6 +227,8 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     """One stated figure from an item with its context."""
     if it.unit is None and not it.ratio and not it.num.glued:
         return None
+    if ctx.text[it.num.start - 1 : it.num.start] in ("+", "“") or ctx.text[it.end : it.end + 1] == "+":
+        return None  # 1家企业+1名领导: the name of a working method, not a figure
     cs = clause_start(ctx.text, group_start)
     lead = ctx.text[cs:group_start]
     measure = measure_of(lead, it)
@@ -268,7 +272,7 @@ def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[
         n = chinese_int(m.group("n"))
         if n is None:
             continue
-        prior = [d for d in before if d.at < m.start() and d.status != "D"]
+        prior = [d for d in before if d.at < m.start() and d.status != "D" and d.unit not in ("times", "pp")]
         base = prior[-1] if prior else None
         region = base.region if base else region_of(ctx, sent, m.start(), 0, 1)
         when = base.when if base else period_of(ctx, sent, m.start())

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from service.ingest.extract.grammar import Context, Draft, Item, clause_start
 from service.ingest.extract.numbers import chinese_int
+from service.ingest.extract.periods import PERIOD, When, read
 
 RELATIVE = re.compile(r"高于|低于|快于|慢于|高出|低出|超过|超出")
 _LOWER = ("低于", "慢于", "低出")
@@ -79,32 +80,48 @@ def _ordinals(lead: str) -> list[int]:
     return [chinese_int(c) or 0 for c in re.findall(r"[一二三]", m.group(2))]
 
 
-def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list[Draft]) -> list[Draft]:
-    """同比加快 X 个百分点, 第二产业比重下降 X 个百分点: the rate or share a year earlier."""
-    sentence = ctx.text[sent : d.at]
-    if _OTHER_COMPARATOR.search(re.sub(r"占比|比重|同比|比例", "", lead)) or not (
-        _PREVIOUS.search(sentence) or _CHANGE_VERB.search(lead)
-    ):
-        return []
+def _compared_period(ctx: Context, lead: str, base: When) -> When | None:
+    """比一季度加快, 较1-5月提高: the earlier period of the same year the rate is compared with."""
+    for m in re.finditer(r"[比较]", lead):
+        p = PERIOD.match(lead, m.end())
+        if p is not None and not p.group("yonly"):
+            return read(p, When(base.year, 1, 12))
+    return None
+
+
+def _comparison(lead: str, sentence: str) -> bool:
+    """Whether a change in percentage points is against an earlier period (not 比规模工业增速快…)."""
+    other = _OTHER_COMPARATOR.search(re.sub(r"占比|比重|同比|比例", "", lead))
+    return not other and bool(_PREVIOUS.search(sentence) or _CHANGE_VERB.search(lead))
+
+
+def _rate_base(ctx: Context, d: Draft, it: Item, lead: str, before: list[Draft]) -> Draft | None:
     ords = _ordinals(lead)
     if ords:
-        k = ords[it.index] if len(ords) == it.size else ords[0]
-        base = ctx.structure.get(k)
-    else:
-        base = _last_rate(before, d.at, d.region)
-        if base is not None and base.measure not in ("growth", "share"):
-            base = None
+        return ctx.structure.get(ords[it.index] if len(ords) == it.size else ords[0])
+    base = _last_rate(before, d.at, d.region)
+    return base if base is not None and base.measure in ("growth", "share") else None
+
+
+def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list[Draft]) -> list[Draft]:
+    """同比加快 X 个百分点, 第二产业比重下降 X 个百分点, 比一季度加快 X 个百分点: the rate or share then."""
+    probe = _last_rate(before, d.at, d.region)
+    compared = _compared_period(ctx, lead, probe.when) if probe else None
+    if compared is None and not _comparison(lead, ctx.text[sent : d.at]):
+        return []
+    base = probe if compared is not None else _rate_base(ctx, d, it, lead, before)
     if base is None:
         return []
     value = _rounded(base.value - d.value, base.written, d.written)
     change = d.written if d.value >= 0 else "-" + d.written.lstrip("-")
     note = f"derived: {base.written} − ({change}) ({lead[-8:]}{d.written}个百分点)"
+    when = compared or base.when.earlier_year()
     return [
         replace(
             d,
             value=value,
             region=base.region,
-            when=base.when.earlier_year(),
+            when=when,
             measure=base.measure,
             unit="percent",
             status="D",
@@ -113,6 +130,65 @@ def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list
             name=base.name,
         )
     ]
+
+
+def times(ctx: Context, d: Draft, lead: str, before: list[Draft]) -> list[Draft]:
+    """数量是2021年的2.75倍: the earlier figure, base ÷ X."""
+    m = re.search(r"是(?P<p>.{0,12})的$", lead)
+    base = next((b for b in reversed(before) if b.unit not in ("percent", "pp", "times", "rank")), None)
+    if m is None or base is None or d.value == 0:
+        return []
+    p = PERIOD.search(m.group("p"))
+    when = read(p, base.when) if p else None
+    if when is None and re.search(r"上年|去年", m.group("p")):
+        when = base.when.earlier_year()
+    if when is None:
+        return []
+    value = _rounded(base.value / d.value, base.written)
+    note = f"derived: {base.written} ÷ {d.written} ({m.group()}{d.written}倍)"
+    return [
+        replace(
+            d,
+            value=value,
+            unit=base.unit,
+            when=when,
+            measure=base.measure,
+            status="D",
+            note=note,
+            confidence=0.6,
+            name=base.name,
+            region=base.region,
+        )
+    ]
+
+
+_FRACTION = re.compile(r"占(?P<r>全省|全国|全市)(?P<n>[二三四五六七八九十]{1,3})分之一")
+
+
+def fractions(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:
+    """数量占全省七分之一: the whole's figure, base × 7."""
+    out: list[Draft] = []
+    for m in _FRACTION.finditer(ctx.text, sent, end):
+        base = next((b for b in reversed(before) if b.at < m.start() and b.status == "A"), None)
+        n = chinese_int(m.group("n"))
+        target = next((x for x in ctx.mentions if x.start == m.start("r")), None)
+        if base is None or not n or target is None:
+            continue
+        note = f"derived: {base.written} × {n} ({m.group()})"
+        out.append(
+            replace(
+                base,
+                start=clause_start(ctx.text, base.at),
+                end=m.end(),
+                value=base.value * n,
+                region=target.code,
+                status="D",
+                note=note,
+                confidence=0.5,
+                written=m.group("n"),
+            )
+        )
+    return out
 
 
 def level_change(ctx: Context, d: Draft, before: list[Draft]) -> list[Draft]:
@@ -158,4 +234,6 @@ def derive(ctx: Context, d: Draft, it: Item, sent: int, group_start: int, before
         return earlier(ctx, d, it, lead, sent, before)
     if d.measure == "change" and d.unit != "percent":
         return level_change(ctx, d, before)
+    if d.unit == "times":
+        return times(ctx, d, lead, before)
     return []
