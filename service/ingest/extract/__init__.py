@@ -92,24 +92,15 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         d = grammar.draft(ctx, it, sent, gs)
         if d is None:
             continue
+        if not d.name and before:
+            d.name = before[-1].name.removesuffix("增长") + ("增长" if d.measure == "growth" else "")
         derived += relations.derive(ctx, d, it, sent, gs, before)
         before.append(d)
         groups.setdefault(it.group, []).append(d)
         if it.index == it.size - 1:
             relations.structure(ctx, groups[it.group], ctx.text[grammar.clause_start(ctx.text, gs) : gs])
     ranks = grammar.rank_drafts(ctx, sent, end, before)
-    return _named(before) + derived + ranks + relations.fractions(ctx, sent, end, before)
-
-
-def _named(drafts: list[Draft]) -> list[Draft]:
-    """A figure without its own indicator name (增长5.2% after 地区生产总值420.77亿元) takes the one before."""
-    last = ""
-    for d in drafts:
-        if d.name:
-            last = d.name
-        elif last:
-            d.name = last + ("增长" if d.measure == "growth" else "")
-    return drafts
+    return before + derived + ranks + relations.fractions(ctx, sent, end, before)
 
 
 _UNRESOLVED_NUMBER = re.compile(r"(?<![0-9.年月日:-])\d{3,}(?![0-9.年月日号时:-])")

@@ -29,7 +29,7 @@ RANK = re.compile(
     r"第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条)(?:位|名)?"
 )
 NAME_TRIM = re.compile(
-    r"^(?:其中|全年|初步核算|根据[^,\uff0c]*|按[^,\uff0c]*计算|此外|同时|另外)+|"
+    r"^(?:其中|全年|初步核算|根据[^,\uff0c]*|按[^,\uff0c]*计算|此外|同时|另外|实现|完成)+|"
     r"(?:实现|完成|达到|达|为|是|总量|累计|同比|比上年|的|以|则|分别|增长|下降|增速|均|共)+$"
 )
 
@@ -166,6 +166,8 @@ def period_of(ctx: Context, sent: int, pos: int) -> When:
     for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
         marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
     for start, kind, m in sorted(marks, key=lambda x: x[0]):
+        if kind == "prev" and re.search(r"\d", ctx.text[m.end() : pos]):
+            continue  # 由上年的A:B:C调整为D:E:F: 上年 is the first list's only
         if kind == "prev":
             when = ctx.default.earlier_year()
         elif kind == "cur":
@@ -237,7 +239,7 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
         return None
     value = signed(it.num.value, lead, measure)
-    when = stock_period(period_of(ctx, sent, it.num.start), it, lead, ctx)
+    when = stock_period(period_of(ctx, sent, group_start), it, lead, ctx)
     region = region_of(ctx, sent, group_start, it.index, it.size)
     note = "approximate: " + lead[-2:] if _APPROX_BEFORE.search(lead) else None
     if ctx.text[it.num.end : it.num.end + 1] in ("多", "余"):

@@ -83,6 +83,17 @@ class RegionIndex:
     def _in_province(self, code: str) -> bool:
         return self.province is not None and self._province_of(code) == self.province
 
+    def relative(self, word: str) -> str | None:
+        """全市/我县/本区: the document's region, or its nearest ancestor, whose name ends so (a county's 全市 is its
+        prefecture); the document's region when none does."""
+        code, seen = self.home, 0
+        while code and code in self.regions and seen < 10:
+            if self.regions[code][0].endswith(word[-1]):
+                return code
+            code = self.regions[code][1]
+            seen += 1
+        return self.home
+
     def nation(self) -> str:
         return next((c for c, r in self.regions.items() if r[2] == "nation"), "CN")
 
@@ -91,8 +102,10 @@ class RegionIndex:
         found: list[Mention] = []
         if self.pattern is not None:
             found += [Mention(m.start(), m.end(), self.names[m.group()], True) for m in self.pattern.finditer(text)]
-        refs = ((_RELATIVE, self.home), (_PROVINCE, self.province), (_NATION, self.nation()))
-        for pattern, code in refs:
+        found += [
+            Mention(m.start(), m.end(), c, True) for m in _RELATIVE.finditer(text) if (c := self.relative(m.group()))
+        ]
+        for pattern, code in ((_PROVINCE, self.province), (_NATION, self.nation())):
             if code:
                 found += [Mention(m.start(), m.end(), code, True) for m in pattern.finditer(text)]
         found.sort(key=lambda m: (m.start, -m.end))
@@ -115,6 +128,6 @@ class RegionIndex:
         if _PROVINCE.fullmatch(cell):
             return self.province
         if _RELATIVE.fullmatch(cell):
-            return self.home
+            return self.relative(cell)
         short = specific(cell)
         return self.names.get(short)

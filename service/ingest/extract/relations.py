@@ -14,8 +14,9 @@ from dataclasses import replace
 from service.ingest.extract.grammar import Context, Draft, Item, clause_start
 from service.ingest.extract.numbers import chinese_int
 from service.ingest.extract.periods import PERIOD, When, read
+from service.ingest.extract.regions import Mention
 
-RELATIVE = re.compile(r"高于|低于|快于|慢于|高出|低出|超过|超出")
+RELATIVE = re.compile(r"高于|低于|快于|慢于|高出|低出|超过|超出|比(?=全省|全国|全市|全州|全县|我省)")
 _LOWER = ("低于", "慢于", "低出")
 _PREVIOUS = re.compile(r"同比|比上年|较上年|与上年|比去年|较去年|上年同期")
 _OTHER_COMPARATOR = re.compile(r"比(?!上年|去年|较上年)|较(?!上年|去年)")
@@ -36,26 +37,34 @@ def _last_rate(before: list[Draft], at: int, region: str | None = None) -> Draft
     return None
 
 
+def _lower(ctx: Context, verb: re.Match[str], target: Mention) -> bool:
+    """高于/低于, or 比全省高/低 (the word after the region says which)."""
+    if verb.group() != "比":
+        return verb.group() in _LOWER
+    after = re.sub(r"^(?:平均|水平|增速|增幅)+", "", ctx.text[target.end : target.end + 6])
+    return after[:1] in ("低", "慢", "少")
+
+
 def relative(ctx: Context, d: Draft, it: Item, lead: str, lead_start: int, before: list[Draft]) -> list[Draft]:
-    """高于全省 X 个百分点: the stated gap (signed) and the compared region's figure."""
+    """高于全省 X 个百分点, 比全国高 X 个百分点: the stated gap (signed) and the compared region's figure."""
     verb = RELATIVE.search(lead)
     if verb is None:
         return []
-    at = lead_start + verb.end()
+    at = lead_start + verb.start()
     compared = [m for m in ctx.mentions if at <= m.start < d.at and not m.subject]
-    lower = verb.group() in _LOWER
+    if not compared:
+        return []
+    target = compared[it.index] if len(compared) == it.size else compared[-1]
+    lower = _lower(ctx, verb, target)
     if lower and d.value > 0:
         d.value = -d.value
     base = _last_rate(before, d.at)
-    if not compared or base is None:
+    if base is None:
         return []
-    target = compared[it.index] if len(compared) == it.size else compared[-1]
     value = _rounded(base.value - d.value, base.written, d.written)
-    note = f"derived: {base.written} − {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
-    if lower:
-        note = (
-            f"derived: {base.written} + {d.written.lstrip('-')} ({verb.group()}{ctx.text[target.start : target.end]})"
-        )
+    op = "+" if lower else "−"
+    said = ctx.text[at : d.at] + d.written
+    note = f"derived: {base.written} {op} {d.written.lstrip('-')} ({said}个百分点)"
     return [
         replace(
             d,
@@ -63,6 +72,7 @@ def relative(ctx: Context, d: Draft, it: Item, lead: str, lead_start: int, befor
             region=target.code,
             when=base.when,
             measure=base.measure,
+            unit=base.unit,
             status="D",
             note=note,
             confidence=0.7,
