@@ -161,3 +161,26 @@ def test_text_table_of_regions() -> None:
 def test_glued_numbers_and_chinese_numerals() -> None:
     assert [n.written for n in numbers("占比为12.634.552.9,")] == ["12.6", "34.5", "52.9"]
     assert [chinese_int(w) for w in ("二", "十一", "二十", "7")] == [2, 11, 20, 7]
+
+
+def test_a_countys_whole_city_is_its_prefecture_and_compared_with_bi() -> None:
+    out = _run("全年全县社会消费品零售总额增长6.0%,增速比全市高0.4个百分点,比全省低0.2个百分点。")
+    assert _find(out, 5.6, "430400").status == "D"
+    assert _find(out, 6.2, "430000").note and _find(out, -0.2).unit == "pp"
+
+
+def test_structure_from_last_year_to_this_year() -> None:
+    out = _run("三次产业结构由上年的15.0:40.0:45.0调整为14.2:39.5:46.3。")
+    assert _find(out, 15.0).period_start == "2022-01-01"
+    assert _find(out, 14.2).period_start == "2023-01-01"
+
+
+def test_change_against_an_earlier_period_of_the_year() -> None:
+    out = _run("上半年,全县规模以上工业增加值增长7.5%,比一季度加快1.5个百分点。")
+    q1 = _find(out, 6.0)
+    assert (q1.status, q1.period_start, q1.period_end) == ("D", "2023-01-01", "2023-03-31")
+
+
+def test_company_names_are_not_regions() -> None:
+    out = _run("全年,县工信局辅导衡东电子等12家企业申报技改项目。", region="430421")
+    assert _find(out, 12).region == "430421"
