@@ -184,3 +184,11 @@ def test_change_against_an_earlier_period_of_the_year() -> None:
 def test_company_names_are_not_regions() -> None:
     out = _run("全年,县工信局辅导衡东电子等12家企业申报技改项目。", region="430421")
     assert _find(out, 12).region == "430421"
+
+
+def test_a_firm_is_left_unresolved() -> None:
+    out = _run("湘江机械制造有限公司全年实现产值12.6亿元,增长8.0%。")
+    assert not out.proposals
+    first = out.unresolved[0]
+    assert "12.6亿元" in first.quote and "有限公司" in first.why
+    assert out.unresolved[0].span[1] - out.unresolved[0].span[0] == len(first.quote)

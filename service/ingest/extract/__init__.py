@@ -100,7 +100,22 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         if it.index == it.size - 1:
             relations.structure(ctx, groups[it.group], ctx.text[grammar.clause_start(ctx.text, gs) : gs])
     ranks = grammar.rank_drafts(ctx, sent, end, before)
-    return before + derived + ranks + relations.fractions(ctx, sent, end, before)
+    return _aside(ctx, sent, before + derived + ranks + relations.fractions(ctx, sent, end, before))
+
+
+def _aside(ctx: Context, sent: int, drafts: list[Draft]) -> list[Draft]:
+    """Figures of a sentence about a firm or park outside the region tree go to ``unresolved``."""
+    foreign = grammar.foreign_subject(ctx, sent)
+    if foreign is None or grammar.paragraph_subject(ctx, sent):
+        return drafts
+    kept: list[Draft] = []
+    for d in drafts:
+        named = any(m.subject and sent <= m.start < d.at for m in ctx.mentions)
+        if d.region == ctx.home and not named:
+            ctx.aside.append((d.start, d.end, f"about {foreign}, which is not a region of the catalog"))
+        else:
+            kept.append(d)
+    return kept
 
 
 _UNRESOLVED_NUMBER = re.compile(r"(?<![0-9.年月日:-])\d{3,}(?![0-9.年月日号时:-])")
@@ -192,5 +207,11 @@ def extract(
     drafts = table_drafts + _sentences(ctx, its)
     catalog = Catalog(indicators or {}, synonyms)
     proposals = [_proposal(d, norm, text, catalog) for d in drafts]
-    used = [p.span for p in proposals]
-    return Extraction(proposals, _unresolved(norm, text, used))
+    aside = [_aside_entry(norm, text, a, b, why) for a, b, why in ctx.aside]
+    used = [p.span for p in proposals] + [u.span for u in aside]
+    return Extraction(proposals, aside + _unresolved(norm, text, used))
+
+
+def _aside_entry(norm: Normal, text: str, start: int, end: int, why: str) -> Unresolved:
+    s, e = norm.span(start, end)
+    return Unresolved(text[s:e], (s, e), why)

@@ -75,6 +75,7 @@ class Context:
     mentions: list[Mention] = field(default_factory=list)
     structure: dict[int, Draft] = field(default_factory=dict)
     skip: set[int] = field(default_factory=set)
+    aside: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def _gap(text: str, a: Item, b: Num) -> str:
@@ -144,6 +145,23 @@ def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -
     if size > 1 and len(group) == size:
         return group[index].code
     return group[-1].code
+
+
+_FOREIGN = re.compile(
+    r"[^,\uff0c。;\uff1b、:\uff1a\s]{2,24}?(?:产业园|工业园|园区|开发区|高新区|经开区|集中区|集团|有限公司|公司|厂)"
+)
+_HEAD_WORDS = re.compile(r"^(?:据悉|其中|此外|同时|另外|目前|\s)+")
+
+
+def foreign_subject(ctx: Context, sent: int) -> str | None:
+    """A firm or park opening the sentence (衡山汽车制造有限公司…, 船山时间谷钟表产业园…) that is no region of the
+    catalog: its figures are left for a person, not given to the document's region."""
+    head = ctx.text[sent : sent + 60]
+    head = _HEAD_WORDS.sub("", PERIOD.sub("", head[: len(head) - len(head.lstrip())] + head.lstrip(), count=1))
+    m = _FOREIGN.match(head)
+    if m is None or re.search(r"级|以上|全|各|所有|重点|规模", m.group()):
+        return None
+    return None if ctx.index.mentions(m.group()) else m.group()
 
 
 def paragraph_subject(ctx: Context, sent: int) -> str | None:
