@@ -192,3 +192,10 @@ def test_a_firm_is_left_unresolved() -> None:
     first = out.unresolved[0]
     assert "12.6亿元" in first.quote and "有限公司" in first.why
     assert out.unresolved[0].span[1] - out.unresolved[0].span[0] == len(first.quote)
+
+
+def test_a_rate_down_in_points_derives_last_years_rate() -> None:
+    out = _run("年末城镇登记失业率为3.2%,比上年末下降0.3个百分点。居民消费价格上涨1.8%。")
+    assert _find(out, -0.3).unit == "pp"
+    assert _find(out, 3.5).status == "D"
+    assert _find(out, 1.8).measure == "growth"

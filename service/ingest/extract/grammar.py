@@ -22,7 +22,7 @@ _RATIO_GAPS = {":", "："}
 _APPROX_BEFORE = re.compile(r"(?:近|约|超过|超|逾|接近)$")
 _FLOW = re.compile(r"新增|新登记|净增|当年|增加|减少|新设|引进|签约")
 _CHANGE_BEFORE = re.compile(r"(?:增加|减少|净增额?|净减)(?:了|达到?|为)?$")
-_GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升")
+_GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升|上涨|下跌")
 _SHARE = re.compile(r"比重|占比|占[^,\uff0c。]{0,12}$|结构")
 RANK = re.compile(
     r"(?:(?:居|排|位列|位居|排名|列|排在)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"

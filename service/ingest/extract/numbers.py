@@ -45,7 +45,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("倍", "times"),
 )
 STOCK_UNITS = {"count", "10k_count", "persons", "10k_persons"}
-NEGATIVE_WORDS = ("下降", "减少", "回落", "下滑", "降低", "收窄", "减")
+NEGATIVE_WORDS = ("下降", "减少", "回落", "下滑", "降低", "收窄", "下跌", "减")
 _CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 _RUN = re.compile(r"(?<![0-9.])-?[0-9][0-9.]*(?:-[0-9][0-9.]*)*")
@@ -131,7 +131,7 @@ def is_negative_word(lead: str) -> bool:
     tail = lead[-6:]
     best = -1
     neg = False
-    for word in (*NEGATIVE_WORDS, "增长", "增加", "提高", "上升", "加快", "增", "提升", "扩大"):
+    for word in (*NEGATIVE_WORDS, "增长", "增加", "提高", "上升", "上涨", "加快", "增", "提升", "扩大"):
         i = tail.rfind(word)
         if i > best or (i == best and i >= 0 and len(word) > 1):
             best, neg = i, word in NEGATIVE_WORDS

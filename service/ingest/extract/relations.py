@@ -110,7 +110,7 @@ def _rate_base(ctx: Context, d: Draft, it: Item, lead: str, before: list[Draft])
     if ords:
         return ctx.structure.get(ords[it.index] if len(ords) == it.size else ords[0])
     base = _last_rate(before, d.at, d.region)
-    return base if base is not None and base.measure in ("growth", "share") else None
+    return base if base is not None and base.measure in ("growth", "share", "percent") else None
 
 
 def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list[Draft]) -> list[Draft]:
