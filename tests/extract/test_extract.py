@@ -199,3 +199,9 @@ def test_a_rate_down_in_points_derives_last_years_rate() -> None:
     assert _find(out, -0.3).unit == "pp"
     assert _find(out, 3.5).status == "D"
     assert _find(out, 1.8).measure == "growth"
+
+
+def test_a_narrower_fall_derives_a_deeper_one_before() -> None:
+    out = _run("1-5月,全县规上工业利润总额同比下降6.0%,降幅比1-4月收窄2.0个百分点。")
+    before = _find(out, -8.0)
+    assert (before.status, before.period_end) == ("D", "2023-04-30")

@@ -122,9 +122,12 @@ def earlier(ctx: Context, d: Draft, it: Item, lead: str, sent: int, before: list
     base = probe if compared is not None else _rate_base(ctx, d, it, lead, before)
     if base is None:
         return []
-    value = _rounded(base.value - d.value, base.written, d.written)
     change = d.written if d.value >= 0 else "-" + d.written.lstrip("-")
-    note = f"derived: {base.written} − ({change}) ({lead[-8:]}{d.written}个百分点)"
+    value = _rounded(base.value - d.value, base.written, d.written)
+    note = f"derived: {base.value:g} − ({change}) ({lead[-8:]}{d.written}个百分点)"
+    if "降幅" in lead and base.value < 0:  # 降幅收窄 X: the fall was X points deeper then
+        value = _rounded(base.value + d.value, base.written, d.written)
+        note = f"derived: {base.value:g} + ({change}) ({lead[-8:]}{d.written}个百分点, a fall's size)"
     when = compared or base.when.earlier_year()
     return [
         replace(

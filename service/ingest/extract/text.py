@@ -57,6 +57,9 @@ _PAIRS = (
 )
 _T2S: dict[int, str] = {ord(_PAIRS[i]): _PAIRS[i + 1] for i in range(0, len(_PAIRS) - 1, 2)}
 
+# Full-width digits, point, minus and colon as ASCII (one character for one), whatever the converter.
+_WIDTH = str.maketrans("０１２３４５６７８９．－：", "0123456789.-:")
+
 _GLOSS = re.compile(r"(?<=[\u4e00-\u9fff)])\([a-z]{1,6}\)")
 
 Converter = Callable[[str], str]
@@ -91,4 +94,4 @@ def normalise(text: str, convert: Converter | None = builtin_t2s) -> Normal:
     converted = convert(stripped) if convert else stripped
     if len(converted) != len(stripped):
         converted = stripped  # a converter that changes the length would break the spans: not used
-    return Normal(converted, (*keep, len(text)))
+    return Normal(converted.translate(_WIDTH), (*keep, len(text)))
