@@ -1,0 +1,313 @@
+"""Sentence patterns of statistical bulletins, read number by number.
+
+Every number with a unit (or in a ratio A:B:C, or a glued list of shares) is a figure. Its context is read from
+the text before it: the clause (its indicator and verb: 增长, 下降, 拉动, 占…比重, 贡献率, 高于全省), the sentence
+(its subject region and period, last one written wins), the document (default region and period). Numbers written
+as a list (A、B和C, 分别…) share the last one's unit; a list of regions before 分别 is distributed over them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from service.ingest.extract.numbers import STOCK_UNITS, Num, is_negative_word, numbers, unit_at
+from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, When, is_compared, read
+from service.ingest.extract.regions import Mention, RegionIndex
+
+SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n]")
+CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a]|:(?!\d)")
+_LIST_GAPS = {"", "、", "和", "及", "与", "、和"}
+_RATIO_GAPS = {":", "："}
+_APPROX_BEFORE = re.compile(r"(?:近|约|超过|超|逾|接近)$")
+_FLOW = re.compile(r"新增|新登记|净增|当年|增加|减少|新设|引进|签约")
+_CHANGE_BEFORE = re.compile(r"(?:增加|减少|净增额?|净减)(?:了|达到?|为)?$")
+_GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升|上涨|下跌")
+_SHARE = re.compile(r"比重|占比|占[^,\uff0c。]{0,12}$|结构")
+RANK = re.compile(
+    r"(?:(?:居|排|位列|位居|排名|列|排在)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
+    r"第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条)(?:位|名)?"
+)
+NAME_TRIM = re.compile(
+    r"^(?:其中|全年|初步核算|根据[^,\uff0c]*|按[^,\uff0c]*计算|此外|同时|另外|实现|完成)+|"
+    r"(?:实现|完成|达到|达|为|是|总量|累计|同比|比上年|的|以|则|分别|增长|下降|增速|均|共)+$"
+)
+
+
+@dataclass
+class Item:
+    """A figure before its context is read: the number, its unit, the list it is in."""
+
+    num: Num
+    unit: str | None
+    end: int  # end of the unit as written (or of the number)
+    group: int
+    index: int
+    size: int = 1
+    ratio: bool = False
+
+
+@dataclass
+class Draft:
+    """A proposal in normalised coordinates."""
+
+    start: int
+    end: int
+    value: float
+    unit: str
+    measure: str
+    region: str
+    when: When
+    name: str
+    status: str = "A"
+    note: str | None = None
+    confidence: float = 0.9
+    written: str = ""
+    at: int = 0
+
+
+@dataclass
+class Context:
+    text: str
+    index: RegionIndex
+    home: str
+    default: When
+    mentions: list[Mention] = field(default_factory=list)
+    structure: dict[int, Draft] = field(default_factory=dict)
+    skip: set[int] = field(default_factory=set)
+    aside: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def _gap(text: str, a: Item, b: Num) -> str:
+    return text[a.end : b.start].strip()
+
+
+def items(text: str, skip: set[int]) -> list[Item]:
+    """Numbers with units, grouped into written lists (the unit of a list's last number is the list's)."""
+    out: list[Item] = []
+    group = -1
+    for num in numbers(text):
+        if num.start in skip:
+            continue
+        u = unit_at(text, num.end)
+        item = Item(num, u[1] if u else None, u[2] if u else num.end, 0, 0)
+        prev = out[-1] if out else None
+        gap = _gap(text, prev, num) if prev else None
+        joined = prev is not None and (gap in _LIST_GAPS or gap in _RATIO_GAPS or prev.num.run == num.run)
+        if prev is not None and joined:
+            item.group, item.index = prev.group, prev.index + 1
+            item.ratio = gap in _RATIO_GAPS or prev.ratio
+            prev.ratio = item.ratio
+        else:
+            group += 1
+            item.group = group
+        out.append(item)
+    _share_units(out)
+    return out
+
+
+def _share_units(out: list[Item]) -> None:
+    groups: dict[int, list[Item]] = {}
+    for it in out:
+        groups.setdefault(it.group, []).append(it)
+    for members in groups.values():
+        last = members[-1].unit
+        for it in members:
+            it.size = len(members)
+            if last and (it.unit is None or (it.unit == "count" and last == "pp")):
+                it.unit = last
+
+
+def clause_start(text: str, pos: int) -> int:
+    starts = [m.end() for m in CLAUSE_END.finditer(text, 0, pos)]
+    return starts[-1] if starts else 0
+
+
+def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    starts = [m.end() for m in SENTENCE_END.finditer(text, 0, pos)]
+    start = starts[-1] if starts else 0
+    m = SENTENCE_END.search(text, pos)
+    return start, m.start() if m else len(text)
+
+
+def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -> str:
+    """The subject region: the last subject mention before the number in its sentence; a list of regions is
+    distributed over a list of numbers of the same length."""
+    subjects = [m for m in ctx.mentions if sent <= m.start < item_start and m.subject]
+    if not subjects:
+        return paragraph_subject(ctx, sent) or ctx.home
+    group = [subjects[-1]]
+    for m in reversed(subjects[:-1]):
+        if ctx.text[m.end : group[0].start] in ("、", "和", "及", "与"):
+            group.insert(0, m)
+        else:
+            break
+    if size > 1 and len(group) == size:
+        return group[index].code
+    return group[-1].code
+
+
+_FOREIGN = re.compile(
+    r"[^,\uff0c。;\uff1b、:\uff1a\s]{2,24}?(?:产业园|工业园|园区|开发区|高新区|经开区|集中区|集团|有限公司|公司|厂)"
+)
+_HEAD_WORDS = re.compile(r"^(?:据悉|其中|此外|同时|另外|目前|\s)+")
+
+
+def foreign_subject(ctx: Context, sent: int) -> str | None:
+    """A firm or park opening the sentence (衡山汽车制造有限公司…, 船山时间谷钟表产业园…) that is no region of the
+    catalog: its figures are left for a person, not given to the document's region."""
+    head = ctx.text[sent : sent + 60]
+    head = _HEAD_WORDS.sub("", PERIOD.sub("", head[: len(head) - len(head.lstrip())] + head.lstrip(), count=1))
+    m = _FOREIGN.match(head)
+    if m is None or re.search(r"级|以上|全|各|所有|重点|规模", m.group()):
+        return None
+    return None if ctx.index.mentions(m.group()) else m.group()
+
+
+def paragraph_subject(ctx: Context, sent: int) -> str | None:
+    """A named region opening a paragraph is the subject of its later sentences that name none."""
+    para = ctx.text.rfind("\n", 0, sent) + 1
+    if para == sent:
+        return None
+    head = len(ctx.text[para:sent]) - len(ctx.text[para:sent].lstrip())
+    first = next((m for m in ctx.mentions if para <= m.start < sent), None)
+    named = first is not None and first.start == para + head and first.subject
+    return (
+        first.code if named and first is not None and ctx.text[first.start : first.start + 1] not in "全我本" else None
+    )
+
+
+def period_of(ctx: Context, sent: int, pos: int) -> When:
+    """The period written last before ``pos`` in the sentence (not after 比/较/同), else the document's."""
+    when = ctx.default
+    marks: list[tuple[int, str, re.Match[str]]] = []
+    for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
+        marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
+    for start, kind, m in sorted(marks, key=lambda x: x[0]):
+        if kind == "prev" and re.search(r"\d", ctx.text[m.end() : pos]):
+            continue  # 由上年的A:B:C调整为D:E:F: 上年 is the first list's only
+        if kind == "prev":
+            when = ctx.default.earlier_year()
+        elif kind == "cur":
+            when = ctx.default
+        elif not is_compared(ctx.text, start):
+            when = read(m, ctx.default) or when
+    return when
+
+
+def measure_of(lead: str, it: Item) -> str:
+    if it.ratio or (it.num.glued and it.unit is None):
+        return "share"
+    if it.unit == "pp":
+        return "contribution" if "拉动" in lead else "change"
+    if it.unit == "percent":
+        return _percent_measure(lead)
+    if _CHANGE_BEFORE.search(lead):
+        return "change"
+    return "level"
+
+
+def _percent_measure(lead: str) -> str:
+    if "贡献率" in lead:
+        return "contribution"
+    if _SHARE.search(lead) and not re.search(r"增长|下降|增速", lead[-6:]):
+        return "share"
+    return "growth" if _GROWTH.search(lead) else "percent"
+
+
+def name_of(lead: str, ctx: Context) -> str:
+    name = PERIOD.sub("", lead)
+    for m in reversed(ctx.index.mentions(name)):
+        name = name[: m.start] + name[m.end :]
+    name = NAME_TRIM.sub("", name.strip())
+    return NAME_TRIM.sub("", name).strip(" 、,:")
+
+
+def signed(value: float, lead: str, measure: str) -> float:
+    if value > 0 and measure in ("growth", "change", "percent") and is_negative_word(lead):
+        return -value
+    return value
+
+
+def unit_code(it: Item) -> str:
+    if it.ratio or it.unit is None:
+        return "percent"
+    return it.unit
+
+
+def stock_period(when: When, it: Item, lead: str, ctx: Context) -> When:
+    """A count of registered units (户) is a stock at the end of the period unless the clause says it is a flow."""
+    word = ctx.text[it.num.end : it.end]
+    if it.unit in STOCK_UNITS and word.endswith("户") and when.first < when.last and not _FLOW.search(lead):
+        return When(when.year, when.last, when.last, point=True)
+    return when
+
+
+def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
+    """One stated figure from an item with its context."""
+    if it.unit is None and not it.ratio and not it.num.glued:
+        return None
+    if ctx.text[it.num.start - 1 : it.num.start] in ("+", "“") or ctx.text[it.end : it.end + 1] == "+":
+        return None  # 1家企业+1名领导: the name of a working method, not a figure
+    cs = clause_start(ctx.text, group_start)
+    lead = ctx.text[cs:group_start]
+    measure = measure_of(lead, it)
+    if measure == "share" and it.unit is None and not re.search(r"比重|占比|结构|比例", lead):
+        return None
+    if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
+        return None
+    value = signed(it.num.value, lead, measure)
+    when = stock_period(period_of(ctx, sent, group_start), it, lead, ctx)
+    region = region_of(ctx, sent, group_start, it.index, it.size)
+    note = "approximate: " + lead[-2:] if _APPROX_BEFORE.search(lead) else None
+    if ctx.text[it.num.end : it.num.end + 1] in ("多", "余"):
+        note = "approximate: more than (" + ctx.text[it.num.end] + ")"
+    if ctx.text.startswith("以上", it.end):
+        note = "approximate: 以上 (at least)"
+    status = "E" if "预计" in ctx.text[sent : it.num.start] else "A"
+    start = cs + len(lead) - len(lead.lstrip())
+    return Draft(
+        start,
+        it.end,
+        value,
+        unit_code(it),
+        measure,
+        region,
+        when,
+        name_of(lead, ctx),
+        status,
+        note,
+        0.9 if it.unit else 0.7,
+        it.num.written,
+        it.num.start,
+    )
+
+
+def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:
+    """居全省第N, 排A类市州第3: a rank, of the figure written just before it in the sentence."""
+    from service.ingest.extract.numbers import chinese_int
+
+    out: list[Draft] = []
+    for m in RANK.finditer(ctx.text, sent, end):
+        n = chinese_int(m.group("n"))
+        if n is None:
+            continue
+        prior = [d for d in before if d.at < m.start() and d.status != "D" and d.unit not in ("times", "pp")]
+        base = prior[-1] if prior else None
+        region = base.region if base else region_of(ctx, sent, m.start(), 0, 1)
+        when = base.when if base else period_of(ctx, sent, m.start())
+        cs = clause_start(ctx.text, m.start())
+        name = (base.name if base else name_of(ctx.text[cs : m.start()], ctx)) + " rank"
+        out.append(Draft(cs, m.end(), float(n), "rank", "rank", region, when, name, written=m.group("n"), at=m.start()))
+    return out
+
+
+def with_group_start(its: list[Item]) -> list[tuple[Item, int]]:
+    starts: dict[int, int] = {}
+    for it in its:
+        starts.setdefault(it.group, it.num.start)
+    return [(it, starts[it.group]) for it in its]
+
+
+def replace_name(d: Draft, name: str) -> Draft:
+    return replace(d, name=name)

@@ -1,0 +1,114 @@
+"""Periods as bulletins write them: 全年, 上半年, 前三季度, 一季度, 1-7月, 1至8月, 8月当月, 年末, 8月末, 去年."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from service.ingest.extract.numbers import chinese_int
+
+
+@dataclass(frozen=True)
+class When:
+    """A year and the months it covers, first to last (a stock at a month's end has first == last)."""
+
+    year: int
+    first: int
+    last: int
+    point: bool = False  # a stock at the end of the last month (年末, 8月末): start == end
+
+    @property
+    def start(self) -> str:
+        return self.end if self.point else date(self.year, self.first, 1).isoformat()
+
+    @property
+    def end(self) -> str:
+        return date(self.year, self.last, calendar.monthrange(self.year, self.last)[1]).isoformat()
+
+    def earlier_year(self) -> When:
+        return replace(self, year=self.year - 1)
+
+
+_Q = "[一二三四1-4]"
+PERIOD = re.compile(
+    r"(?:(?P<year>(?:19|20)\d{2})\s*年\s*)?"
+    r"(?:(?P<whole>全年|年度|当年)|(?P<h1>上半年)|(?P<h2>下半年)|前(?P<qs>[一二三])季度"
+    rf"|第?(?P<q>{_Q})季度|(?P<m1>\d{{1,2}})\s*(?:[-—–~至到])\s*(?P<m2>\d{{1,2}})\s*月"
+    r"|(?P<ye>年末|年底)|(?P<cur>当月)|(?P<m>\d{1,2})\s*月(?P<mtail>份|末|底|当月)?)"
+    r"|(?P<yonly>(?:19|20)\d{2})\s*年(?![末底度初\d])"
+)
+PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?!同期|同月)")
+CURRENT = re.compile(r"今年|本年")
+YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+# A period after one of these is what a figure is compared with, not the figure's own period.
+_COMPARED = ("比", "较", "同", "与", "于")
+
+
+def _months(m: re.Match[str], current: When) -> tuple[int, int] | None:
+    g = m.groupdict()
+    if g["yonly"]:
+        return 1, 12
+    if g["cur"]:
+        return current.last, current.last
+    if g["whole"] or g["ye"]:
+        return (1, 12) if g["whole"] else (12, 12)
+    if g["h1"] or g["h2"]:
+        return (1, 6) if g["h1"] else (7, 12)
+    if g["qs"]:
+        return 1, 3 * (chinese_int(g["qs"]) or 1)
+    if g["q"]:
+        q = chinese_int(g["q"]) or 1
+        return 3 * q - 2, 3 * q
+    if g["m1"]:
+        return int(g["m1"]), int(g["m2"])
+    month = int(g["m"])
+    return (month, month) if 1 <= month <= 12 else None
+
+
+def read(m: re.Match[str], current: When) -> When | None:
+    """The period a match names, its year from the match or from ``current``."""
+    year = current.year
+    months = _months(m, current)
+    if months is None or not (1 <= months[0] <= months[1] <= 12):
+        return None
+    y = int(m.group("year") or m.group("yonly") or year)
+    point = bool(m.group("ye")) or m.group("mtail") in ("末", "底")
+    if point and m.string[max(0, m.start() - 2) : m.start()] in ("截至", "截止"):
+        return When(y, 1, months[1])  # 截至9月底: what happened from January to the end of September
+    return When(y, *months, point=point)
+
+
+def is_date(m: re.Match[str]) -> bool:
+    """7月8日 is a day, not a month's figure."""
+    return bool(m.group("m")) and re.match(r"\s*\d{1,2}\s*日", m.string[m.end() :]) is not None
+
+
+def is_compared(text: str, start: int) -> bool:
+    """A period or region written after 比/较/同/与 is the comparison's, not the figure's."""
+    return start > 0 and text[start - 1] in _COMPARED
+
+
+def parse_label(label: str, year: int | None) -> When | None:
+    """A period argument: ``2022``, ``2022-Q3``, ``2022-09``, ``2022年1-4月``, ``2022年前三季度``."""
+    label = label.strip()
+    if m := re.fullmatch(r"((?:19|20)\d{2})(?:年|-A1)?", label):
+        return When(int(m.group(1)), 1, 12)
+    if m := re.fullmatch(r"((?:19|20)\d{2})-?Q([1-4])", label):
+        return When(int(m.group(1)), 1, 3 * int(m.group(2)))
+    if m := re.fullmatch(r"((?:19|20)\d{2})-M?(\d{1,2})", label):
+        return When(int(m.group(1)), int(m.group(2)), int(m.group(2)))
+    m2 = PERIOD.search(label)
+    if m2 is None:
+        return None
+    y = int(m2.group("year")) if m2.group("year") else year
+    return read(m2, When(y, 1, 12)) if y else None
+
+
+def doc_year(text: str, published: date | None) -> int | None:
+    """The year a document reports: the first 20XX年 of its lead, else the year it was published."""
+    m = YEAR.search(text[:600])
+    if m:
+        return int(m.group(1))
+    return published.year if published else None

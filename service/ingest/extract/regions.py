@@ -1,0 +1,133 @@
+"""Regions named in a text: full and short names of the catalog, relative references (全市, 我县, 本区), 全省, 全国."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.ingest.extract.periods import PERIOD
+from service.model.romanize import specific
+
+RegionRow = tuple[str, str | None, str]  # name, parent code, level
+_LEVEL_RANK = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "zone": 4}
+_RELATIVE = re.compile(r"(?:全|我|本)(?:市|县|区|州)")
+_PROVINCE = re.compile(r"(?:全|我|本)省")
+_NATION = re.compile(r"全国|我国")
+# Before one of these a region is compared with or ranked in, not the figure's subject.
+_NOT_SUBJECT_BEFORE = "于比较居排列在占为对向超与"
+_CLAUSE_MARK = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a:]")
+# What may stand before a clause's subject: periods and linking words (其中, 则是…), nothing else.
+_HEAD_FILLER = re.compile(
+    r"其中|而且|而|则是|则|是|另外|此外|同时|据悉|初步核算|经|倘若仅看|今年|去年|上年|[\s\d年月日号]"
+)
+
+
+def at_head(text: str, start: int) -> bool:
+    """Whether a mention opens its clause (after a period or linking word): the figure's subject, not an object
+    (辅导南岳电控…) or a company name."""
+    marks = [m.end() for m in _CLAUSE_MARK.finditer(text, max(0, start - 40), start)]
+    prefix = text[marks[-1] if marks else max(0, start - 40) : start]
+    if not marks and start > 40:
+        return False
+    return not _HEAD_FILLER.sub("", PERIOD.sub("", prefix))
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    code: str
+    subject: bool
+
+
+def load_regions(path: Path) -> dict[str, RegionRow]:
+    """data/regions.csv as the ``regions`` argument of extract()."""
+    with path.open(encoding="utf-8") as f:
+        return {r["code"]: (r["name"], r["parent"] or None, r["level"]) for r in csv.DictReader(f)}
+
+
+class RegionIndex:
+    """Names of the regions in the document's province (full and short), the provinces, and 中国."""
+
+    def __init__(self, regions: dict[str, RegionRow], home: str | None) -> None:
+        self.regions = regions
+        self.home = home
+        self.province = self._province_of(home)
+        names: dict[str, str] = {}
+        for code, (name, _parent, level) in regions.items():
+            if level == "province" or self._in_province(code):
+                self._add(names, name, code)
+                short = specific(name)
+                if short != name and len(short) >= 2:
+                    self._add(names, short, code)
+        self.names = names
+        alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        self.pattern = re.compile(alternation) if alternation else None
+
+    def _add(self, names: dict[str, str], name: str, code: str) -> None:
+        old = names.get(name)
+        if old is None or _LEVEL_RANK.get(self.regions[code][2], 9) < _LEVEL_RANK.get(self.regions[old][2], 9):
+            names[name] = code
+
+    def _province_of(self, code: str | None) -> str | None:
+        seen = 0
+        while code and code in self.regions and seen < 10:
+            if self.regions[code][2] == "province":
+                return code
+            code = self.regions[code][1]
+            seen += 1
+        return None
+
+    def _in_province(self, code: str) -> bool:
+        return self.province is not None and self._province_of(code) == self.province
+
+    def relative(self, word: str) -> str | None:
+        """全市/我县/本区: the document's region, or its nearest ancestor, whose name ends so (a county's 全市 is its
+        prefecture); the document's region when none does."""
+        code, seen = self.home, 0
+        while code and code in self.regions and seen < 10:
+            if self.regions[code][0].endswith(word[-1]):
+                return code
+            code = self.regions[code][1]
+            seen += 1
+        return self.home
+
+    def nation(self) -> str:
+        return next((c for c, r in self.regions.items() if r[2] == "nation"), "CN")
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Every region reference, in order of position."""
+        found: list[Mention] = []
+        if self.pattern is not None:
+            found += [Mention(m.start(), m.end(), self.names[m.group()], True) for m in self.pattern.finditer(text)]
+        found += [
+            Mention(m.start(), m.end(), c, True) for m in _RELATIVE.finditer(text) if (c := self.relative(m.group()))
+        ]
+        for pattern, code in ((_PROVINCE, self.province), (_NATION, self.nation())):
+            if code:
+                found += [Mention(m.start(), m.end(), code, True) for m in pattern.finditer(text)]
+        found.sort(key=lambda m: (m.start, -m.end))
+        out: list[Mention] = []
+        for m in found:
+            if out and m.start < out[-1].end:
+                continue
+            before = text[m.start - 1] if m.start else ""
+            subject = (before not in _NOT_SUBJECT_BEFORE or before == "") and at_head(text, m.start)
+            if before in "、和及" and out and out[-1].end == m.start - 1:
+                subject = out[-1].subject  # a list of regions shares its first one's role
+            out.append(Mention(m.start, m.end, m.code, subject))
+        return out
+
+    def lookup(self, cell: str) -> str | None:
+        """A table row label as a region: 长沙市, 全 省, 湘西自治州."""
+        cell = re.sub(r"\s+", "", cell)
+        if cell in self.names:
+            return self.names[cell]
+        if _PROVINCE.fullmatch(cell):
+            return self.province
+        if _RELATIVE.fullmatch(cell):
+            return self.relative(cell)
+        short = specific(cell)
+        return self.names.get(short)

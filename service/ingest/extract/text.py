@@ -1,0 +1,97 @@
+"""Normalised text with an offset map back to the original, so every quote is a verbatim slice of what was sent.
+
+Two steps change the text: a character converter (traditional to simplified; pluggable, one character for one) and
+the removal of pinyin glosses glued inside words, ``衡(heng)陽(yang)``. ``Normal.orig`` maps each normalised
+position to its original one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Traditional -> simplified for the characters of statistical bulletins. OpenCC is not installed; a full converter
+# can be passed to extract() as ``convert`` (it must map one character to one character).
+_PAIRS = (
+    "產产業业實实現现區区經经濟济與与會会發发統统計计報报縣县國国縣县億亿長长陽阳暉晖總总屬属據据間间來来這这個个"
+    "為为對对從从後后東东車车門门電电農农糧粮稅税費费預预資资貨货運运輸输價价幣币銀银貸贷儲储險险證证"
+    "廣广場场樂乐醫医療疗衛卫衞卫學学術术師师範范員员開开關关戶户數数歲岁務务勞劳動动權权機机構构設设"
+    "積积畝亩噸吨萬万兩两園园鄉乡鎮镇組组織织級级規规氣气熱热燃燃環环態态節节綜综專专項项規规點点強强"
+    "進进歷历盡尽蘭兰韓韩維维綫线線线網网絡络與与處处衝冲擊击災灾復复雜杂嚴严嚴严勢势穩稳難难壓压鬆松"
+    "轉转換换變变類类額额較较減减淨净漲涨隨随應应廳厅辦办樓楼羅罗這这邊边還还達达與与選选遠远適适"
+    "將将導导黨党屆届習习記记貫贯徹彻縣县歸归濱滨滬沪澤泽潤润湧涌溫温灣湾瀏浏陸陆陰阴陳陈隊队際际"
+    "險险雲云靈灵響响頭头題题顯显風风飛飞飲饮養养餘余館馆驗验體体鳳凤黃黄齊齐龍龙"
+    "愛爱戰战戲戏據据擴扩擁拥擔担撥拨撫抚攜携敗败敵敌斷断時时書书會会東东條条楊杨標标樣样橋桥檢检"
+    "歡欢殘残毀毁漢汉潛潜濟济無无煙烟營营爭争牆墙獎奖獲获玩玩現现瑤瑶畫画當当療疗發发盤盘礎础礦矿"
+    "禮礼禍祸稅税種种稱称穀谷窮穷競竞筆笔築筑範范簡简糧粮紀纪約约紅红純纯紙纸級级細细終终結结給给"
+    "絕绝統统絲丝經经綠绿緊紧維维綱纲網网編编緩缓練练縮缩績绩繁繁總总繼继續续纖纤羅罗聯联聲声職职"
+    "膠胶臉脸舉举舊旧莊庄華华萬万葉叶著着蓋盖蘇苏蝕蚀衛卫補补製制複复規规視视親亲觀观計计訂订記记"
+    "設设許许訪访評评試试詳详認认誤误說说調调談谈請请論论諸诸謀谋講讲證证識识議议護护讓让豐丰貝贝"
+    "負负貨货販贩貧贫責责貴贵費费貿贸賀贺資资賣卖賬账賴赖購购賽赛贏赢趕赶趨趋躍跃輕轻載载輔辅輛辆"
+    "輪轮輸输辦办農农邊边邏逻郵邮鄉乡鄰邻酬酬醫医釋释鋼钢錢钱鐵铁鑒鉴長长門门閉闭開开閑闲間间閘闸"
+    "闊阔陽阳陣阵陳陈陸陆險险隨随隱隐隸隶雙双雞鸡離离電电需需靜静頁页頂顶項项順顺須须預预領领頻频"
+    "額额顏颜願愿類类顧顾飯饭饑饥騰腾驅驱驗验髮发鬥斗魚鱼鳥鸟鹽盐麥麦黨党齡龄蘆芦蘋苹"
+    "億亿僅仅優优傳传偉伟傷伤價价儀仪億亿兒儿內内兩两冊册凈净凍冻劃划劇剧勵励勝胜區区協协卻却厲厉"
+    "參参雙双吳吴員员問问啟启喬乔單单嚴严圍围圖图圓圆團团壇坛墾垦壘垒壞坏奪夺奮奋婦妇媽妈孫孙審审"
+    "寧宁寶宝將将專专尋寻對对導导屆届層层島岛嶺岭巖岩師师帶带幣币幫帮廠厂廢废廣广張张彈弹彎弯徑径"
+    "從从復复徵征憑凭懷怀態态慮虑慶庆憂忧懸悬戀恋戶户抵抵揮挥損损搖摇攝摄據据擇择擊击擬拟擴扩攤摊"
+    "敘叙斂敛暢畅暫暂曆历曉晓東东極极構构樹树權权檔档櫃柜欄栏歐欧歲岁殺杀滅灭減减測测湯汤準准溝沟"
+    "滿满漁渔潔洁澇涝濃浓濕湿灘滩災灾燈灯爐炉犧牺狀状獨独猶犹獻献瑪玛產产畢毕異异瘡疮癒愈盡尽監监"
+    "眾众確确礙碍祿禄禪禅積积穩稳競竞筍笋籌筹簽签籃篮糾纠紡纺紹绍組组絡络統统綜综緒绪線线締缔緣缘"
+    "縱纵織织繳缴罰罚罷罢聖圣聽听脅胁膚肤艙舱艱艰藝艺藥药蘭兰處处虧亏術术補补裝装覽览訊讯託托訴诉"
+    "詢询該该誠诚誕诞語语課课誰谁諾诺謝谢譯译變变貫贯貸贷賓宾賠赔賦赋質质賺赚購购贊赞趙赵跡迹"
+    "蹤踪軌轨軍军軟软較较輝辉轄辖辭辞農农迴回遲迟遷迁遺遗遼辽還还郵邮鄭郑醜丑針针鈔钞銷销鋪铺錄录"
+    "錯错鍵键鎖锁鏈链鑄铸閃闪閱阅闆板陰阴隊队階阶際际雜杂雖虽韌韧韻韵頒颁頓顿頗颇頸颈頹颓颱台"
+    "餐餐館馆駐驻駛驶騎骑骯肮體体鬱郁魯鲁鮮鲜鴻鸿麗丽點点鼓鼓齒齿龐庞攬揽賴赖衝冲"
+    "佔占於于裡里週周彙汇瞭了麵面鬆松係系纔才並并剋克佈布劑剂凱凯勻匀匯汇厭厌嘆叹噴喷壯壮夠够"
+    "奧奥婁娄孿孪孫孙帥帅帳帐廈厦彥彦慣惯憲宪戇戆捨舍掛挂摻掺擁拥擔担擾扰攢攒敍叙斃毙暈晕"
+    "棧栈樁桩槍枪歸归毆殴氫氢決决況况洶汹淚泪淺浅渦涡滯滞漲涨潰溃潤润澀涩瀋沈灣湾燦灿燭烛"
+    "犢犊獅狮瑣琐瓊琼甕瓮畝亩痺痹癱瘫盜盗盧卢矚瞩碼码磚砖禦御穫获窯窑竅窍籤签粵粤糰团紋纹"
+    "紐纽紗纱緝缉縣县繩绳繹绎缽钵罈坛羥羟聳耸腫肿臟脏艦舰蒼苍蓮莲蔣蒋蕭萧薦荐蘊蕴螞蚂"
+    "衆众襲袭覆覆訓训詞词詩诗誇夸諮咨謂谓豎竖賤贱趲趱跡迹躉趸軸轴輯辑轟轰遞递邁迈鄒邹"
+    "釀酿釘钉鈴铃銅铜鋁铝鋒锋錦锦鍋锅鎮镇鏡镜鐘钟鑽钻閥阀闡阐隴陇雛雏雞鸡韓韩頰颊頻频"
+    "颳刮颶飓餅饼饒饶饋馈馬马駁驳駝驼驚惊骯肮鬧闹鯉鲤鴨鸭鵝鹅鶴鹤黴霉齣出"
+    "則则別别堅坚貢贡財财創创義义脫脱沖冲們们傢家鐘钟臺台灣湾擴扩縂总誌志鑫鑫"
+    "衡衡溪溪辰辰懷怀邵邵岳岳湘湘郴郴婁娄蒸蒸鼓鼓雁雁峰峰暉晖珠珠"
+)
+_T2S: dict[int, str] = {ord(_PAIRS[i]): _PAIRS[i + 1] for i in range(0, len(_PAIRS) - 1, 2)}
+
+# Full-width digits, point, minus and colon as ASCII (one character for one), whatever the converter.
+_WIDTH = str.maketrans("０１２３４５６７８９．－：", "0123456789.-:")
+
+_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff)])\([a-z]{1,6}\)")
+
+Converter = Callable[[str], str]
+
+
+def builtin_t2s(text: str) -> str:
+    """Traditional to simplified for the bulletin vocabulary, one character for one."""
+    return text.translate(_T2S)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """The normalised text and, for each of its positions, the original position (plus one past the end)."""
+
+    text: str
+    orig: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original [start, end) of normalised [start, end)."""
+        return self.orig[start], self.orig[end - 1] + 1 if end > start else self.orig[start]
+
+
+def normalise(text: str, convert: Converter | None = builtin_t2s) -> Normal:
+    """Drop pinyin glosses, convert characters (length kept), and keep the offset map."""
+    keep: list[int] = []
+    pos = 0
+    for m in _GLOSS.finditer(text):
+        keep.extend(range(pos, m.start()))
+        pos = m.end()
+    keep.extend(range(pos, len(text)))
+    stripped = "".join(text[i] for i in keep)
+    converted = convert(stripped) if convert else stripped
+    if len(converted) != len(stripped):
+        converted = stripped  # a converter that changes the length would break the spans: not used
+    return Normal(converted.translate(_WIDTH), (*keep, len(text)))
