@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import io
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import requests
 
 from service.config import REPO_DATA
 from service.store.lake import Lake
+from tests.e2e.test_protocol import exchange
 from tests.helpers import seeded_copy
 from tests.live import Live, live_server
 
@@ -105,11 +105,7 @@ def via_one_sendall(url: str, key: str, body: bytes, media: str, ident: str) -> 
     parts = urlsplit(url)
     head = f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in _headers(key, media, ident).items()) + "\r\n"
-    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=300) as s:
-        s.sendall(head.encode() + body)
-        answer = b""
-        while chunk := s.recv(1 << 16):
-            answer += chunk
+    answer = exchange(f"http://{parts.netloc}", head.encode() + body, read_timeout=300)
     status_line, _, rest = answer.partition(b"\r\n")
     raw_headers, _, payload = rest.partition(b"\r\n\r\n")
     headers = {
@@ -196,11 +192,7 @@ def test_pipelined_requests_whose_heads_add_up_past_the_limit_are_each_answered(
     parts = urlsplit(live.base)
     one = f"GET /v1/regions/430400 HTTP/1.1\r\nHost: {parts.netloc}\r\nX-Pad: {'a' * 6000}\r\n\r\n".encode()
     last = f"GET /v1/regions/430000 HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode()
-    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=60) as s:
-        s.sendall(one * 10 + last)
-        answer = b""
-        while chunk := s.recv(1 << 16):
-            answer += chunk
+    answer = exchange(live.base, one * 10 + last)
     assert answer.count(b"HTTP/1.1 200 OK") == 11, answer[:500]
     assert b" 431 " not in answer
 
@@ -211,11 +203,7 @@ def test_one_request_with_too_large_a_head_is_still_431_after_a_small_one(writab
     parts = urlsplit(live.base)
     small = f"GET /v1/regions/430400 HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
     big = f"GET /v1/regions/430000 HTTP/1.1\r\nHost: {parts.netloc}\r\nX-Pad: {'a' * 40000}\r\n\r\n".encode()
-    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=60) as s:
-        s.sendall(small + big)
-        answer = b""
-        while chunk := s.recv(1 << 16):
-            answer += chunk
+    answer = exchange(live.base, small + big)
     assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:300]
     assert b"HTTP/1.1 431 Request Header Fields Too Large" in answer
     assert b"application/problem+json" in answer
