@@ -1,4 +1,4 @@
-"""Command line: serve | ingest | check | snapshots | openapi. Thin commands over the layers below."""
+"""Command line: serve | ingest | template | check | snapshots | openapi. Thin commands over the layers below."""
 
 from __future__ import annotations
 
@@ -21,11 +21,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
-    ing = sub.add_parser("ingest", help="load regions, indicators, sources or observations (CSV, Parquet, JSONL)")
+    ing = sub.add_parser(
+        "ingest", help="load regions, indicators, sources or observations (CSV, Parquet, JSONL, .xlsx, .xls)"
+    )
     ing.add_argument("files", nargs="+", type=Path)
     ing.add_argument("--dry-run", action="store_true", help="validate only; commit nothing")
-    ing.add_argument("--kind", choices=["regions", "indicators", "sources", "observations"])
+    ing.add_argument("--kind", choices=KINDS)
     ing.add_argument("--author", default="cli")
+    ing.add_argument("--sheet", help="a workbook's sheet, by name or number (from 1); default: the first visible")
+    for name, what in GIVEN.items():
+        ing.add_argument(f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)")
+    tpl = sub.add_parser("template", help="write an example file that ingests cleanly")
+    tpl.add_argument("kind", choices=["observations", "regions", "indicators"])
+    tpl.add_argument("-o", "--output", type=Path, help="the file to write (default: standard output, CSV only)")
+    tpl.add_argument("--format", choices=["csv", "xlsx"], help="default: from the output's extension, else csv")
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
@@ -43,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
     lake = settings.data_dir.resolve()
-    if args.command != "openapi":
+    if args.command not in ("openapi", "template"):
         print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
@@ -57,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+KINDS = ["regions", "indicators", "sources", "observations"]
+GIVEN = {
+    "period": "the period (2022年1-9月, 2022-Q3)",
+    "region": "the region (a code or a name)",
+    "indicator": "the indicator (a code or a name)",
+    "published": "the vintage date (YYYY-MM-DD)",
+}
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -127,10 +143,27 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         kind=args.kind,
         progress=progress,
+        given={k: getattr(args, k) for k in ("sheet", *GIVEN) if getattr(args, k)},
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(orjson.dumps(result.__dict__, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _template(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ingest.template import write
+
+    fmt = args.format or ("xlsx" if args.output and args.output.suffix.lower() == ".xlsx" else "csv")
+    data = write(args.kind, fmt)
+    if args.output is None:
+        if fmt != "csv":
+            print("error: an .xlsx template is written to a file: give -o FILE", file=sys.stderr)
+            return 2
+        sys.stdout.buffer.write(data)
+        return 0
+    args.output.write_bytes(data)
+    print(f"wrote {args.output} ({args.kind}, {fmt}): `yardstick ingest {args.output}` loads it", file=sys.stderr)
     return 0
 
 
@@ -231,6 +264,7 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS = {
     "serve": _serve,
     "ingest": _ingest,
+    "template": _template,
     "seed": _seed,
     "check": _check,
     "migrate": _migrate,

@@ -14,6 +14,7 @@ class ProblemLocation(BaseModel):
     file: str | None = None
     row: int | None = None
     column: str | None = None
+    sheet: str | None = None
     allowed: list[str] | None = None
     value: Any | None = None
 
@@ -27,6 +28,7 @@ class ProblemDocument(BaseModel):
     detail: str = Field(examples=["unreadable period label '2022-13'"])
     instance: str = Field(examples=["/v1/series/industry.value_added.growth/430400"])
     errors: list[ProblemLocation] | None = None
+    total: int | None = Field(None, description="Invalid data: how many problems were found (errors lists the first)")
 
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
@@ -97,7 +99,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
             (408, "The body stalled"),
             (409, "A row contradicts a stored figure of the same period and vintage"),
             (413, "The body is larger than YARDSTICK_MAX_BODY_MB"),
-            (415, "The Content-Type is not CSV, JSON Lines or Parquet"),
+            (415, "The Content-Type is not CSV, JSON Lines, Parquet or an Excel workbook"),
             (422, "Invalid rows, each located by file, row and column; nothing was stored"),
             (429, "Rate limit: see Retry-After"),
             (503, "Another writer holds the lock: see Retry-After"),
@@ -119,11 +121,17 @@ AUDIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "CSV (UTF-8, BOM or GBK), JSON Lines or Parquet, with the columns of `yardstick ingest`",
+        "description": "CSV (UTF-8, BOM or GBK), JSON Lines, Parquet, or an Excel workbook (.xlsx, .xls: a long "
+        "sheet with the columns of `yardstick ingest`, or a wide sheet of regions or indicators by indicators or "
+        "periods; docs/api.md)",
         "content": {
             "text/csv": {"schema": {"type": "string", "minLength": 1}},
             "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
             "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary", "minLength": 1}
+            },
+            "application/vnd.ms-excel": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
         },
     }
 }

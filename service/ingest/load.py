@@ -21,8 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from service.errors import Conflict, InvalidData, Problem, storage_errors
+from service.errors import InvalidData, Problem, storage_errors
 from service.ingest import readers
+from service.ingest.melt import prepare
+from service.ingest.names import Names
+from service.ingest.refusals import check_conflicts as _check_conflicts
+from service.ingest.refusals import check_duplicates as _check_duplicates
+from service.ingest.refusals import refuse as _refuse
 from service.ingest.validate import Catalog, IndicatorInfo, validate
 from service.model.schema import KEYS, OBSERVATIONS
 from service.store.frames import runs
@@ -112,19 +117,21 @@ def ingest(
     only_if_empty: bool = False,
     progress: Progress = _quiet,
     streamed: list[Path] | None = None,
+    given: dict[str, str] | None = None,
 ) -> IngestResult:
     """Validate ``files`` (name, bytes) and the observation files ``streamed`` (read batch by batch) as one batch
-    and commit them as one snapshot."""
+    and commit them as one snapshot; ``given``: a workbook's sheet, and values for every row (readers.read)."""
     raws, problems, details = [], [], []
     for i, (name, data) in enumerate(files):
         progress("read", i, len(files))
         try:
-            raws.append(readers.read(name, data, kind))
+            raws.append(readers.read(name, data, kind, given))
         except InvalidData as exc:
             details.append(exc.detail)
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])
     if problems:
         raise InvalidData(f"nothing was stored: {'; '.join(details)}", problems)
+    _refuse_given(streamed or [], given or {})
     if not raws and not streamed:
         raise InvalidData("nothing to ingest", [Problem("no files given")])
     raws.sort(key=lambda r: CATALOG_ORDER.index(r.kind))
@@ -136,6 +143,14 @@ def ingest(
         return _apply(writer, raws, author, dry_run, today or date.today(), streamed or [])
 
 
+def _refuse_given(streamed: list[Path], given: dict[str, str]) -> None:
+    """Values for every row are filled into files read whole: a streamed file must hold them as columns."""
+    values = [f"{k}=" for k, v in given.items() if v and k != "sheet"]
+    if streamed and values:
+        detail = f"{', '.join(values)} cannot be given with a file this large: write it as a column of the file"
+        raise InvalidData(detail, [Problem(detail, file=p.name) for p in streamed])
+
+
 def _apply(
     writer: Writer, raws: list[readers.RawTable], author: str, dry_run: bool, today: date, streamed: list[Path]
 ) -> IngestResult:
@@ -143,13 +158,16 @@ def _apply(
     tables = {t: lake.read_table(base, t) for t in CATALOG_ORDER[:3]}
     catalog = _catalog(tables)
     problems: list[Problem] = []
+    total = 0
     refused = catalog.refused
     incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]] = {t: [] for t in CATALOG_ORDER}
     result = IngestResult(None, dry_run=dry_run)
     for i, raw in enumerate(raws):
         writer.progress("validate", i, len(raws))
-        table, found = validate(raw, catalog, today)
+        raw = prepare(raw, catalog.names)
+        table, found, count = validate(raw, catalog, today)
         problems.extend(found)
+        total += count
         result.files.append(
             {
                 "file": raw.name,
@@ -157,6 +175,7 @@ def _apply(
                 "rows": raw.table.num_rows,
                 "encoding": raw.encoding,
                 "streamed": False,
+                **({"sheet": raw.origin.sheet} if raw.origin else {}),
             }
         )
         if table is not None:
@@ -169,7 +188,7 @@ def _apply(
                 refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
         catalog = _catalog(tables)
         catalog.refused = refused
-    _refuse(problems)
+    _refuse(problems, total)
     changed = _put_catalogs(writer, tables, incoming, result)
     if streamed:
         _merge_streamed(writer, streamed, incoming["observations"], catalog, today, result)
@@ -222,6 +241,7 @@ def _catalog(tables: dict[str, pa.Table]) -> Catalog:
             )
         },
         sources=set(tables["sources"].column("id").to_pylist()),
+        names=Names(regions, ind),
     )
 
 
@@ -245,8 +265,13 @@ def _stamp(raw: readers.RawTable, table: pa.Table, stamp: pa.Scalar) -> pa.Table
         table.append_column("recorded_at", pa.repeat(stamp, n))
         .cast(OBSERVATIONS)
         .append_column("_file", pa.repeat(pa.scalar(raw.name), n))
-        .append_column("_row", pa.array(np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)))
+        .append_column("_row", pa.array(_rows(raw, n)))
     )
+
+
+def _rows(raw: readers.RawTable, n: int) -> np.ndarray:
+    """Each row's number in its file (a sheet's row, for a workbook)."""
+    return raw.origin.rows if raw.origin is not None else np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)
 
 
 def _merge(writer: Writer, new: pa.Table, several: bool, result: IngestResult, repeats: bool = False) -> None:
@@ -338,6 +363,7 @@ def _spill(
             sinks[code].write_table(table.slice(start, count))
 
     problems: list[Problem] = []
+    total = 0
     try:
         for raw, table in small:
             put(_stamp(raw, table, stamp))
@@ -351,8 +377,9 @@ def _spill(
             rows = 0
             for raw in source.tables:
                 writer.progress("validate", raw.first_row - 1, source.rows)
-                table, found = validate(raw, catalog, today)
+                table, found, count = validate(prepare(raw, catalog.names), catalog, today)
                 problems.extend(found[: max(0, 1000 - len(problems))])
+                total += count
                 if table is not None and not problems:
                     put(_stamp(raw, table, stamp))
                 rows += raw.table.num_rows
@@ -362,50 +389,8 @@ def _spill(
     finally:
         for sink in sinks.values():
             sink.close()
-    _refuse(problems)
+    _refuse(problems, total)
     return sorted(folder.glob("*.parquet"))
-
-
-def _refuse(problems: list[Problem]) -> None:
-    if problems:
-        first = problems[0]
-        where = ", ".join(
-            f"{k} {v}" for k, v in (("file", first.file), ("row", first.row), ("column", first.column)) if v
-        )
-        raise InvalidData(
-            f"{len(problems)} problem(s), the first at {where}: {first.detail}; nothing was stored", problems
-        )
-
-
-def _check_duplicates(con: duckdb.DuckDBPyConnection) -> None:
-    """Keys repeated within one file across its batches (within a batch, validation reported them already)."""
-    if not con.execute(statement("merge_any_duplicate")).fetchone():
-        return  # the common case, answered by one hash aggregation
-    rows = run(con, "merge_duplicates")
-    if rows.num_rows:
-        _refuse(
-            [
-                Problem("duplicate key within the file", file=r["_file"], row=r["_row"], column="period")
-                for r in rows.to_pylist()
-            ]
-        )
-
-
-def _check_conflicts(rows: pa.Table) -> None:
-    if rows.num_rows:
-        raise Conflict(
-            "some rows contradict figures already stored for the same period and vintage; nothing was stored",
-            [
-                Problem(
-                    f"{r['period']}: stored value {r['stored_value']} ({r['stored_status']}) vs new "
-                    f"{r['new_value']} ({r['new_status']}); publish a revision with a later 'published' date instead",
-                    file=r["_file"],
-                    row=r["_row"],
-                    column="value",
-                )
-                for r in rows.to_pylist()
-            ],
-        )
 
 
 def _sql_list(paths: list[str]) -> str:

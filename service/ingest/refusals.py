@@ -1,0 +1,58 @@
+"""Refusals of an ingest, all or nothing: the problems of every file at once (the first of how many), keys repeated
+across a streamed file's batches, and rows that contradict stored figures."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from service.errors import Conflict, InvalidData, Problem
+from service.store.statements import run, statement
+
+
+def refuse(problems: list[Problem], total: int | None = None) -> None:
+    """Refuse the ingest for ``problems`` (the first of ``total``, if more were found)."""
+    if problems:
+        first, total = problems[0], max(total or 0, len(problems))
+        where = ", ".join(
+            f"{k} {v}"
+            for k, v in (("file", first.file), ("sheet", first.sheet), ("row", first.row), ("column", first.column))
+            if v
+        )
+        listed = f" ({len(problems)} listed)" if total > len(problems) else ""
+        raise InvalidData(
+            f"{total} problem(s){listed}, the first at {where}: {first.detail}; nothing was stored",
+            problems,
+            {"total": total},
+        )
+
+
+def check_duplicates(con: duckdb.DuckDBPyConnection) -> None:
+    """Keys repeated within one file across its batches (within a batch, validation reported them already)."""
+    if not con.execute(statement("merge_any_duplicate")).fetchone():
+        return  # the common case, answered by one hash aggregation
+    rows = run(con, "merge_duplicates")
+    if rows.num_rows:
+        refuse(
+            [
+                Problem("duplicate key within the file", file=r["_file"], row=r["_row"], column="period")
+                for r in rows.to_pylist()
+            ]
+        )
+
+
+def check_conflicts(rows: pa.Table) -> None:
+    if rows.num_rows:
+        raise Conflict(
+            "some rows contradict figures already stored for the same period and vintage; nothing was stored",
+            [
+                Problem(
+                    f"{r['period']} of {r['indicator']} for {r['region']}: stored value {r['stored_value']} ({r['stored_status']}) vs new "
+                    f"{r['new_value']} ({r['new_status']}); publish a revision with a later 'published' date instead",
+                    file=r["_file"],
+                    row=r["_row"],
+                    column="value",
+                )
+                for r in rows.to_pylist()
+            ],
+        )
