@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--author", default="cli")
     ing.add_argument("--sheet", help="a workbook's sheet, by name or number (from 1); default: the first visible")
     for name, what in GIVEN.items():
-        ing.add_argument(f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)")
+        ing.add_argument(
+            f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)"
+        )
     tpl = sub.add_parser("template", help="write an example file that ingests cleanly")
     tpl.add_argument("kind", choices=["observations", "regions", "indicators"])
     tpl.add_argument("-o", "--output", type=Path, help="the file to write (default: standard output, CSV only)")

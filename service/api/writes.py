@@ -181,7 +181,11 @@ class IdempotencyMismatch(YardstickError):
 
 def _post(kind: str) -> Any:
     async def handler(
-        request: Request, key: WriterDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None, sheet: Sheet = None
+        request: Request,
+        key: WriterDep,
+        settings: SettingsDep,
+        idempotency_key: IdempotencyKey = None,
+        sheet: Sheet = None,
     ) -> Response:
         return await _upload(request, kind, key.name, settings, idempotency_key, {"sheet": sheet})
 

@@ -78,20 +78,23 @@ def repeated(table: pa.Table, indicators: Mapping[str, IndicatorInfo], where: Ca
     parts = [pc.cast(c.combine_chunks(), pa.string()) for c in table.columns[:4]]
     enc = pc.dictionary_encode(pc.binary_join_element_wise(*parts, "\x1f"))
     idx = np.asarray(enc.indices.fill_null(-1))
-    firsts: dict[int, int] = {}
+    groups: dict[int, list[int]] = {}
+    for n in np.flatnonzero(idx >= 0).tolist():
+        groups.setdefault(int(idx[n]), []).append(n)
     out: dict[int, str] = {}
     ind, reg, canon, _, label = (c.to_pylist() for c in table.columns)
-    for i in np.flatnonzero(idx >= 0):
-        first = firsts.setdefault(int(idx[i]), int(i))
-        if first != i:
-            out[int(i)] = _why(ind[i], reg[i], canon[i], label[first], label[i], where(first), indicators.get(ind[i]))
+    for rows in (g for g in groups.values() if len(g) > 1):
+        for i in rows:  # each row names the first other row of its period
+            j = rows[1] if i == rows[0] else rows[0]
+            out[i] = _why(ind[i], reg[i], canon[i], label[j], label[i], where(j), indicators.get(ind[i]))
     return out
 
 
-def _why(indicator: str, region: str, canon: str, first: str, label: str, at: str, info: IndicatorInfo | None) -> str:
+def _why(indicator: str, region: str, canon: str, other: str, label: str, at: str, info: IndicatorInfo | None) -> str:
+    """Why the row labelled ``label`` repeats the period of the row at ``at``, labelled ``other``."""
     said = f"{canon} of {indicator} for {region} is given twice, here and in {at}"
     fix = "keep one row (a later figure for the same period is a revision: give it a later published date)"
-    if first == label or info is None:
+    if other == label or info is None:
         return f"{said} ({label!r} both times): {fix}"
     kind = _FREQUENCY[info.frequency]
     if info.accumulation == "ytd":
@@ -99,4 +102,4 @@ def _why(indicator: str, region: str, canon: str, first: str, label: str, at: st
         why = f"the indicator is {kind} and cumulative from January, so a label names the {step} it runs through"
     else:
         why = f"the indicator is {kind}, and both name that {_STEP[info.frequency]}"
-    return f"{said}: {first!r} and {label!r} are two labels for one period ({why}); {fix}"
+    return f"{said}: {other!r} and {label!r} are two labels for one period ({why}); {fix}"

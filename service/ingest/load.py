@@ -23,12 +23,13 @@ import pyarrow.parquet as pq
 
 from service.errors import InvalidData, Problem, storage_errors
 from service.ingest import readers
+from service.ingest.labels import IndicatorInfo
 from service.ingest.melt import prepare
 from service.ingest.names import Names
 from service.ingest.refusals import check_conflicts as _check_conflicts
 from service.ingest.refusals import check_duplicates as _check_duplicates
 from service.ingest.refusals import refuse as _refuse
-from service.ingest.validate import Catalog, IndicatorInfo, validate
+from service.ingest.validate import Catalog, validate
 from service.model.schema import KEYS, OBSERVATIONS
 from service.store.frames import runs
 from service.store.lake import Lake, Writer

@@ -90,7 +90,7 @@ def _map(raw: RawTable, column: str, how: Callable[[str], str | None]) -> RawTab
 def _resolve(raw: RawTable, names: Names) -> RawTable:
     """Region and indicator names to codes; a name that resolves to none gets its hint (did you mean...)."""
     hints = dict(raw.hints)
-    columns = raw.table.column_names
+    columns = [f.name for f in raw.table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     if "region" in columns:
         values = [v for v in pc.unique(raw.table.column("region")).to_pylist() if v and v not in names.regions]
         if values:

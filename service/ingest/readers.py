@@ -100,7 +100,7 @@ def _with_kind(raw: RawTable, kind: str | None, given: dict[str, str]) -> RawTab
 def _unknown_column(column: str, kind: str) -> str:
     near = difflib.get_close_matches(column.lower(), INPUT_COLUMNS[kind], n=1, cutoff=0.6)
     hint = f" (did you mean {near[0]}?)" if near else ""
-    return f"unknown column: {kind} have {', '.join(INPUT_COLUMNS[kind])}{hint}"
+    return f"unknown column: a column that {kind} do not have ({kind} have {', '.join(INPUT_COLUMNS[kind])}){hint}"
 
 
 def _decode(name: str, data: bytes) -> tuple[str, str]:

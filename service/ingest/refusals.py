@@ -47,7 +47,8 @@ def check_conflicts(rows: pa.Table) -> None:
             "some rows contradict figures already stored for the same period and vintage; nothing was stored",
             [
                 Problem(
-                    f"{r['period']} of {r['indicator']} for {r['region']}: stored value {r['stored_value']} ({r['stored_status']}) vs new "
+                    f"{r['period']} of {r['indicator']} for {r['region']}: "
+                    f"stored value {r['stored_value']} ({r['stored_status']}) vs new "
                     f"{r['new_value']} ({r['new_status']}); publish a revision with a later 'published' date instead",
                     file=r["_file"],
                     row=r["_row"],

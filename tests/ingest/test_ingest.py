@@ -118,7 +118,7 @@ def test_duplicate_key_within_a_file(lake_dir: Path) -> None:
         (
             "cols.csv",
             b"indicator,region,period,value,published,colour\nx,y,2022,1,2022-01-01,red\n",
-            "columns that observations do not",
+            "a column that observations do not have",  # reported with the rows' problems, at once
         ),
         ("what.csv", b"a,b\n1,2\n", "cannot tell"),
         ("nested.jsonl", b'{"indicator": {"x": 1}}\n', "not valid JSON Lines"),
