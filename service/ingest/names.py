@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from service.config import REPO_DATA
 from service.ingest.extract.regions import RegionIndex, RegionRow
-from service.model.romanize import specific
+from service.model.romanize import specific, syllables
 
 _NATION = re.compile(r"全国|我国|中国")
 _UNIT = re.compile(r"[(（\[【][^()（）\[\]【】]*[)）\]】]$")
@@ -31,6 +31,21 @@ SYNONYMS = REPO_DATA / "synonyms.csv"
 def key(text: str) -> str:
     """A name as compared: NFKC (full-width to ASCII), without spaces."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def closest(word: str, pool: list[str], cutoff: float) -> str | None:
+    """The name of ``pool`` nearest to ``word``: by characters, and among the nearest by sound (a name typed through
+    pinyin goes wrong by a homophone: 衡男县 is 衡南县, not 衡阳县)."""
+    near = difflib.get_close_matches(word, pool, n=8, cutoff=cutoff)
+    if not near:
+        return None
+    sound = " ".join(syllables(word))
+
+    def score(name: str) -> float:
+        chars = difflib.SequenceMatcher(None, word, name).ratio()
+        return chars + difflib.SequenceMatcher(None, sound, " ".join(syllables(name))).ratio() / 2
+
+    return max(near, key=score)
 
 
 class Names:
@@ -108,9 +123,9 @@ class Names:
             return f": {text} names several regions ({listed}): write the code, or give region= the province"
         index = self.index(home)
         for pool, cutoff in ((index.names, 0.5), (self.by_name, 0.6)):
-            near = difflib.get_close_matches(word, list(pool), n=1, cutoff=cutoff)
+            near = closest(word, list(pool), cutoff)
             if near:
-                code = index.names[near[0]] if pool is index.names else self.by_name[near[0]][0]
+                code = index.names[near] if pool is index.names else self.by_name[near][0]
                 return f" (did you mean {code} {self.regions[code][0]}?)"
         return ""
 
@@ -148,10 +163,10 @@ class Names:
         from service.query.search import normal
 
         word = normal(_UNIT.sub("", key(text)))
-        near = difflib.get_close_matches(word, list(self.indicators), n=1, cutoff=0.5)
-        if not near:
+        near = closest(word, list(self.indicators), 0.5)
+        if near is None:
             return ""
-        code = self.indicators[near[0]]
+        code = self.indicators[near]
         return f" (did you mean {code} {self.indicator_names[code]}?)"
 
     @functools.cached_property

@@ -18,7 +18,7 @@ ROWS: dict[str, list[dict[str, str]]] = {
             "period": "2023-Q1",
             "value": "6.5",
             "status": "E",
-            "published": "2023-04-20",
+            "published": "2023-04-28",
             "note": NOTE,
         },
         {
@@ -27,7 +27,7 @@ ROWS: dict[str, list[dict[str, str]]] = {
             "period": "2023年1-3月",
             "value": "7.2",
             "status": "E",
-            "published": "2023-04-20",
+            "published": "2023-04-28",
             "note": f"{NOTE}; a region and an indicator may be named as the catalog names them",
         },
         {
@@ -36,7 +36,7 @@ ROWS: dict[str, list[dict[str, str]]] = {
             "period": "2023年第一季度",
             "value": "—",
             "status": "P",
-            "published": "2023-04-20",
+            "published": "2023-04-28",
             "note": f"{NOTE}; — (or …, -, /) is no figure, and an empty value needs a status",
         },
     ],
