@@ -10,10 +10,16 @@ decompresses far beyond its size is refused before it is parsed.
 from __future__ import annotations
 
 import io
+import os
+import resource
+import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
+import orjson
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from service.errors import InvalidData, Problem
@@ -25,6 +31,8 @@ NOT_WORKBOOKS = (".csv", ".txt", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet
 MAX_EXPANSION = 100  # uncompressed bytes per file byte beyond which a workbook is treated as a bomb
 MIN_ALLOWED = 256 << 20  # ...unless it expands to less than this
 MAX_CELLS = 20_000_000
+PARSE_SECONDS = 120  # a workbook is parsed in a child process, stopped after this long...
+PARSE_MEMORY = 4 << 30  # ...or when it asks for more address space than this
 Merge = tuple[tuple[int, int], tuple[int, int]]  # (first row, first column), (last row, last column); 0-based
 
 
@@ -50,20 +58,38 @@ def is_workbook(name: str, head: bytes) -> bool:
 
 
 def read(name: str, data: bytes, sheet: str | None) -> Grid:
-    """The grid of the chosen sheet of a workbook's bytes."""
+    """The grid of the chosen sheet of a workbook's bytes, parsed in a child process: a damaged file can make the
+    parser abort or ask for more memory than there is, and that must end the child, never the server."""
     _check_expansion(name, data)
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    command = [sys.executable, "-m", "service.ingest.workbook", name, sheet or ""]
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=PARSE_SECONDS, env=env, check=False)
+    except subprocess.TimeoutExpired as exc:
+        detail = f"the workbook took longer than {PARSE_SECONDS} s to read: send the sheet as CSV"
+        raise InvalidData(f"{name} cannot be read in time", [Problem(detail, file=name)]) from exc
+    if done.returncode != 0 or not done.stdout:
+        raise _damaged(name, data)
+    answer = orjson.loads(done.stdout)
+    if "refused" in answer:
+        refused = answer["refused"]
+        raise InvalidData(refused["detail"], [Problem(**p) for p in refused["problems"]])
+    return Grid(answer["sheet"], answer["cells"], [((a, b), (c, d)) for (a, b), (c, d) in answer["merged"]])
+
+
+def _damaged(name: str, data: bytes) -> InvalidData:
+    kind = ".xls" if data.startswith(OLE_MAGIC) else ".xlsx"
+    detail = f"the file cannot be read as an Excel {kind} workbook: it is damaged or of another kind"
+    return InvalidData(f"{name} is not a readable Excel workbook", [Problem(detail, file=name)])
+
+
+def parse(name: str, data: bytes, sheet: str | None) -> dict[str, object]:
+    """In the child: the chosen sheet as text cells and merged ranges (a refusal as InvalidData)."""
     try:
         book = CalamineWorkbook.from_object(io.BytesIO(data))
     except (CalamineError, ValueError, OSError) as exc:
-        kind = ".xls" if data.startswith(OLE_MAGIC) else ".xlsx"
-        raise InvalidData(
-            f"{name} is not a readable Excel workbook",
-            [
-                Problem(
-                    f"the file cannot be read as an Excel {kind} workbook: it is damaged or of another kind", file=name
-                )
-            ],
-        ) from exc
+        raise _damaged(name, data) from exc
     chosen = _choose(name, book, sheet)
     try:
         found = book.get_sheet_by_name(chosen)
@@ -79,7 +105,21 @@ def read(name: str, data: bytes, sheet: str | None) -> Grid:
             [Problem(f"more than {MAX_CELLS:,} cells: send it as CSV or Parquet", file=name, sheet=chosen)],
         )
     cells = [[text(v) for v in row] for row in rows]
-    return Grid(chosen, cells, list(getattr(found, "merged_cell_ranges", None) or []))
+    return {"sheet": chosen, "cells": cells, "merged": list(getattr(found, "merged_cell_ranges", None) or [])}
+
+
+def main() -> None:
+    """The child: the workbook's bytes on standard input, its name and the sheet as arguments; the grid (or the
+    refusal) as JSON on standard output. Its memory is capped, so that a file that asks for more ends it."""
+    resource.setrlimit(resource.RLIMIT_AS, (PARSE_MEMORY, PARSE_MEMORY))
+    name, sheet = sys.argv[1], sys.argv[2] or None
+    try:
+        answer = parse(name, sys.stdin.buffer.read(), sheet)
+    except InvalidData as exc:
+        answer = {"refused": {"detail": exc.detail, "problems": [p.as_dict() for p in exc.problems]}}
+    except Exception:  # the file is damaged (a panic of the parser, or an abort, ends the child all the same)
+        sys.exit(3)
+    sys.stdout.buffer.write(orjson.dumps(answer))
 
 
 def _check_expansion(name: str, data: bytes) -> None:
@@ -88,7 +128,7 @@ def _check_expansion(name: str, data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             size = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         raise InvalidData(
             f"{name} is not a readable Excel workbook",
             [Problem("the file starts like an .xlsx workbook (a ZIP archive) but is cut short or damaged", file=name)],
@@ -139,3 +179,7 @@ def text(value: object) -> str | None:
     if isinstance(value, timedelta):
         return str(value)
     return str(value)
+
+
+if __name__ == "__main__":
+    main()
