@@ -33,10 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         ing.add_argument(
             f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)"
         )
-    tpl = sub.add_parser("template", help="write an example file that ingests cleanly")
-    tpl.add_argument("kind", choices=["observations", "regions", "indicators"])
-    tpl.add_argument("-o", "--output", type=Path, help="the file to write (default: standard output, CSV only)")
-    tpl.add_argument("--format", choices=["csv", "xlsx"], help="default: from the output's extension, else csv")
+    _template_parser(sub)
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
@@ -65,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         where = exc.filename or lake
         print(f"error: cannot use the lake at {lake}: {exc.strerror or exc} ({where})", file=sys.stderr)
         return 1
+
+
+def _template_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tpl = sub.add_parser("template", help="write an example file that ingests cleanly")
+    tpl.add_argument("kind", choices=["observations", "regions", "indicators"])
+    tpl.add_argument("-o", "--output", type=Path, help="the file to write (default: standard output, CSV only)")
+    tpl.add_argument("--format", choices=["csv", "xlsx"], help="default: from the output's extension, else csv")
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -29,6 +29,7 @@ from service.ingest.names import Names
 from service.ingest.refusals import check_conflicts as _check_conflicts
 from service.ingest.refusals import check_duplicates as _check_duplicates
 from service.ingest.refusals import refuse as _refuse
+from service.ingest.refusals import refuse_given
 from service.ingest.validate import Catalog, validate
 from service.model.schema import KEYS, OBSERVATIONS
 from service.store.frames import runs
@@ -132,7 +133,7 @@ def ingest(
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])
     if problems:
         raise InvalidData(f"nothing was stored: {'; '.join(details)}", problems)
-    _refuse_given(streamed or [], given or {})
+    refuse_given(streamed or [], given or {})
     if not raws and not streamed:
         raise InvalidData("nothing to ingest", [Problem("no files given")])
     raws.sort(key=lambda r: CATALOG_ORDER.index(r.kind))
@@ -142,14 +143,6 @@ def ingest(
         writer.dry_run = dry_run
         writer.progress = progress
         return _apply(writer, raws, author, dry_run, today or date.today(), streamed or [])
-
-
-def _refuse_given(streamed: list[Path], given: dict[str, str]) -> None:
-    """Values for every row are filled into files read whole: a streamed file must hold them as columns."""
-    values = [f"{k}=" for k, v in given.items() if v and k != "sheet"]
-    if streamed and values:
-        detail = f"{', '.join(values)} cannot be given with a file this large: write it as a column of the file"
-        raise InvalidData(detail, [Problem(detail, file=p.name) for p in streamed])
 
 
 def _apply(
@@ -169,16 +162,7 @@ def _apply(
         table, found, count = validate(raw, catalog, today)
         problems.extend(found)
         total += count
-        result.files.append(
-            {
-                "file": raw.name,
-                "kind": raw.kind,
-                "rows": raw.table.num_rows,
-                "encoding": raw.encoding,
-                "streamed": False,
-                **({"sheet": raw.origin.sheet} if raw.origin else {}),
-            }
-        )
+        result.files.append(_file_entry(raw))
         if table is not None:
             incoming[raw.kind].append((raw, table))
             if raw.kind != "observations":
@@ -207,6 +191,18 @@ def _apply(
         result.snapshot = manifest.label
         result.committed = True
     return result
+
+
+def _file_entry(raw: readers.RawTable) -> dict[str, object]:
+    """What the answer says of a file read whole."""
+    entry: dict[str, object] = {
+        "file": raw.name,
+        "kind": raw.kind,
+        "rows": raw.table.num_rows,
+        "encoding": raw.encoding,
+        "streamed": False,
+    }
+    return entry | ({"sheet": raw.origin.sheet} if raw.origin else {})
 
 
 def _put_catalogs(
@@ -340,6 +336,15 @@ def _merge_streamed(
             _merge(writer, new, several, result, repeats=True)
 
 
+def _observations_only(source: readers.Stream) -> readers.Stream:
+    if source.kind != "observations":
+        raise InvalidData(
+            f"{source.name}: a {source.kind} file this large is not accepted",
+            [Problem(f"only observation files may have over {STREAM_ROWS:,} rows", file=source.name)],
+        )
+    return source
+
+
 def _spill(
     writer: Writer,
     streamed: list[Path],
@@ -369,12 +374,7 @@ def _spill(
         for raw, table in small:
             put(_stamp(raw, table, stamp))
         for path in streamed:
-            source = readers.stream(path, None, STREAM_BATCH)
-            if source.kind != "observations":
-                raise InvalidData(
-                    f"{source.name}: a {source.kind} file this large is not accepted",
-                    [Problem(f"only observation files may have over {STREAM_ROWS:,} rows", file=source.name)],
-                )
+            source = _observations_only(readers.stream(path, None, STREAM_BATCH))
             rows = 0
             for raw in source.tables:
                 writer.progress("validate", raw.first_row - 1, source.rows)

@@ -89,24 +89,25 @@ def _map(raw: RawTable, column: str, how: Callable[[str], str | None]) -> RawTab
 
 def _resolve(raw: RawTable, names: Names) -> RawTable:
     """Region and indicator names to codes; a name that resolves to none gets its hint (did you mean...)."""
+    text = [f.name for f in raw.table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     hints = dict(raw.hints)
-    columns = [f.name for f in raw.table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    if "region" in columns:
-        values = [v for v in pc.unique(raw.table.column("region")).to_pylist() if v and v not in names.regions]
-        if values:
-            given = raw.given.get("region")
-            home = names.region(given, None) if given else names.home(values)
-            found = {v: names.region(v, home) for v in values}
-            hints.update({("region", v): names.region_hint(v, home) for v, c in found.items() if c is None})
-            raw = _map(raw, "region", found.get)
-    if "indicator" in columns:
-        codes = names.indicator_names
-        values = [v for v in pc.unique(raw.table.column("indicator")).to_pylist() if v and v not in codes]
-        if values:
-            found = {v: names.indicator(v) for v in values}
-            hints.update({("indicator", v): names.indicator_hint(v) for v, c in found.items() if c is None})
-            raw = _map(raw, "indicator", found.get)
+    if "region" in text:
+        given = raw.given.get("region")
+        values = _names(raw, "region", names.regions)
+        home = names.region(given, None) if given else names.home(values)
+        found = {v: names.region(v, home) for v in values}
+        hints.update({("region", v): names.region_hint(v, home) for v, c in found.items() if c is None})
+        raw = _map(raw, "region", found.get) if found else raw
+    if "indicator" in text:
+        found = {v: names.indicator(v) for v in _names(raw, "indicator", names.indicator_names)}
+        hints.update({("indicator", v): names.indicator_hint(v) for v, c in found.items() if c is None})
+        raw = _map(raw, "indicator", found.get) if found else raw
     return replace(raw, hints=hints)
+
+
+def _names(raw: RawTable, column: str, codes: Mapping[str, object]) -> list[str]:
+    """The distinct values of a column that are not codes (names, or codes unknown)."""
+    return [v for v in pc.unique(raw.table.column(column)).to_pylist() if v and v not in codes]
 
 
 def _melt(raw: RawTable, names: Names) -> RawTable:

@@ -1,7 +1,10 @@
 """Refusals of an ingest, all or nothing: the problems of every file at once (the first of how many), keys repeated
-across a streamed file's batches, and rows that contradict stored figures."""
+across a streamed file's batches, rows that contradict stored figures, and values given for every row of a file that
+is streamed."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -57,3 +60,11 @@ def check_conflicts(rows: pa.Table) -> None:
                 for r in rows.to_pylist()
             ],
         )
+
+
+def refuse_given(streamed: list[Path], given: dict[str, str]) -> None:
+    """Values for every row are filled into files read whole: a streamed file must hold them as columns."""
+    values = [f"{k}=" for k, v in given.items() if v and k != "sheet"]
+    if streamed and values:
+        detail = f"{', '.join(values)} cannot be given with a file this large: write it as a column of the file"
+        raise InvalidData(detail, [Problem(detail, file=p.name) for p in streamed])

@@ -153,6 +153,15 @@ class Checker:
             elif column not in NULLABLE_REQUIRED:
                 self.add(pc.is_null(self.text(column)), column, "empty value in a required column")
 
+    def unknown(self, values: pa.Array, column: str, codes: list[str]) -> None:
+        """Report every code that is not one of ``codes``, with the file's hint for it (did you mean...)."""
+        hints = self.raw.hints
+        self.add(
+            pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, pa.array(codes, pa.string())))),
+            column,
+            lambda i: f"unknown {column} {values[i].as_py()!r}" + hints.get((column, values[i].as_py()), ""),
+        )
+
     def one_of(self, values: pa.Array, column: str, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, pa.array(allowed))))
@@ -319,25 +328,10 @@ def _sources(check: Checker, catalog: Catalog, today: date) -> pa.Table:
 
 def _observations(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     indicator, region, label = check.text("indicator"), check.text("region"), check.text("period")
-    hint = check.raw.hints
-    check.add(
-        pc.and_(
-            pc.is_valid(indicator), pc.invert(pc.is_in(indicator, pa.array(catalog.known("indicators"), pa.string())))
-        ),
-        "indicator",
-        lambda i: f"unknown indicator {indicator[i].as_py()!r}" + hint.get(("indicator", indicator[i].as_py()), ""),
-    )
-    check.add(
-        pc.and_(pc.is_valid(region), pc.invert(pc.is_in(region, pa.array(catalog.known("regions"), pa.string())))),
-        "region",
-        lambda i: f"unknown region {region[i].as_py()!r}" + hint.get(("region", region[i].as_py()), ""),
-    )
+    check.unknown(indicator, "indicator", catalog.known("indicators"))
+    check.unknown(region, "region", catalog.known("regions"))
     source = check.text("source")
-    check.add(
-        pc.and_(pc.is_valid(source), pc.invert(pc.is_in(source, pa.array(catalog.known("sources"), pa.string())))),
-        "source",
-        lambda i: f"unknown source {source[i].as_py()!r}",
-    )
+    check.unknown(source, "source", catalog.known("sources"))
     status = pc.fill_null(check.text("status"), "A")
     check.one_of(status, "status", STATUSES)
     value = check.floats("value")
