@@ -192,3 +192,27 @@ def test_damaged_workbooks_are_refused_and_never_end_the_process() -> None:
             assert all(p.file == name for p in exc.problems), exc
             outcomes["refused"] = outcomes.get("refused", 0) + 1
     assert outcomes["refused"] > 20 and sum(outcomes.values()) == 190
+
+
+def test_values_given_for_every_row_of_a_long_file(lake_dir: Path) -> None:
+    header = ["indicator", "region", "period", "value"]
+    data = csv_bytes([[sheets.VA, "衡阳市", "2024-Q1", "5.5"], [sheets.INV, "衡阳市", "2024-Q1", "6"]], header)
+    result = ingest(Lake.open(lake_dir), [("no-vintage.csv", data)], given={"published": "2024-04-19"})
+    assert result.added == 2 and stored(lake_dir, "2024-04-19") == {
+        (sheets.VA, "430400", "2024-Q1", 5.5, "A"),
+        (sheets.INV, "430400", "2024-Q1", 6.0, "A"),
+    }
+    with pytest.raises(InvalidData) as caught:  # given as well as written: which one is meant?
+        ingest(Lake.open(lake_dir), [("both.csv", data)], given={"region": "430400"})
+    assert [(p.parameter, p.detail) for p in caught.value.problems][0] == (
+        "region",
+        "region='430400' is given, and the file has a region column: give one or the other",
+    )
+
+
+def test_a_csv_template_on_standard_output() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "service", "template", "observations"], capture_output=True, timeout=120, check=True
+    )
+    lines = r.stdout.decode("utf-8-sig").splitlines()
+    assert lines[0] == "indicator,region,period,value,status,published,source,quote,note" and len(lines) == 4
