@@ -123,16 +123,31 @@ def _melt(raw: RawTable, names: Names) -> RawTable:
     across = _across_role(w, names, year, set(roles.values()))
     dims = {r for r in roles.values() if r} | {across}
     fixed, places, missing = _fixed(raw, w, names, dims, year)
-    problems += missing
-    if not w.label_columns:
-        detail = "no column of row labels (regions, indicators or periods) left of the figures"
-        problems.append(_at(raw, w, w.header, 0, detail))
+    problems += missing + _layout_problems(raw, w)
     table, rows, cols = _cells(w, roles, across, fixed, year)
+    if not rows and w.value_columns:
+        first = letter(w.value_columns[0])
+        detail = f"no figures: the cells from column {first} on are empty or null marks (—, …, -, /)"
+        problems.append(_at(raw, w, w.header, w.value_columns[0], detail))
     places.update({role: Place("column", c) for c, role in roles.items() if role})
     places.update({across: Place("header"), "value": Place("value")})
     origin = Origin(w.sheet, np.array(rows, np.int64) + 1, np.array(cols, np.int64), w.header + 1, places)
     given = {k: v for k, v in raw.given.items() if k not in dims}  # refused above when the layout has them
     return replace(raw, table=table, origin=origin, wide=None, given=given, problems=tuple(problems))
+
+
+def _layout_problems(raw: RawTable, w: Wide) -> list[Problem]:
+    """A wide sheet needs row labels left of its figures, and figures."""
+    if not w.label_columns:
+        detail = "no column of row labels (regions, indicators or periods) left of the figures"
+        return [_at(raw, w, w.header, 0, detail)]
+    if not w.value_columns:
+        detail = (
+            "no column of figures: every column holds text (8.4% is text: write 8.4, with the unit in the header), "
+            "and the header does not name the columns of a long table (指标, 地区, 时期, 数值, 发布日期)"
+        )
+        return [_at(raw, w, w.header, w.label_columns[-1], detail)]
+    return []
 
 
 def _at(raw: RawTable, w: Wide, row: int, column: int, detail: str) -> Problem:

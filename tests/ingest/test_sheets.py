@@ -216,3 +216,39 @@ def test_a_csv_template_on_standard_output() -> None:
     )
     lines = r.stdout.decode("utf-8-sig").splitlines()
     assert lines[0] == "indicator,region,period,value,status,published,source,quote,note" and len(lines) == 4
+
+
+def test_a_sheet_whose_figures_are_text_is_refused_not_read_as_nothing(lake_dir: Path) -> None:
+    rows: list[list[sheets.Cell]] = [["地区", "规上工业增加值增速"], ["衡阳市", "6.8%"], ["衡阳县", "7.1%"]]
+    with pytest.raises(InvalidData) as caught:
+        ingest(Lake.open(lake_dir), [("percent.xlsx", sheets.xlsx(rows))], given={"period": "2023-Q2"})
+    assert any(p.row == 1 and "no column of figures" in p.detail for p in caught.value.problems), caught.value
+
+
+def test_merged_cells_a_two_row_header_and_an_indicator_named_once_for_two_rows(lake_dir: Path) -> None:
+    wide: list[list[sheets.Cell]] = [
+        [None, "规上工业增加值", "工业投资"],
+        [None, "增速（%）", "增速（%）"],
+        ["衡阳市", 6.8, 10.2],
+        ["衡阳县", 7.1, 9.9],
+    ]
+    merges: tuple[sheets.Merge, ...] = ((0, 0, 1, 0, "地区"),)  # 地区 spans the header's two rows
+    given = {"period": "2023年1-6月", "published": "2023-07-21"}
+    assert ingest(Lake.open(lake_dir), [("two.xlsx", sheets.xlsx(wide, merges))], given=given).added == 4
+    assert {(i, g, v) for i, g, _, v, _ in stored(lake_dir, "2023-07-21")} == {
+        (sheets.VA, "430400", 6.8),
+        (sheets.INV, "430400", 10.2),
+        (sheets.VA, "430421", 7.1),
+        (sheets.INV, "430421", 9.9),
+    }
+    long: list[list[sheets.Cell]] = [
+        ["指标", "地区", "时期", "数值", "发布日期"],
+        [None, "衡阳市", "2023-Q3", 7.0, "2023-10-21"],
+        [None, "衡阳县", "2023-Q3", 7.4, "2023-10-21"],
+    ]
+    merged: tuple[sheets.Merge, ...] = ((1, 0, 2, 0, "规上工业增加值增速"),)
+    assert ingest(Lake.open(lake_dir), [("long.xlsx", sheets.xlsx(long, merged))]).added == 2
+    assert {(i, g) for i, g, _, _, _ in stored(lake_dir, "2023-10-21")} == {
+        (sheets.VA, "430400"),
+        (sheets.VA, "430421"),
+    }
