@@ -204,7 +204,7 @@ def test_values_given_for_every_row_of_a_long_file(lake_dir: Path) -> None:
     }
     with pytest.raises(InvalidData) as caught:  # given as well as written: which one is meant?
         ingest(Lake.open(lake_dir), [("both.csv", data)], given={"region": "430400"})
-    assert [(p.parameter, p.detail) for p in caught.value.problems][0] == (
+    assert next((p.parameter, p.detail) for p in caught.value.problems) == (
         "region",
         "region='430400' is given, and the file has a region column: give one or the other",
     )
