@@ -92,7 +92,7 @@ def repeated(table: pa.Table, indicators: Mapping[str, IndicatorInfo], where: Ca
 
 def _why(indicator: str, region: str, canon: str, other: str, label: str, at: str, info: IndicatorInfo | None) -> str:
     """Why the row labelled ``label`` repeats the period of the row at ``at``, labelled ``other``."""
-    said = f"{canon} of {indicator} for {region} is given twice, here and in {at}"
+    said = f"duplicate key: {canon} of {indicator} for {region} is given twice, here and in {at}"
     fix = "keep one row (a later figure for the same period is a revision: give it a later published date)"
     if other == label or info is None:
         return f"{said} ({label!r} both times): {fix}"
