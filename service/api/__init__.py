@@ -32,17 +32,19 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
+    """The service over the store the settings name (or over ``lake``: any implementation of the interface)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened: Lake = app.state.store.lake
         if settings.load_seed:
-            lake = Lake.from_settings(settings)
-            notice = seed_notice(lake, settings.seed_dir)
+            notice = seed_notice(opened, settings.seed_dir)
             if notice is not None:
                 log.warning(notice)
                 app.state.notices.append(notice)
-            ensure_seed(lake, settings.seed_dir)
-        for repaired in app.state.store.lake.repair():  # other engines read what the log committed
+            ensure_seed(opened, settings.seed_dir)
+        for repaired in opened.repair():  # other engines read what the log committed
             log.warning("repaired at start: %s", repaired)
         app.state.store.reopen()  # the (possibly just seeded) current snapshot
         if settings.preload:  # series, compare and rankings answer from memory from the first request
@@ -59,7 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(known_parameters)],
     )
-    store = Store(settings)
+    store = Store(settings, lake)
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = ops.Metrics()

@@ -26,15 +26,14 @@ from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
 from service.model.schema import CODE_PATTERN
 from service.store import bulk
-from service.store.iceberg import IcebergLake, describe
-from service.store.lake import Manifest
+from service.store.lake import Lake, Manifest
 from service.store.snapshot import Memo, Snapshot, Store
 
 router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
 IMMUTABLE = "public, max-age=31536000, immutable"
 PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT = re.compile(r"^\d{6}$")
-ICEBERG: Memo[dict[str, Any]] = Memo("iceberg tables")
+ICEBERG: Memo[dict[str, Any] | None] = Memo("iceberg tables")
 FRICTIONLESS_TYPES = {
     "string": "string",
     "double": "number",
@@ -110,11 +109,11 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
         "datapackage": link(request, "/v1/bulk/datapackage.json"),
         "files": [{**f.as_dict(snap.id), "url": link(request, f.path_of(snap.id))} for f in files.values()],
     }
-    lake = request.app.state.store.lake
-    if isinstance(lake, IcebergLake):  # the same snapshot as Iceberg tables, for engines that read them directly
-        tables = snap.recall(ICEBERG)  # catalog reads: once per snapshot, not per request
-        if tables is None:
-            tables = snap.keep(ICEBERG, await anyio.to_thread.run_sync(describe, lake, snap.manifest))
+    lake: Lake = request.app.state.store.lake
+    tables = snap.recall(ICEBERG)  # the same snapshot as tables other engines read; catalog reads once per snapshot
+    if tables is None:
+        tables = snap.keep(ICEBERG, await anyio.to_thread.run_sync(lake.describe, snap.manifest))
+    if tables is not None:
         body["iceberg"] = tables
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 

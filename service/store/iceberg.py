@@ -26,7 +26,6 @@ session advisory lock for a shared catalog (released by the server when the writ
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -35,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow.parquet as pq
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, In
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
@@ -49,11 +47,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from service.config import Settings
-from service.errors import Busy, YardstickError, storage_errors
+from service.errors import YardstickError, storage_errors
 from service.model.schema import KEYS, TABLES
 from service.store.beacon import Beacon
 from service.store.catalog import LakeCatalog
-from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
+from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer, flock_writer, wait_or_busy
 from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
 from service.store.warehouse import Warehouse
 
@@ -205,6 +203,19 @@ class IcebergLake(Lake):
                 },
             )
 
+    def describe(self, manifest: Manifest) -> dict[str, Any]:
+        """What other engines need to read a snapshot with no Yardstick code: the namespace, the warehouse, each
+        table's metadata file, and the Iceberg snapshot id the Yardstick snapshot pins (for time travel)."""
+        pins = self.pins(manifest.id)
+        return {
+            "namespace": NAMESPACE,
+            "warehouse": self.warehouse.uri,
+            "tables": {
+                name: {"identifier": f"{NAMESPACE}.{name}", "metadata_location": location, "snapshot_id": pins[name]}
+                for name, location in self.metadata_locations().items()
+            },
+        }
+
     def metadata_locations(self) -> dict[str, str]:
         """Each table's current Iceberg metadata file (what engines without a catalog open)."""
         return {name: self.table(name).metadata_location for name in TABLES}
@@ -281,27 +292,18 @@ class IcebergLake(Lake):
     @contextlib.contextmanager
     def _lock(self, wait_seconds: float) -> Iterator[None]:
         """One writer at a time, across processes (flock) or across machines (PostgreSQL advisory lock)."""
-        deadline = time.monotonic() + wait_seconds
-        if self.engine.dialect.name == "postgresql":
-            with connect(self.engine) as c:
-                while not c.execute(text("select pg_try_advisory_lock(hashtext('yardstick-writer'))")).scalar():
-                    _wait_or_busy(deadline)
-                try:
-                    yield
-                finally:
-                    c.execute(text("select pg_advisory_unlock(hashtext('yardstick-writer'))"))
+        if self.engine.dialect.name != "postgresql":
+            with flock_writer(self.root / "LOCK", wait_seconds):
+                yield
             return
-        fd = os.open(self.root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    _wait_or_busy(deadline)
-            yield
-        finally:
-            os.close(fd)
+        deadline = time.monotonic() + wait_seconds
+        with connect(self.engine) as c:
+            while not c.execute(text("select pg_try_advisory_lock(hashtext('yardstick-writer'))")).scalar():
+                wait_or_busy(deadline)
+            try:
+                yield
+            finally:
+                c.execute(text("select pg_advisory_unlock(hashtext('yardstick-writer'))"))
 
     def drift(self) -> list[str]:
         """Tables whose current Iceberg snapshot is not the one the newest log row pins: what other engines would
@@ -372,12 +374,6 @@ def _driver(uri: str) -> str:
     if uri.startswith("postgresql+psycopg://") and "connect_timeout=" not in uri:
         uri += ("&" if "?" in uri else "?") + "connect_timeout=3"
     return uri
-
-
-def _wait_or_busy(deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise Busy("another writer is committing; try again shortly", extra={"headers": {"retry-after": "1"}})
-    time.sleep(0.05)
 
 
 class IcebergWriter(Writer):
@@ -457,47 +453,3 @@ def _partitions(files: tuple[FileEntry, ...]) -> Partitions:
     for f in files:
         out.setdefault((f.table, f.indicator), set()).add(f.path)
     return out
-
-
-def describe(lake: IcebergLake, manifest: Manifest) -> dict[str, Any]:
-    """What other engines need to read a snapshot with no Yardstick code: the namespace, the warehouse, each
-    table's metadata file, and the Iceberg snapshot id the Yardstick snapshot pins (for time travel)."""
-    pins = lake.pins(manifest.id)
-    return {
-        "namespace": NAMESPACE,
-        "warehouse": lake.warehouse.uri,
-        "tables": {
-            name: {"identifier": f"{NAMESPACE}.{name}", "metadata_location": location, "snapshot_id": pins[name]}
-            for name, location in lake.metadata_locations().items()
-        },
-    }
-
-
-def migrate(old: Lake, new: IcebergLake) -> Manifest:
-    """Copy a lake of the old format into an empty Iceberg lake: the commit log's history (who, when, counts and
-    changes of every snapshot, with no files: they were not kept) and the current snapshot's files, row for row, as
-    a snapshot of the same id and commit time. Run it with the service stopped."""
-    if new.current_id() != 0:
-        raise YardstickError(f"{new.root} already has an Iceberg lake (snapshot {new.current_id()}): nothing migrated")
-    current = old.manifest()
-    if current.id == 0:
-        raise YardstickError(f"{old.root} has no snapshot to migrate")
-    with new._lock(30.0), connect(new.engine, begin=True) as c:
-        for sid in old.snapshot_ids():
-            if sid < current.id:
-                m = old.manifest(sid)
-                history = Manifest(m.id, m.committed_at, m.author, m.message, (), m.counts, m.changes)
-                c.execute(
-                    insert(LOG).values(
-                        id=m.id,
-                        committed_at=m.committed_at,
-                        manifest=history.to_json().decode(),
-                        pins=orjson.dumps(dict.fromkeys(TABLES)).decode(),
-                    )
-                )
-    with new.writer() as writer:
-        if writer.id != current.id:
-            raise YardstickError(f"the old lake's snapshots are not numbered 1..{current.id}: nothing migrated")
-        for entry in current.files:
-            writer.put(entry.table, pq.read_table(old.path(entry), schema=TABLES[entry.table]), entry.indicator)
-        return writer.commit(current.author, current.message, current.changes, current.committed_at)
