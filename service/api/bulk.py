@@ -24,6 +24,7 @@ from service.api.http import content_disposition, is_head, link
 from service.config import Settings
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
+from service.formats import datapackage
 from service.model.schema import CODE_PATTERN
 from service.store import bulk
 from service.store.lake import Lake, Manifest
@@ -34,13 +35,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT = re.compile(r"^\d{6}$")
 ICEBERG: Memo[dict[str, Any] | None] = Memo("iceberg tables")
-FRICTIONLESS_TYPES = {
-    "string": "string",
-    "double": "number",
-    "date32[day]": "date",
-    "timestamp[us, tz=UTC]": "datetime",
-}
-
 SnapshotParam = Annotated[
     str, PathParam(description="A snapshot id (000007) or 'latest'", max_length=16, examples=["latest"])
 ]
@@ -121,42 +115,17 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
 @router.get("/datapackage.json", name="bulk-datapackage", summary="The same files as a Frictionless Data Package")
 async def bulk_datapackage(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
     files = await _files(request.app.state.store, snap.manifest)
-    resources = []
-    for f in files.values():
-        d = f.as_dict(snap.id)
-        # relative to this descriptor (Frictionless), or absolute under YARDSTICK_PUBLIC_URL
-        path = (
+
+    def path(
+        f: bulk.BulkFile,
+    ) -> str:  # relative to this descriptor (Frictionless), or absolute under YARDSTICK_PUBLIC_URL
+        return (
             link(request, f.path_of(snap.id)) if settings.public_url else f.path_of(snap.id).removeprefix("/v1/bulk/")
         )
-        resources.append(
-            {
-                "name": re.sub(r"[^a-z0-9._-]", "-", f.name.lower()),
-                "path": path,
-                "format": "parquet",
-                "mediatype": d["media_type"],
-                "bytes": f.bytes,
-                "hash": f"sha256:{f.sha256}",
-                "schema": {
-                    "fields": [
-                        {
-                            "name": c["name"],
-                            "type": FRICTIONLESS_TYPES.get(c["type"], "any"),
-                            "description": c["description"],
-                        }
-                        for c in d["schema"]
-                    ]
-                },
-            }
-        )
-    body = {
-        "profile": "data-package",
-        "name": f"yardstick-{snap.id}",
-        "title": "Yardstick indicators",
-        "version": snap.id,
-        "created": snap.manifest.committed_at,
-        "resources": resources,
-    }
-    return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
+
+    resources = (datapackage.resource(f.as_dict(snap.id), path(f)) for f in files.values())
+    body = datapackage.descriptor(snap.id, snap.manifest.committed_at, resources)
+    return Response(body, media_type="application/json", headers={"cache-control": "no-cache"})
 
 
 @router.get(
