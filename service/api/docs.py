@@ -127,3 +127,36 @@ UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
+
+_ROWS = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+BATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "Rows of several tables, committed together; each row has the columns of `yardstick ingest`",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": False,
+                    "properties": dict.fromkeys(("regions", "indicators", "sources", "observations"), _ROWS),
+                },
+                "example": {
+                    "sources": [{"id": "hy-2022-q3", "title": "衡阳日报 2022-10-28", "published": "2022-10-28"}],
+                    "observations": [
+                        {
+                            "indicator": "industry.value_added.growth",
+                            "region": "430400",
+                            "period": "2022-Q3",
+                            "value": 8.4,
+                            "status": "A",
+                            "published": "2022-10-28",
+                            "source": "hy-2022-q3",
+                            "quote": "规模工业增加值同比增长8.4%",
+                        }
+                    ],
+                },
+            }
+        },
+    }
+}
