@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
 from service.api.deps import AsOf, IndicatorDep, RangeDep, RegionDep, RegionQuery, SnapshotDep, in_memory, region_param
-from service.api.docs import DATA_RESPONSES
-from service.formats import charts
+from service.api.docs import CHART_RESPONSES
+from service.formats import CHARTS, charts, negotiate
+from service.formats.registry import listing
 from service.model.catalog import Indicator
 from service.model.schema import Level
 from service.query import compare as q_compare
@@ -19,16 +20,15 @@ from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["charts"],
-    responses={**DATA_RESPONSES, 200: {"description": "The chart", "content": {"image/svg+xml": {}, "image/png": {}}}},
-)
-Fmt = Annotated[Literal["svg", "png"], Path(description="svg or png")]
+router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES)
+if TYPE_CHECKING:
+    ChartFormat = str
+else:  # the chart formats' names, as FastAPI checks and documents the path's extension
+    ChartFormat = Literal[CHARTS.names]
+Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
 Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
 Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
-MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def _source_line(snap: Snapshot, sources: list[str | None]) -> str:
@@ -42,7 +42,8 @@ def _short(text: str, limit: int = 16) -> str:
 
 
 def _image(spec: dict[str, Any], fmt: Fmt, title: str, description: str) -> Response:
-    return Response(charts.render(spec, fmt, title, description), media_type=MEDIA[fmt])
+    chosen = negotiate(fmt, None, CHARTS)  # the extension names the format, as format= does
+    return Response(chosen.render(charts.Chart(spec, title, description)), media_type=chosen.content_type)
 
 
 @router.get("/series/{indicator}/{region}/chart.{fmt}", name="series-chart", summary="A series as a line chart")
