@@ -16,6 +16,7 @@ from service.api.deps import SettingsDep, SnapshotDep
 from service.api.docs import SDMX_RESPONSES, SDMX_STRUCTURE_RESPONSES
 from service.errors import bad_parameter
 from service.formats import SDMX_DATA, SDMX_STRUCTURE, Format, negotiate
+from service.formats.registry import listing
 from service.formats.sdmx.data import DataMessage, Detail
 from service.formats.sdmx.structure import Structures
 from service.model import sdmx as dsd
@@ -181,7 +182,7 @@ async def sdmx_data(
         str | None,
         Query(
             max_length=40,
-            description="genericdata, structurespecificdata, jsondata or csv (wins over Accept)",
+            description=f"{listing(SDMX_DATA.names)} (wins over Accept)",
             json_schema_extra={"enum": SDMX_DATA.params},
         ),
     ] = None,
