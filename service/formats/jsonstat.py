@@ -11,14 +11,14 @@ import orjson
 import pyarrow as pa
 
 from service.errors import bad_parameter
-from service.formats import Payload
+from service.formats.payload import Payload
 from service.model.units import unit
 
 DIMENSIONS = ("indicator", "region", "period")
 MAX_CELLS = 2_000_000  # a sparse selection (many regions, few values each) is better asked for as CSV or Parquet
 
 
-def encode(payload: Payload, bom: bool = False) -> bytes:
+def encode(payload: Payload) -> bytes:
     table, doc = payload.table, payload.document
     if "value" not in table.column_names or (table.num_rows and "status" not in table.column_names):
         raise bad_parameter("format", "format=jsonstat answers series, observations, compare and rankings")
@@ -39,7 +39,7 @@ def encode(payload: Payload, bom: bool = False) -> bytes:
         values[cell] = v
         if s:
             status[str(cell)] = s
-    labels = payload.labels
+    labels = payload.labels()
     body: dict[str, Any] = {
         "version": "2.0",
         "class": "dataset",
