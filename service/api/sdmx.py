@@ -66,17 +66,8 @@ CHILDREN = {"dataflow": {"datastructure"}, "datastructure": {"conceptscheme", "c
 PARENTS = {"datastructure": {"dataflow"}, "conceptscheme": {"datastructure"}, "codelist": {"datastructure"}}
 
 
-def _structures(
-    fmt: Format[Structures],
-    snap: Snapshot,
-    resource: Resource,
-    resource_id: str,
-    references: References,
-    detail: StructureDetail,
-) -> bytes:
-    """The resource asked for and what ``references`` adds: the dataflow's child is the data structure, whose
-    children are the concept scheme and the codelists."""
-    kind, r = resource.value, references.value
+def _wanted(kind: str, r: str) -> set[str]:
+    """The resource types a structure query returns: its own and those ``references`` (r) adds."""
     wanted = {kind}
     if r in ("children", "descendants", "all"):
         wanted |= CHILDREN.get(kind, set())
@@ -90,6 +81,21 @@ def _structures(
             wanted |= CHILDREN.get(parent, set())
     if r in CHILDREN or r in PARENTS:  # a type: that type of references
         wanted.add(r)
+    return wanted
+
+
+def _structures(
+    fmt: Format[Structures],
+    snap: Snapshot,
+    resource: Resource,
+    resource_id: str,
+    references: References,
+    detail: StructureDetail,
+) -> bytes:
+    """The resource asked for and what ``references`` adds: the dataflow's child is the data structure, whose
+    children are the concept scheme and the codelists."""
+    kind, r = resource.value, references.value
+    wanted = _wanted(kind, r)
     lists = q.codelists(snap) if "codelist" in wanted else None
     if lists is not None and kind == "codelist" and resource_id != "all" and r == "none":
         lists = {resource_id: lists[resource_id]}

@@ -153,17 +153,18 @@ def batch_files(body: bytes) -> list[tuple[str, bytes]]:
         raise InvalidData("the batch is not JSON", [Problem(str(exc).split(":")[0], file="batch")]) from None
     if not isinstance(batch, dict) or not batch:
         raise InvalidData("the batch must be a JSON object", [Problem('expected {"observations": [...], ...}')])
-    problems = [
-        Problem("not a table of a batch", column=k, allowed=list(BATCH_KINDS)) for k in batch if k not in BATCH_KINDS
-    ]
-    problems += [
-        Problem("must be a non-empty list of objects (rows)", column=k)
-        for k, rows in batch.items()
-        if k in BATCH_KINDS and (not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows))
-    ]
-    if problems:
-        raise InvalidData("the batch cannot be read: nothing was stored", problems)
+    problems = [_batch_problem(k, rows) for k, rows in batch.items()]
+    if any(problems):
+        raise InvalidData("the batch cannot be read: nothing was stored", [p for p in problems if p])
     return [(k, b"\n".join(orjson.dumps(row) for row in batch[k])) for k in BATCH_KINDS if k in batch]
+
+
+def _batch_problem(member: str, rows: object) -> Problem | None:
+    if member not in BATCH_KINDS:
+        return Problem("not a table of a batch", column=member, allowed=list(BATCH_KINDS))
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        return Problem("must be a non-empty list of objects (rows)", column=member)
+    return None
 
 
 def _check_charset(request: Request, name: str, body: bytes) -> None:

@@ -25,20 +25,7 @@ def encode(payload: Payload) -> bytes:
     coords = {d: _column(table, doc, d) for d in DIMENSIONS}
     ids = {d: list(dict.fromkeys(_order(table, d, coords[d]))) for d in DIMENSIONS}
     size = [len(ids[d]) for d in DIMENSIONS]
-    cells = size[0] * size[1] * size[2]
-    if cells > MAX_CELLS:
-        raise bad_parameter("format", f"{cells:,} cells are too many for one JSON-stat cube: ask for CSV or Parquet")
-    position = {d: {c: k for k, c in enumerate(ids[d])} for d in DIMENSIONS}
-    values: list[float | None] = [None] * cells
-    status: dict[str, str] = {}
-    for k, (v, s) in enumerate(zip(table.column("value").to_pylist(), _optional(table, "status"), strict=True)):
-        i, r, p = (position[d][coords[d][k]] for d in DIMENSIONS)
-        cell = (i * size[1] + r) * size[2] + p
-        if values[cell] is not None or str(cell) in status:
-            raise bad_parameter("format", "JSON-stat holds one value per cell: drop vintages=all (or ask for CSV)")
-        values[cell] = v
-        if s:
-            status[str(cell)] = s
+    values, status = _cells(table, coords, ids, size)
     labels = payload.labels()
     body: dict[str, Any] = {
         "version": "2.0",
@@ -63,6 +50,27 @@ def encode(payload: Payload) -> bytes:
     if status:
         body["status"] = status
     return orjson.dumps(body)
+
+
+def _cells(
+    table: pa.Table, coords: dict[str, list[str]], ids: dict[str, list[str]], size: list[int]
+) -> tuple[list[float | None], dict[str, str]]:
+    """Values in row-major order (indicator, region, period) and the status of each cell that has one."""
+    cells = size[0] * size[1] * size[2]
+    if cells > MAX_CELLS:
+        raise bad_parameter("format", f"{cells:,} cells are too many for one JSON-stat cube: ask for CSV or Parquet")
+    position = {d: {c: k for k, c in enumerate(ids[d])} for d in DIMENSIONS}
+    values: list[float | None] = [None] * cells
+    status: dict[str, str] = {}
+    for k, (v, s) in enumerate(zip(table.column("value").to_pylist(), _optional(table, "status"), strict=True)):
+        i, r, p = (position[d][coords[d][k]] for d in DIMENSIONS)
+        cell = (i * size[1] + r) * size[2] + p
+        if values[cell] is not None or str(cell) in status:
+            raise bad_parameter("format", "JSON-stat holds one value per cell: drop vintages=all (or ask for CSV)")
+        values[cell] = v
+        if s:
+            status[str(cell)] = s
+    return values, status
 
 
 def _column(table: pa.Table, doc: dict[str, Any], name: str) -> list[str]:

@@ -13,22 +13,22 @@ from service.store.stores import lake_at
 
 SOURCE = {"id": "hy-bulletin-2023", "title": "衡阳市2023年国民经济和社会发展统计公报", "published": "2024-03-20"}
 INDICATOR = {
-    "code": "agriculture.grain_output",
-    "name": "粮食产量",
+    "code": "agriculture.tea_output",
+    "name": "茶叶产量",
     "unit": "10k_t",
     "kind": "level",
     "frequency": "A",
     "accumulation": "period",
 }
 ROW = {
-    "indicator": "agriculture.grain_output",
+    "indicator": "agriculture.tea_output",
     "region": "430400",
     "period": "2023",
     "value": 285.4,
     "status": "A",
     "published": "2024-03-20",
     "source": "hy-bulletin-2023",
-    "quote": "全年粮食产量285.4万吨",
+    "quote": "全年茶叶产量285.4万吨",
 }
 
 
@@ -47,9 +47,9 @@ async def test_a_batch_is_one_commit_and_replays(writable_client: httpx.AsyncCli
     again = await writable_client.post("/v1/batch", content=body, headers=headers)
     assert again.status_code == 201 and again.headers["idempotency-replayed"] == "true"
     assert again.json()["snapshot"] == done["snapshot"]
-    series = (await writable_client.get("/v1/series/agriculture.grain_output/430400")).json()
+    series = (await writable_client.get("/v1/series/agriculture.tea_output/430400")).json()
     (obs,) = series["observations"]
-    assert obs["value"] == 285.4 and obs["source"] == "hy-bulletin-2023" and obs["quote"] == "全年粮食产量285.4万吨"
+    assert obs["value"] == 285.4 and obs["source"] == "hy-bulletin-2023" and obs["quote"] == "全年茶叶产量285.4万吨"
     source = (await writable_client.get("/v1/sources/hy-bulletin-2023")).json()
     assert source["title"] == SOURCE["title"]
 
@@ -61,7 +61,7 @@ async def test_a_batch_is_one_commit_and_replays(writable_client: httpx.AsyncCli
         (b"[]", "JSON object"),
         (orjson.dumps({"observation": [ROW]}), "observation"),
         (orjson.dumps({"observations": []}), "non-empty list"),
-        (orjson.dumps({"observations": [ROW]}), "agriculture.grain_output"),  # its indicator is not in the batch
+        (orjson.dumps({"observations": [ROW]}), "agriculture.tea_output"),  # its indicator is not in the batch
     ],
 )
 async def test_a_bad_batch_stores_nothing_and_says_where(
