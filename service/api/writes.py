@@ -25,7 +25,8 @@ from service.errors import (
     YardstickError,
     not_found,
 )
-from service.ingest.load import CATALOG_ORDER, IngestResult, ingest, ingest_body
+from service.ingest.batch import batch_files, kind_of
+from service.ingest.load import IngestResult, ingest, ingest_body
 from service.store.lake import Lake
 from service.store.records import Idempotency, Outcome
 from service.store.snapshot import Store
@@ -44,7 +45,6 @@ SUFFIXES = {
     "application/x-parquet": "parquet",
     "application/octet-stream": "bin",
 }
-BATCH_KINDS = CATALOG_ORDER  # committed in this order: a batch's observations may use its new indicators
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="Makes a retried upload safe")]
 
 
@@ -140,31 +140,9 @@ async def post_batch(
     figures). 201 with the new snapshot, 200 when nothing changed."""
     body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
     files = batch_files(body)
-    commit = partial(ingest, request.app.state.store.lake, files, author=key.name, kinds={n: n for n, _ in files})
+    kinds = {n: kind_of(n) for n, _ in files}
+    commit = partial(ingest, request.app.state.store.lake, files, author=key.name, kinds=kinds)
     return await _commit(request, commit, hashlib.sha256(body).hexdigest(), key.name, idempotency_key)
-
-
-def batch_files(body: bytes) -> list[tuple[str, bytes]]:
-    """A batch's members as one JSON file per table kind, named after it; a malformed batch is a 400 that says
-    where."""
-    try:
-        batch = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidData("the batch is not JSON", [Problem(str(exc).split(":")[0], file="batch")]) from None
-    if not isinstance(batch, dict) or not batch:
-        raise InvalidData("the batch must be a JSON object", [Problem('expected {"observations": [...], ...}')])
-    problems = [_batch_problem(k, rows) for k, rows in batch.items()]
-    if any(problems):
-        raise InvalidData("the batch cannot be read: nothing was stored", [p for p in problems if p])
-    return [(k, b"\n".join(orjson.dumps(row) for row in batch[k])) for k in BATCH_KINDS if k in batch]
-
-
-def _batch_problem(member: str, rows: object) -> Problem | None:
-    if member not in BATCH_KINDS:
-        return Problem("not a table of a batch", column=member, allowed=list(BATCH_KINDS))
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        return Problem("must be a non-empty list of objects (rows)", column=member)
-    return None
 
 
 def _check_charset(request: Request, name: str, body: bytes) -> None:
