@@ -28,8 +28,8 @@ from service.ingest.melt import prepare
 from service.ingest.names import Names
 from service.ingest.refusals import check_conflicts as _check_conflicts
 from service.ingest.refusals import check_duplicates as _check_duplicates
+from service.ingest.refusals import observations_only, refuse_given
 from service.ingest.refusals import refuse as _refuse
-from service.ingest.refusals import refuse_given
 from service.ingest.validate import Catalog, validate
 from service.model.schema import KEYS, OBSERVATIONS
 from service.store.frames import runs
@@ -116,18 +116,20 @@ def ingest(
     dry_run: bool = False,
     today: date | None = None,
     kind: str | None = None,
+    kinds: dict[str, str] | None = None,
     only_if_empty: bool = False,
     progress: Progress = _quiet,
     streamed: list[Path] | None = None,
     given: dict[str, str] | None = None,
 ) -> IngestResult:
     """Validate ``files`` (name, bytes) and the observation files ``streamed`` (read batch by batch) as one batch
-    and commit them as one snapshot; ``given``: a workbook's sheet, and values for every row (readers.read)."""
+    and commit them as one snapshot. Each file holds ``kinds[name]``, else ``kind``, else what its columns say;
+    ``given``: a workbook's sheet, and values for every row (readers.read)."""
     raws, problems, details = [], [], []
     for i, (name, data) in enumerate(files):
         progress("read", i, len(files))
         try:
-            raws.append(readers.read(name, data, kind, given))
+            raws.append(readers.read(name, data, (kinds or {}).get(name, kind), given))
         except InvalidData as exc:
             details.append(exc.detail)
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])
@@ -163,14 +165,7 @@ def _apply(
         problems.extend(found)
         total += count
         result.files.append(_file_entry(raw))
-        if table is not None:
-            incoming[raw.kind].append((raw, table))
-            if raw.kind != "observations":
-                tables[raw.kind] = _upsert(tables[raw.kind], table, KEYS[raw.kind][0])
-        elif raw.kind != "observations":  # the root cause is reported; rows that name its codes are not, again
-            column = KEYS[raw.kind][0]
-            if column in raw.table.column_names:
-                refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
+        _take(raw, table, tables, incoming, refused)
         catalog = _catalog(tables)
         catalog.refused = refused
     _refuse(problems, total)
@@ -193,16 +188,29 @@ def _apply(
     return result
 
 
+def _take(
+    raw: readers.RawTable,
+    table: pa.Table | None,
+    tables: dict[str, pa.Table],
+    incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]],
+    refused: dict[str, set[str]],
+) -> None:
+    """A valid file's rows into ``incoming`` (a catalog's into ``tables`` too); a refused catalog's codes into
+    ``refused`` (the root cause is reported; rows that name its codes are not, again)."""
+    if table is not None:
+        incoming[raw.kind].append((raw, table))
+        if raw.kind != "observations":
+            tables[raw.kind] = _upsert(tables[raw.kind], table, KEYS[raw.kind][0])
+    elif raw.kind != "observations":
+        column = KEYS[raw.kind][0]
+        if column in raw.table.column_names:
+            refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
+
+
 def _file_entry(raw: readers.RawTable) -> dict[str, object]:
     """What the answer says of a file read whole."""
-    entry: dict[str, object] = {
-        "file": raw.name,
-        "kind": raw.kind,
-        "rows": raw.table.num_rows,
-        "encoding": raw.encoding,
-        "streamed": False,
-    }
-    return entry | ({"sheet": raw.origin.sheet} if raw.origin else {})
+    entry = {"file": raw.name, "kind": raw.kind, "rows": raw.table.num_rows, "encoding": raw.encoding}
+    return entry | {"streamed": False} | ({"sheet": raw.origin.sheet} if raw.origin else {})
 
 
 def _put_catalogs(
@@ -336,15 +344,6 @@ def _merge_streamed(
             _merge(writer, new, several, result, repeats=True)
 
 
-def _observations_only(source: readers.Stream) -> readers.Stream:
-    if source.kind != "observations":
-        raise InvalidData(
-            f"{source.name}: a {source.kind} file this large is not accepted",
-            [Problem(f"only observation files may have over {STREAM_ROWS:,} rows", file=source.name)],
-        )
-    return source
-
-
 def _spill(
     writer: Writer,
     streamed: list[Path],
@@ -374,7 +373,7 @@ def _spill(
         for raw, table in small:
             put(_stamp(raw, table, stamp))
         for path in streamed:
-            source = _observations_only(readers.stream(path, None, STREAM_BATCH))
+            source = observations_only(readers.stream(path, None, STREAM_BATCH), STREAM_ROWS)
             rows = 0
             for raw in source.tables:
                 writer.progress("validate", raw.first_row - 1, source.rows)

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from service.errors import Conflict, InvalidData, Problem
+from service.ingest.readers import Stream
 from service.store.statements import run, statement
 
 
@@ -68,3 +69,13 @@ def refuse_given(streamed: list[Path], given: dict[str, str]) -> None:
     if streamed and values:
         detail = f"{', '.join(values)} cannot be given with a file this large: write it as a column of the file"
         raise InvalidData(detail, [Problem(detail, file=p.name) for p in streamed])
+
+
+def observations_only(source: Stream, most: int) -> Stream:
+    """A streamed file (over ``most`` rows) must be of observations."""
+    if source.kind != "observations":
+        raise InvalidData(
+            f"{source.name}: a {source.kind} file this large is not accepted",
+            [Problem(f"only observation files may have over {most:,} rows", file=source.name)],
+        )
+    return source

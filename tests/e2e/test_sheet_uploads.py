@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from service.ingest.template import write
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests import sheets
 from tests.helpers import seeded_copy
 from tests.live import live_server
@@ -20,7 +20,7 @@ from tests.live import live_server
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     lake = seeded_copy(tmp_path_factory.mktemp("sheets") / "lake")
-    key = Lake.open(lake).keys.create("bureau", "write")[1]
+    key = lake_at(lake).keys.create("bureau", "write")[1]
     with (
         live_server(lake, YARDSTICK_RATE_LIMIT_PER_MINUTE="0") as live,
         httpx.Client(base_url=live.base, headers={"authorization": f"Bearer {key}"}, timeout=120) as c,

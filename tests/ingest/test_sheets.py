@@ -4,18 +4,21 @@ codes, null marks, every problem of a file in one answer (with its sheet, row an
 
 from __future__ import annotations
 
+import io
 import random
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from service.errors import InvalidData
 from service.ingest import readers
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests import sheets
 from tests.helpers import csv_bytes, fingerprint, obs
 
@@ -28,7 +31,7 @@ def yardstick(lake: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def stored(lake_dir: Path, published: str) -> set[tuple[object, ...]]:
     """(indicator, region, period, value, status) of the lake's rows of one vintage."""
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     rows = lake.read_table(lake.manifest(), "observations").to_pylist()
     day = date.fromisoformat(published)
     return {(r["indicator"], r["region"], r["period"], r["value"], r["status"]) for r in rows if r["published"] == day}
@@ -46,16 +49,16 @@ def test_a_long_sheet_with_chinese_columns_through_the_command_line(lake_dir: Pa
 def test_an_xls_workbook_and_a_sheet_chosen_by_name(lake_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "old.xls"
     path.write_bytes(sheets.xls(sheets.LONG_ROWS, sheets.LONG_MERGES, sheet="长表"))
-    result = ingest(Lake.open(lake_dir), [(path.name, path.read_bytes())], given={"sheet": "长表"})
+    result = ingest(lake_at(lake_dir), [(path.name, path.read_bytes())], given={"sheet": "长表"})
     assert result.added == 3 and result.files[0]["encoding"] == "xls"
     assert stored(lake_dir, "2023-04-20") == sheets.LONG_STORED
     second = sheets.xlsx(sheets.LONG_ROWS, sheets.LONG_MERGES, sheet="长表", before="说明")
     with pytest.raises(InvalidData) as caught:  # the first sheet holds one note: not a table
-        ingest(Lake.open(lake_dir), [("two.xlsx", second)], dry_run=True)
-    result = ingest(Lake.open(lake_dir), [("two.xlsx", second)], dry_run=True, given={"sheet": "2"})
+        ingest(lake_at(lake_dir), [("two.xlsx", second)], dry_run=True)
+    result = ingest(lake_at(lake_dir), [("two.xlsx", second)], dry_run=True, given={"sheet": "2"})
     assert result.unchanged == 3
     with pytest.raises(InvalidData) as caught:
-        ingest(Lake.open(lake_dir), [("two.xlsx", second)], given={"sheet": "数据"})
+        ingest(lake_at(lake_dir), [("two.xlsx", second)], given={"sheet": "数据"})
     assert "no sheet named '数据': the workbook has 说明, 长表" in str(caught.value)
 
 
@@ -84,7 +87,7 @@ def test_a_wide_sheet_of_indicators_by_periods_takes_region_and_year_from_its_ti
 def test_a_wide_sheet_of_regions_by_periods_for_a_given_indicator(lake_dir: Path) -> None:
     data = sheets.xlsx(sheets.BY_REGION_PERIOD_ROWS)
     given = {"indicator": "工业投资增速", "published": "2023-07-20"}
-    result = ingest(Lake.open(lake_dir), [("periods.xlsx", data)], given=given)
+    result = ingest(lake_at(lake_dir), [("periods.xlsx", data)], given=given)
     assert result.added == 4
     assert {(g, p, v) for _, g, p, v, _ in stored(lake_dir, "2023-07-20")} == {
         ("430400", "2023-Q1", 9.5),
@@ -113,7 +116,7 @@ def test_an_unknown_name_in_a_wide_sheet_is_reported_once_at_its_cell(lake_dir: 
     rows[6][0] = "耒杨市"  # for 耒阳市
     rows[2][3] = "技改投资增长"  # for 技改投资增速
     with pytest.raises(InvalidData) as caught:
-        ingest(Lake.open(lake_dir), [("wide.xlsx", sheets.xlsx(rows, sheets.WIDE_MERGES))])
+        ingest(lake_at(lake_dir), [("wide.xlsx", sheets.xlsx(rows, sheets.WIDE_MERGES))])
     found = {(p.sheet, p.row, p.column, p.detail) for p in caught.value.problems}
     assert found == {
         ("数据", 7, "A", "unknown region '耒杨市' (did you mean 430481 耒阳市?)"),
@@ -130,7 +133,7 @@ def test_missing_columns_are_named_with_the_rows_problems(lake_dir: Path) -> Non
     header = ["indicator", "region", "period", "value"]
     data = csv_bytes([[sheets.VA, "430400", "2023-Q1", "x"], [sheets.VA, "430400", "2023-Q5", "1"]], header)
     with pytest.raises(InvalidData) as caught:
-        ingest(Lake.open(lake_dir), [("short.csv", data)])
+        ingest(lake_at(lake_dir), [("short.csv", data)])
     found = [(p.row, p.column, p.detail) for p in caught.value.problems]
     assert found[0] == (
         1,
@@ -144,17 +147,17 @@ def test_missing_columns_are_named_with_the_rows_problems(lake_dir: Path) -> Non
 def test_the_total_is_told_beyond_the_problems_listed(lake_dir: Path) -> None:
     rows = [obs(sheets.VA, "430400", f"{1000 + i}-Q1", "bad") for i in range(1500)]
     with pytest.raises(InvalidData) as caught:
-        ingest(Lake.open(lake_dir), [("many.csv", csv_bytes(rows))])
+        ingest(lake_at(lake_dir), [("many.csv", csv_bytes(rows))])
     assert len(caught.value.problems) == 1000 and caught.value.extra["total"] == 1500
     assert caught.value.detail.startswith("1500 problem(s) (1000 listed), the first at file many.csv, row 2")
 
 
 def test_null_marks_in_a_long_file_are_empty_values(lake_dir: Path) -> None:
     rows = [obs(sheets.VA, "430400", f"2023-Q{q}", mark, "2023-10-30", "P") for q, mark in enumerate("—…-/", 1)]
-    ingest(Lake.open(lake_dir), [("nulls.csv", csv_bytes(rows))])
+    ingest(lake_at(lake_dir), [("nulls.csv", csv_bytes(rows))])
     assert {(p, v) for _, _, p, v, _ in stored(lake_dir, "2023-10-30")} == {(f"2023-Q{q}", None) for q in range(1, 5)}
     with pytest.raises(InvalidData) as caught:  # a null mark without a status, like an empty cell
-        ingest(Lake.open(lake_dir), [("n.csv", csv_bytes([obs(sheets.VA, "430400", "2024-Q1", "—")]))])
+        ingest(lake_at(lake_dir), [("n.csv", csv_bytes([obs(sheets.VA, "430400", "2024-Q1", "—")]))])
     assert [p.detail for p in caught.value.problems] == ["an empty value needs an explicit status"]
 
 
@@ -197,13 +200,13 @@ def test_damaged_workbooks_are_refused_and_never_end_the_process() -> None:
 def test_values_given_for_every_row_of_a_long_file(lake_dir: Path) -> None:
     header = ["indicator", "region", "period", "value"]
     data = csv_bytes([[sheets.VA, "衡阳市", "2024-Q1", "5.5"], [sheets.INV, "衡阳市", "2024-Q1", "6"]], header)
-    result = ingest(Lake.open(lake_dir), [("no-vintage.csv", data)], given={"published": "2024-04-19"})
+    result = ingest(lake_at(lake_dir), [("no-vintage.csv", data)], given={"published": "2024-04-19"})
     assert result.added == 2 and stored(lake_dir, "2024-04-19") == {
         (sheets.VA, "430400", "2024-Q1", 5.5, "A"),
         (sheets.INV, "430400", "2024-Q1", 6.0, "A"),
     }
     with pytest.raises(InvalidData) as caught:  # given as well as written: which one is meant?
-        ingest(Lake.open(lake_dir), [("both.csv", data)], given={"region": "430400"})
+        ingest(lake_at(lake_dir), [("both.csv", data)], given={"region": "430400"})
     assert next((p.parameter, p.detail) for p in caught.value.problems) == (
         "region",
         "region='430400' is given, and the file has a region column: give one or the other",
@@ -221,7 +224,7 @@ def test_a_csv_template_on_standard_output() -> None:
 def test_a_sheet_whose_figures_are_text_is_refused_not_read_as_nothing(lake_dir: Path) -> None:
     rows: list[list[sheets.Cell]] = [["地区", "规上工业增加值增速"], ["衡阳市", "6.8%"], ["衡阳县", "7.1%"]]
     with pytest.raises(InvalidData) as caught:
-        ingest(Lake.open(lake_dir), [("percent.xlsx", sheets.xlsx(rows))], given={"period": "2023-Q2"})
+        ingest(lake_at(lake_dir), [("percent.xlsx", sheets.xlsx(rows))], given={"period": "2023-Q2"})
     assert any(p.row == 1 and "no column of figures" in p.detail for p in caught.value.problems), caught.value
 
 
@@ -234,7 +237,7 @@ def test_merged_cells_a_two_row_header_and_an_indicator_named_once_for_two_rows(
     ]
     merges: tuple[sheets.Merge, ...] = ((0, 0, 1, 0, "地区"),)  # 地区 spans the header's two rows
     given = {"period": "2023年1-6月", "published": "2023-07-21"}
-    assert ingest(Lake.open(lake_dir), [("two.xlsx", sheets.xlsx(wide, merges))], given=given).added == 4
+    assert ingest(lake_at(lake_dir), [("two.xlsx", sheets.xlsx(wide, merges))], given=given).added == 4
     assert {(i, g, v) for i, g, _, v, _ in stored(lake_dir, "2023-07-21")} == {
         (sheets.VA, "430400", 6.8),
         (sheets.INV, "430400", 10.2),
@@ -247,8 +250,27 @@ def test_merged_cells_a_two_row_header_and_an_indicator_named_once_for_two_rows(
         [None, "衡阳县", "2023-Q3", 7.4, "2023-10-21"],
     ]
     merged: tuple[sheets.Merge, ...] = ((1, 0, 2, 0, "规上工业增加值增速"),)
-    assert ingest(Lake.open(lake_dir), [("long.xlsx", sheets.xlsx(long, merged))]).added == 2
+    assert ingest(lake_at(lake_dir), [("long.xlsx", sheets.xlsx(long, merged))]).added == 2
     assert {(i, g) for i, g, _, _, _ in stored(lake_dir, "2023-10-21")} == {
         (sheets.VA, "430400"),
         (sheets.VA, "430421"),
     }
+
+
+def test_a_typed_parquet_file_with_an_unknown_column_reports_it_with_its_rows(lake_dir: Path) -> None:
+    table = pa.table(
+        {
+            "indicator": [sheets.VA, sheets.VA],
+            "region": ["430400", "衡杨市"],
+            "period": ["2024-Q1", "2024-Q1"],
+            "value": pa.array([1.5, 2.5], pa.float64()),
+            "published": pa.array([date(2024, 4, 19)] * 2, pa.date32()),
+            "colour": ["red", "blue"],
+        }
+    )
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    with pytest.raises(InvalidData) as caught:
+        ingest(lake_at(lake_dir), [("typed.parquet", buf.getvalue())])
+    assert [(p.row, p.column) for p in caught.value.problems] == [(1, "colour"), (2, "region")]
+    assert caught.value.problems[1].detail == "unknown region '衡杨市' (did you mean 430400 衡阳市?)"
