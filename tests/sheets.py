@@ -62,23 +62,23 @@ VA = "industry.value_added.growth"
 INV = "investment.industry.growth"
 TECH = "investment.tech_upgrade.growth"
 
-# A long sheet: a merged title, Chinese column names, a region and an indicator by name, 2023.03 and 1-3月份, a
+# A long sheet: a merged title, Chinese column names, a region and an indicator by name, 2025.03 and 1-3月份, a
 # date cell, a null mark with its status, and a note below the data.
 LONG_ROWS: list[list[Cell]] = [
     [None],
     [None],
     ["指标", "地区", "时期", "数值", "状态", "发布日期", "备注"],
-    [VA, "430400", "2023-Q1", 6.5, "A", date(2023, 4, 20), None],
-    ["规上工业增加值增速", "衡阳县", "2023年1-3月份", 7.2, None, "2023-04-20", None],
-    [INV, "衡阳市", "2023.03", "—", "P", "2023-04-20", "待核实"],
+    [VA, "430400", "2025-Q1", 6.5, "A", date(2025, 4, 18), None],
+    ["规上工业增加值增速", "衡阳县", "2025年1-3月份", 7.2, None, "2025-04-18", None],
+    [INV, "衡阳市", "2025.03", "—", "P", "2025-04-18", "待核实"],
     ["注：数据为初步统计。", None, None, None, None, None, None],
 ]
-LONG_MERGES: tuple[Merge, ...] = ((0, 0, 0, 6, "2023年一季度主要经济指标"),)
+LONG_MERGES: tuple[Merge, ...] = ((0, 0, 0, 6, "2025年一季度主要经济指标"),)
 # (indicator, region, period, value, status) that the long sheet stores
 LONG_STORED = {
-    (VA, "430400", "2023-Q1", 6.5, "A"),
-    (VA, "430421", "2023-Q1", 7.2, "A"),
-    (INV, "430400", "2023-Q1", None, "P"),
+    (VA, "430400", "2025-Q1", 6.5, "A"),
+    (VA, "430421", "2025-Q1", 7.2, "A"),
+    (INV, "430400", "2025-Q1", None, "P"),
 }
 
 # 地区 × 指标: the period in the title, the publication date in a note, 全市 and short names, four null marks.
@@ -145,7 +145,7 @@ BAD_PROBLEMS = [
     (2, "D", "'六点五' is not a number"),
     (3, "B", "unknown region '衡杨市' (did you mean 430400 衡阳市?)"),
     (4, "C", "unreadable period label '2023-13'"),
-    (5, "A", "unknown indicator '工业增加值増速' (did you mean industry.value_added.growth"),
+    (5, "A", "unknown indicator '工业增加值増速' (did you mean industry.all.value_added.growth 工业增加值增速?)"),
     (6, "E", "empty value in a required column"),
     (7, "C", "'2023年1-3月' and '2023-Q1' are two labels for one period"),
     (8, "C", "'2023-Q1' and '2023年1-3月' are two labels for one period"),

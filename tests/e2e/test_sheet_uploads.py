@@ -41,7 +41,7 @@ def test_long_sheets_by_their_media_types(client: httpx.Client) -> None:
     assert (
         r.json()["added"] == 3 and r.json()["files"][0] | {"encoding": "xls", "sheet": "数据"} == r.json()["files"][0]
     )
-    assert series(client, sheets.VA, "430421", r.json()["snapshot"])["2023-Q1"] == 7.2
+    assert series(client, sheets.VA, "430421", r.json()["snapshot"])["2025-Q1"] == 7.2
     body = sheets.xlsx(sheets.LONG_ROWS, sheets.LONG_MERGES)
     again = client.post("/v1/observations", content=body, headers={"content-type": sheets.XLSX})
     assert again.status_code == 200 and again.json()["unchanged"] == 3, again.text

@@ -43,7 +43,7 @@ def test_a_long_sheet_with_chinese_columns_through_the_command_line(lake_dir: Pa
     r = yardstick(lake_dir, "ingest", str(path))
     assert r.returncode == 0, r.stderr
     assert '"added": 3' in r.stdout and '"sheet": "数据"' in r.stdout
-    assert stored(lake_dir, "2023-04-20") == sheets.LONG_STORED
+    assert stored(lake_dir, "2025-04-18") == sheets.LONG_STORED
 
 
 def test_an_xls_workbook_and_a_sheet_chosen_by_name(lake_dir: Path, tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_an_xls_workbook_and_a_sheet_chosen_by_name(lake_dir: Path, tmp_path: Pa
     path.write_bytes(sheets.xls(sheets.LONG_ROWS, sheets.LONG_MERGES, sheet="长表"))
     result = ingest(lake_at(lake_dir), [(path.name, path.read_bytes())], given={"sheet": "长表"})
     assert result.added == 3 and result.files[0]["encoding"] == "xls"
-    assert stored(lake_dir, "2023-04-20") == sheets.LONG_STORED
+    assert stored(lake_dir, "2025-04-18") == sheets.LONG_STORED
     second = sheets.xlsx(sheets.LONG_ROWS, sheets.LONG_MERGES, sheet="长表", before="说明")
     with pytest.raises(InvalidData) as caught:  # the first sheet holds one note: not a table
         ingest(lake_at(lake_dir), [("two.xlsx", second)], dry_run=True)
