@@ -16,7 +16,7 @@ from service.ingest.extract import grammar, relations, tables
 from service.ingest.extract.grammar import Context, Draft
 from service.ingest.extract.periods import PERIOD, When, doc_year, is_compared, is_date, parse_label, read
 from service.ingest.extract.regions import RegionIndex, RegionRow
-from service.ingest.extract.text import Converter, Normal, builtin_t2s, normalise
+from service.ingest.extract.text import Converter, Normal, normalise, opencc_t2s
 
 __all__ = ["Extraction", "Proposal", "Unresolved", "extract"]
 
@@ -191,7 +191,7 @@ def extract(
     regions: Mapping[str, RegionRow],
     indicators: Mapping[str, str] | None = None,
     synonyms: Sequence[tuple[str, str]] = (),
-    convert: Converter | None = builtin_t2s,
+    convert: Converter | None = opencc_t2s,
 ) -> Extraction:
     """Proposed observations of ``text`` about ``region`` (code), published on ``published``, reporting ``period``
     when the text does not say; ``regions`` maps code → (name, parent, level), ``indicators`` code → name."""
