@@ -153,10 +153,17 @@ class Catalog:
         for candidate in (key, key + "增速", key.removesuffix("增长") + "增速"):
             if candidate in self.by_name:
                 return self.by_name[candidate], False
+        return self.new_code(key, measure), True
+
+    @staticmethod
+    def new_code(name: str, measure: str) -> str:
+        """The code proposed for a concept the catalog lacks, ``new.<pinyin>.<measure>``: lowercase ASCII (ü as v),
+        within the 64 characters of an indicator code."""
         from service.model.romanize import syllables
 
-        word = "_".join(s for s in syllables(key) if s.isalpha())[:60] or "unnamed"
-        return f"new.{word}.{measure}", True
+        parts = (re.sub(r"[^a-z0-9]", "", s.lower().replace("ü", "v")) for s in syllables(name))
+        word = "_".join(p for p in parts if p)[: 64 - len(f"new..{measure}")].rstrip("_")
+        return f"new.{word or 'unnamed'}.{measure}"
 
 
 def _proposal(d: Draft, norm: Normal, text: str, catalog: Catalog) -> Proposal:

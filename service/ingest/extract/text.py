@@ -14,6 +14,7 @@ normalised position to its original one):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,20 +142,21 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SPACE = "[ \u3000\xa0]"
 # Lines of page furniture: who edited, where from, how often read, print/close/share buttons, the site's footer.
 _FURNITURE = re.compile(
-    r"^[ \t\u3000\xa0]*[\[【(（]?[ \u3000]*(?:责任编辑|责编|编辑|来源|作者|浏览次数|浏览|阅读次数|阅读|点击数|点击量|访问量"
+    r"^[ \t\u3000\xa0]*[\[【(（]?[ \u3000]*"
+    r"(?:责任编辑|责编|编辑|来源|作者|浏览次数|浏览|阅读次数|阅读|点击数|点击量|访问量"
     r"|打印本页|打印|关闭窗口|关闭|分享到|分享|扫一扫|上一篇|下一篇|相关链接|相关新闻|网站地图|版权所有|主办单位|承办单位"
     r"|联系电话|联系我们|字号|收藏|当前位置|【大|ICP备)(?:[:：\s\]】)]|$)[^\n]{0,100}$",
     re.M,
 )
-_FOOTNOTE = re.compile(rf"(?<=[{_CJK}0-9%)）])(?:\[\d{{1,2}}\]|［\d{{1,2}}］|〔\d{{1,2}}〕|[\u2460-\u2473]|[¹²³\u2070\u2074-\u2079]+)")
-_STRAY = re.compile(
-    rf"(?:(?<=[{_CJK}0-9%，、。；：])|(?<=\s)|^)[?\ufffd]+(?=[{_CJK}0-9，、。；：]|\s|$)|\ufffd", re.M
+_FOOTNOTE = re.compile(
+    rf"(?<=[{_CJK}0-9%)）])(?:\[\d{{1,2}}\]|［\d{{1,2}}］|〔\d{{1,2}}〕|[\u2460-\u2473]|[¹²³\u2070\u2074-\u2079]+)"
 )
-_GAP = re.compile(
-    rf"(?<=[{_CJK}%])(?:{_SPACE}+)(?=[{_CJK}0-9%-])|(?<=[0-9])(?:{_SPACE}+)(?=[{_CJK}%])"
-)
+_STRAY = re.compile(rf"(?:(?<=[{_CJK}0-9%，、。；：])|(?<=\s)|^)[?\ufffd]+(?=[{_CJK}0-9，、。；：]|\s|$)|\ufffd", re.M)
+_GAP = re.compile(rf"(?<=[{_CJK}%])(?:{_SPACE}+)(?=[{_CJK}0-9%-])|(?<=[0-9])(?:{_SPACE}+)(?=[{_CJK}%])")
 _RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}:?[ \t]*)?$", re.M)  # | --- | --- |
-_HEADING = re.compile(r"\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．](?![0-9])|第[一二三四五六七八九十0-9]+[章节部分]|注[:：0-9]|[■●◆▲★])")
+_HEADING = re.compile(
+    r"\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．](?![0-9])|第[一二三四五六七八九十0-9]+[章节部分]|注[:：0-9]|[■●◆▲★])"
+)
 _SEPARATED = re.compile(r"[|｜\t]")
 _OPEN_END = re.compile(rf"[{_CJK}0-9%，,、（(“]$")
 _OPEN_START = re.compile(rf"[{_CJK}0-9%，,、)）”]")
@@ -222,7 +224,7 @@ def _joined(norm: Normal) -> Normal:
     """A line break inside a sentence (a long line that stops mid-clause, and a next line that goes on) removed."""
     lines = _lines(norm.text)
     edits: list[tuple[int, int, str]] = []
-    for (a, b), (c, d) in zip(lines, lines[1:], strict=False):
+    for (a, b), (c, d) in itertools.pairwise(lines):
         line, following = norm.text[a:b].rstrip(), norm.text[c:d]
         nxt = following.lstrip()
         if (
