@@ -152,9 +152,8 @@ def options(
     source: str | None = None,
     today: date | None = None,
 ) -> Options:
-    """The parameters checked as ingest checks them: a 400 naming the parameter, in words."""
-    region, published, period, source = (v.strip() or None if v else None for v in (region, published, period, source))
-    if region is not None and (not re.match(REGION_CODE_PATTERN, region) or region not in catalogs.regions):
+    """The parameters checked as ingest checks them: a 400 naming the parameter, in words (an empty one too)."""
+    if region is not None and (not re.fullmatch(REGION_CODE_PATTERN, region) or region not in catalogs.regions):
         raise bad_parameter("region", f"unknown region {region!r}: the code of a region of /v1/regions (430400)")
     when = _published(published, today or date.today())
     months = None
@@ -165,7 +164,7 @@ def options(
             raise bad_parameter("period", str(exc)) from None
         first = span.start_month or (1 if span.freq in ("A", "Q") else span.end_month)
         months = (span.year, first, span.end_month)
-    if source is not None and (not re.match(SOURCE_ID_PATTERN, source) or source not in catalogs.sources):
+    if source is not None and (not re.fullmatch(SOURCE_ID_PATTERN, source) or source not in catalogs.sources):
         raise bad_parameter("source", f"unknown source {source!r}: the id of a source of /v1/sources")
     return Options(region, when, period, months, source)
 

@@ -276,6 +276,9 @@ def _walk(el: Any, out: list[str]) -> None:
     if block:
         out.append("\n")
     if tag == "table" and _is_data(el):
+        caption = el.find("caption")
+        if caption is not None and caption.text_content().strip():
+            out.append(_WHITE.sub(" ", caption.text_content()).strip() + "\n")
         out.extend(_row_line(cells) for cells in _rows(el))
     else:
         if el.text:
