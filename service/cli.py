@@ -28,17 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--dry-run", action="store_true", help="validate only; commit nothing")
     ing.add_argument("--kind", choices=["regions", "indicators", "sources", "observations"])
     ing.add_argument("--author", default="cli")
-    ext = sub.add_parser(
-        "extract",
-        help="propose observations from documents (text, HTML, CSV, xlsx, xls), as POST /v1/extract does; "
-        "nothing is stored",
-    )
-    ext.add_argument("files", nargs="+", type=Path)
-    ext.add_argument("--region", help="the code of the region the documents are about (430400)")
-    ext.add_argument("--published", help="publication date, YYYY-MM-DD")
-    ext.add_argument("--period", help="the period of tables that state none (2022-Q3, 2012年1-4月)")
-    ext.add_argument("--source", help="a source id of the catalog, attached to every row")
-    ext.add_argument("-o", "--output", type=Path, help="write the rows to FILE.csv (ingest columns) or FILE.json")
+    _extract_parser(sub)
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
@@ -69,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _extract_parser(sub: Any) -> None:
+    ext = sub.add_parser(
+        "extract",
+        help="propose observations from documents (text, HTML, CSV, xlsx, xls), as POST /v1/extract does; "
+        "nothing is stored",
+    )
+    ext.add_argument("files", nargs="+", type=Path)
+    ext.add_argument("--region", help="the code of the region the documents are about (430400)")
+    ext.add_argument("--published", help="publication date, YYYY-MM-DD")
+    ext.add_argument("--period", help="the period of tables that state none (2022-Q3, 2012年1-4月)")
+    ext.add_argument("--source", help="a source id of the catalog, attached to every row")
+    ext.add_argument("-o", "--output", type=Path, help="write the rows to FILE.csv (ingest columns) or FILE.json")
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -76,7 +80,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.ingest.seed import ensure_seed, seed_notice
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
     changes = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k) is not None}
     settings = settings.model_copy(update=changes)
@@ -92,7 +96,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    lake = Lake.from_settings(settings)  # refuses a lake of the old format, in one line, before serving
+    lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
     if settings.load_seed:
         notice = seed_notice(lake, settings.seed_dir)
         if notice:
@@ -130,11 +134,11 @@ def _unwritable(folder: Path) -> str | None:
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.load import ingest_paths
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
     progress = _terminal_progress if sys.stderr.isatty() else _no_progress
     result = ingest_paths(
-        Lake.from_settings(settings),
+        open_lake(settings),
         args.files,
         author=args.author,
         dry_run=args.dry_run,
@@ -197,13 +201,15 @@ def _extract_catalogs(settings: Settings) -> Any:
 
     synonyms = core.read_synonyms(settings.synonyms_file)
     if (settings.data_dir / "catalog.db").exists() or settings.catalog_uri:
-        from service.store.lake import Lake
         from service.store.snapshot import open_snapshot
+        from service.store.stores import open_lake
 
-        lake = Lake.from_settings(settings)
+        lake = open_lake(settings)
         snap = open_snapshot(lake, lake.manifest())
         if snap.regions:
-            return core.Catalogs(snap.regions, snap.indicators, set(snap.sources), synonyms)
+            return core.Catalogs(
+                snap.regions, snap.indicators, set(snap.sources), synonyms, core.read_concepts(settings.seed_dir)
+            )
     print(f"yardstick: no lake at {settings.data_dir}: the shipped catalogs of {settings.seed_dir}", file=sys.stderr)
     return core.Catalogs.from_files(settings.seed_dir, settings.synonyms_file)
 
@@ -220,18 +226,18 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.seed import ensure_seed
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    result = ensure_seed(Lake.from_settings(settings), settings.seed_dir)
+    result = ensure_seed(open_lake(settings), settings.seed_dir)
     print("lake already has data" if result is None or result.skipped else f"seeded snapshot {result.snapshot}")
     return 0
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.integrity import check
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    problems = check(Lake.from_settings(settings))
+    problems = check(open_lake(settings))
     for p in problems:
         print(p, file=sys.stderr)
     print("ok" if not problems else f"{len(problems)} problem(s)")
@@ -239,35 +245,26 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.iceberg import IcebergLake, migrate
-    from service.store.integrity import check
-    from service.store.lake import Lake
-    from service.store.records import import_files
+    from service.store.oldformat import migrate_in_place
 
-    root = settings.data_dir
-    if not (root / "CURRENT").exists():
-        print(f"error: {root.resolve()} holds no lake in the old format (no CURRENT)", file=sys.stderr)
-        return 2
-    old = Lake(root, settings.retain_snapshots, settings.retain_hours * 3600)
-    new = IcebergLake.of(settings)
-    manifest = migrate(old, new)
-    keys, replies = import_files(root, new.engine)
-    problems = check(new)
+    done = migrate_in_place(settings)
     print(
-        f"migrated snapshot {manifest.label} ({manifest.counts}), {len(old.snapshot_ids()) - 1} earlier log entries, "
-        f"{keys} API keys and {replies} idempotency records"
+        f"migrated snapshot {done.manifest.label} ({done.manifest.counts}), {done.earlier} earlier log entries, "
+        f"{done.keys} API keys and {done.replies} idempotency records"
     )
+    for p in done.problems:
+        print(p, file=sys.stderr)
     print(
         "the old format's files (CURRENT, snapshots/, tables/, staging/, keys.json, idempotency/) are no longer read"
         ": remove them when satisfied"
     )
-    return 0 if not problems else 1
+    return 0 if not done.problems else 1
 
 
 def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    lake = Lake.from_settings(settings)
+    lake = open_lake(settings)
     for sid in lake.snapshot_ids():
         m = lake.manifest(sid)
         print(f"{m.label}  {m.committed_at}  {m.author:<10} {orjson.dumps(m.counts).decode()}  {m.message}")
@@ -282,9 +279,9 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    store = Lake.from_settings(settings).keys
+    store = open_lake(settings).keys
     if args.keys_command == "create":
         key, secret = store.create(args.name, args.scope)
         print(secret)

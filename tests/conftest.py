@@ -14,6 +14,7 @@ from service.api import create_app
 from service.config import REPO_DATA, Settings
 from service.ingest.seed import ensure_seed
 from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 
 SEED = REPO_DATA
@@ -23,7 +24,7 @@ SEED = REPO_DATA
 def seeded_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One lake with the shipped data, built once; tests that write copy it first."""
     root = tmp_path_factory.mktemp("seeded") / "lake"
-    ensure_seed(Lake.open(root), SEED)
+    ensure_seed(lake_at(root), SEED)
     return root
 
 
@@ -59,4 +60,4 @@ async def writable_client(lake_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def empty_lake(tmp_path: Path) -> Iterator[Lake]:
-    yield Lake.open(tmp_path / "empty")
+    yield lake_at(tmp_path / "empty")

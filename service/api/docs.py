@@ -1,10 +1,14 @@
-"""OpenAPI descriptions shared by the routers: the media types every data GET can answer, the problem shape."""
+"""OpenAPI descriptions shared by the routers: the media types every data GET can answer (from the format
+registry), the problem shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from service.formats import CHARTS, SDMX_DATA, SDMX_STRUCTURE, SERIES, TABLES, Offer
+from service.formats.registry import listing
 
 
 class ProblemLocation(BaseModel):
@@ -29,17 +33,19 @@ class ProblemDocument(BaseModel):
     errors: list[ProblemLocation] | None = None
 
 
+def content(offer: Offer[Any]) -> dict[str, Any]:
+    """The OpenAPI content map of the formats an offer answers in."""
+    return {f.media_type: {"schema": dict(f.schema)} if f.schema is not None else {} for f in offer.formats}
+
+
+def described(offer: Offer[Any]) -> str:
+    others = [f.title for f in offer.formats[1:]]
+    return f"{offer.default.title} by default; {listing(others)} with format= or Accept"
+
+
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
 DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "JSON by default; CSV, Parquet or Arrow with format= or Accept",
-        "content": {
-            "application/json": {},
-            "text/csv": {"schema": {"type": "string"}},
-            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-            "application/vnd.apache.arrow.stream": {"schema": {"type": "string", "format": "binary"}},
-        },
-    },
+    200: {"description": described(TABLES), "content": content(TABLES)},
     304: {"description": "Not modified (If-None-Match matched the ETag)"},
     400: {"description": "A bad parameter", "model": ProblemDocument, "content": _PROBLEM},
     404: {"description": "Unknown indicator, region or source", "model": ProblemDocument, "content": _PROBLEM},
@@ -48,24 +54,11 @@ DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 SERIES_RESPONSES: dict[int | str, dict[str, Any]] = {  # series, observations, compare, rankings
     **DATA_RESPONSES,
-    200: {
-        "description": "JSON by default; CSV, Parquet, Arrow or JSON-stat 2.0 with format= or Accept",
-        "content": {**DATA_RESPONSES[200]["content"], "application/json-stat+json": {}},
-    },
+    200: {"description": described(SERIES), "content": content(SERIES)},
 }
-_XML = {"schema": {"type": "string"}}
-_SDMX_ERROR = {"application/xml": _XML}
+_SDMX_ERROR = {"application/xml": {"schema": {"type": "string"}}}
 SDMX_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "SDMX-ML 2.1 GenericData by default; StructureSpecificData, SDMX-JSON 1.0 or SDMX-CSV 1.0 with "
-        "format= or Accept",
-        "content": {
-            "application/vnd.sdmx.genericdata+xml; version=2.1": _XML,
-            "application/vnd.sdmx.structurespecificdata+xml; version=2.1": _XML,
-            "application/vnd.sdmx.data+json; version=1.0.0": {},
-            "application/vnd.sdmx.data+csv; version=1.0.0": _XML,
-        },
-    },
+    200: {"description": described(SDMX_DATA), "content": content(SDMX_DATA)},
     304: DATA_RESPONSES[304],
     **{
         status: {"description": f"{text}: an SDMX-ML error message (code {code})", "content": _SDMX_ERROR}
@@ -79,10 +72,7 @@ SDMX_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 SDMX_STRUCTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **SDMX_RESPONSES,
-    200: {
-        "description": "An SDMX-ML 2.1 structure message",
-        "content": {"application/vnd.sdmx.structure+xml; version=2.1": _XML},
-    },
+    200: {"description": "An SDMX-ML 2.1 structure message", "content": content(SDMX_STRUCTURE)},
 }
 _JSON: dict[str, Any] = {"application/json": {}}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -111,6 +101,10 @@ BULK_RESPONSES: dict[int | str, dict[str, Any]] = {
     302: {"description": "'latest' redirects to the newest snapshot's URL"},
     410: {"description": "The snapshot is past the retention period", "model": ProblemDocument, "content": _PROBLEM},
     416: {"description": "The range lies outside the file", "model": ProblemDocument, "content": _PROBLEM},
+}
+CHART_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **DATA_RESPONSES,
+    200: {"description": "The chart", "content": content(CHARTS)},
 }
 AUDIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: DATA_RESPONSES[400],
@@ -205,6 +199,38 @@ EXTRACT_BODY: dict[str, Any] = {
             "text/csv": _TEXT_BODY,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _BINARY_BODY,
             "application/vnd.ms-excel": _BINARY_BODY,
+        },
+    }
+}
+_ROWS = {"type": "array", "minItems": 1, "items": {"type": "object"}}
+BATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "Rows of several tables, committed together; each row has the columns of `yardstick ingest`",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": False,
+                    "properties": dict.fromkeys(("regions", "indicators", "sources", "observations"), _ROWS),
+                },
+                "example": {
+                    "sources": [{"id": "hy-2022-q3", "title": "衡阳日报 2022-10-28", "published": "2022-10-28"}],
+                    "observations": [
+                        {
+                            "indicator": "industry.value_added.growth",
+                            "region": "430400",
+                            "period": "2022-Q3",
+                            "value": 8.4,
+                            "status": "A",
+                            "published": "2022-10-28",
+                            "source": "hy-2022-q3",
+                            "quote": "规模工业增加值同比增长8.4%",
+                        }
+                    ],
+                },
+            }
         },
     }
 }

@@ -56,8 +56,10 @@ SourceParam = Annotated[
 
 def catalogs(snap: Snapshot, settings: Settings) -> core.Catalogs:
     """The snapshot's catalogs as the extractor reads them, built once per snapshot."""
-    synonyms = core.read_synonyms(settings.synonyms_file)
-    return snap.memo(CATALOGS, lambda: core.Catalogs(snap.regions, snap.indicators, set(snap.sources), synonyms))
+    synonyms, concepts = core.read_synonyms(settings.synonyms_file), core.read_concepts(settings.seed_dir)
+    return snap.memo(
+        CATALOGS, lambda: core.Catalogs(snap.regions, snap.indicators, set(snap.sources), synonyms, concepts)
+    )
 
 
 @router.post(

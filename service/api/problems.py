@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from service.api.http import allowed_methods
 from service.errors import YardstickError, full_disk
-from service.formats import sdmx
+from service.formats.sdmx import ml as sdmx
 
 PROBLEM = "application/problem+json"
 SDMX = "/sdmx/"

@@ -4,6 +4,8 @@ nothing, as one commit; the audit trail at /v1/snapshots."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -13,7 +15,7 @@ from starlette.responses import Response
 
 from service.api.access import WriterDep
 from service.api.deps import SettingsDep
-from service.api.docs import AUDIT_RESPONSES, UPLOAD_BODY, WRITE_RESPONSES
+from service.api.docs import AUDIT_RESPONSES, BATCH_BODY, UPLOAD_BODY, WRITE_RESPONSES
 from service.errors import (
     InvalidData,
     PayloadTooLarge,
@@ -23,7 +25,8 @@ from service.errors import (
     YardstickError,
     not_found,
 )
-from service.ingest.load import IngestResult, ingest_body
+from service.ingest.batch import batch_files, kind_of
+from service.ingest.load import IngestResult, ingest, ingest_body
 from service.store.lake import Lake
 from service.store.records import Idempotency, Outcome
 from service.store.snapshot import Store
@@ -82,17 +85,24 @@ async def _upload(
     body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
     name = _name(request, kind)
     _check_charset(request, name, body)
-    store: Store = request.app.state.store
     digest = hashlib.sha256(body).hexdigest()
+    commit = partial(ingest_body, request.app.state.store.lake, name, body, author=key_name, kind=kind)
+    return await _commit(request, commit, digest, key_name, idempotency_key)
+
+
+async def _commit(
+    request: Request, commit: Callable[[], IngestResult], digest: str, key_name: str, idempotency_key: str | None
+) -> Response:
+    """Run one commit, once per Idempotency-Key (claimed before the work: the same key on two replicas at once runs
+    once; a retry gets the first answer)."""
+    store: Store = request.app.state.store
     ident = Idempotency.ident(key_name, idempotency_key) if idempotency_key else None
-    if ident is not None:  # claimed before the work: the same key on two replicas at once runs once
+    if ident is not None:
         seen = await anyio.to_thread.run_sync(store.lake.idempotency.claim, ident, digest)
         if seen is not None:
             return _replay(seen, idempotency_key, digest)
     try:
-        result: IngestResult = await anyio.to_thread.run_sync(
-            lambda: ingest_body(store.lake, name, body, author=key_name, kind=kind)
-        )
+        result: IngestResult = await anyio.to_thread.run_sync(commit)
     except BaseException:
         if ident is not None:
             await anyio.to_thread.run_sync(store.lake.idempotency.release, ident)
@@ -112,6 +122,27 @@ async def _upload(
     # the snapshot that holds the write: X-Min-Snapshot with it reads the write on any replica
     headers = {"x-snapshot": result.snapshot} if result.snapshot else None
     return Response(orjson.dumps(body_out), status_code=status, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/batch",
+    name="batch-post",
+    status_code=201,
+    responses=WRITE_RESPONSES,
+    summary="Upload sources, indicators, regions and observations together, as one commit",
+    openapi_extra=BATCH_BODY,
+)
+async def post_batch(
+    request: Request, key: WriterDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """A JSON object whose members (sources, indicators, regions, observations) are lists of rows with the columns
+    of `yardstick ingest`: all or nothing, one commit (a reviewed document: its source, new indicators and
+    figures). 201 with the new snapshot, 200 when nothing changed."""
+    body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
+    files = batch_files(body)
+    kinds = {n: kind_of(n) for n, _ in files}
+    commit = partial(ingest, request.app.state.store.lake, files, author=key.name, kinds=kinds)
+    return await _commit(request, commit, hashlib.sha256(body).hexdigest(), key.name, idempotency_key)
 
 
 def _check_charset(request: Request, name: str, body: bytes) -> None:

@@ -109,17 +109,18 @@ def ingest(
     dry_run: bool = False,
     today: date | None = None,
     kind: str | None = None,
+    kinds: dict[str, str] | None = None,
     only_if_empty: bool = False,
     progress: Progress = _quiet,
     streamed: list[Path] | None = None,
 ) -> IngestResult:
     """Validate ``files`` (name, bytes) and the observation files ``streamed`` (read batch by batch) as one batch
-    and commit them as one snapshot."""
+    and commit them as one snapshot. Each file holds ``kinds[name]``, else ``kind``, else what its columns say."""
     raws, problems, details = [], [], []
     for i, (name, data) in enumerate(files):
         progress("read", i, len(files))
         try:
-            raws.append(readers.read(name, data, kind))
+            raws.append(readers.read(name, data, (kinds or {}).get(name, kind)))
         except InvalidData as exc:
             details.append(exc.detail)
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])

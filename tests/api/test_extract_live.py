@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 from tests.live import live_server
 
@@ -36,7 +36,7 @@ def _xlsx() -> bytes:
 
 def test_uploads_to_a_live_server_and_the_cli(tmp_path: Path) -> None:
     lake = seeded_copy(tmp_path / "lake")
-    key = Lake.open(lake).keys.create("bureau", "write")[1]
+    key = lake_at(lake).keys.create("bureau", "write")[1]
     text_file = tmp_path / "bulletin.txt"
     text_file.write_bytes(BULLETIN.encode("gb18030"))
     book_file = tmp_path / "table.xlsx"

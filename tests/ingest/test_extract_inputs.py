@@ -17,6 +17,7 @@ from service.config import REPO_DATA
 from service.errors import BadParameter, InvalidData, PayloadTooLarge, UnsupportedMediaType
 from service.ingest.extract import answer as core
 from service.ingest.extract import text as text_module
+from service.ingest.extract.catalog import new_code
 from service.ingest.extract.inputs import MAX_CHARACTERS, Document, read_document
 from service.ingest.extract.text import normalise, opencc_t2s
 
@@ -142,7 +143,7 @@ def test_the_mess_of_real_pages(sent: str, value: float, name: str) -> None:
     out = run(read_document(sent.encode(), "text/plain"), region="430400", published="2023-01-10")
     spans_hold(out, sent)
     row = next(r for r in out["observations"] if r["value"] == value)
-    full = core.Catalog.canonical(row["indicator_name"], catalogs().synonyms)
+    full = catalogs().catalog.canonical(row["indicator_name"])
     assert full == name or row["indicator_name"] == name, row
 
 
@@ -350,7 +351,7 @@ def test_the_page_states_its_publication_date() -> None:
 
 
 def test_rows_are_ingest_rows() -> None:
-    sent = "衡阳市2022年前三季度,我市规模工业增加值同比增长8.4%,居全省第二。全市地区生产总值2800.5亿元。"
+    sent = "衡阳市2022年前三季度,我市规模工业增加值同比增长8.4%,居全省第二。全市锂电池产量3.5万吨。"
     out = run(read_document(sent.encode()), published="2022-10-31", source="hyrb-2022-q3-industry")
     rows = {r["value"]: r for r in out["observations"]}
     assert rows[8.4]["indicator"] == "industry.value_added.growth" and rows[8.4]["period"] == "2022-Q3"
@@ -358,10 +359,12 @@ def test_rows_are_ingest_rows() -> None:
         rows[2.0]["indicator"] == "industry.value_added.growth.rank"
         and rows[2.0]["indicator_name"] == "规模工业增加值排名"
     )
-    gdp = rows[2800.5]
-    assert gdp["new_indicator"] and gdp["indicator"].startswith("new.") and len(gdp["indicator"]) <= 64
+    lithium = rows[3.5]
+    assert lithium["new_indicator"] and lithium["indicator"].startswith("new.") and len(lithium["indicator"]) <= 64
     proposed = {i["code"]: i for i in out["indicators"]}
-    assert proposed[gdp["indicator"]]["frequency"] == "Q" and proposed[gdp["indicator"]]["accumulation"] == "ytd"
+    assert (
+        proposed[lithium["indicator"]]["frequency"] == "Q" and proposed[lithium["indicator"]]["accumulation"] == "ytd"
+    )
     assert all(r["source"] == "hyrb-2022-q3-industry" and r["published"] == "2022-10-31" for r in rows.values())
     assert list(rows[8.4]) == list(core.OBSERVATION_FIELDS)
 
@@ -383,9 +386,9 @@ def test_period_labels(start: str, end: str, rule: Any, label: str) -> None:
 
 
 def test_new_codes_keep_the_grammar_of_indicator_codes() -> None:
-    code = core.Catalog.new_code("GDP绿色" + "规模以上工业企业实现利润总额" * 4, "contribution")
+    code = new_code("GDP绿色" + "规模以上工业企业实现利润总额" * 4, "contribution")
     assert code.startswith("new.gdp_lv_se_") and code.endswith(".contribution") and len(code) <= 64
-    assert core.Catalog.new_code("", "level") == "new.unnamed.level"
+    assert new_code("", "level") == "new.unnamed.level"
 
 
 # --- the command line ---------------------------------------------------------------------------------------
@@ -396,19 +399,19 @@ def test_the_cli_writes_rows_that_ingest_reads(
 ) -> None:
     from service.cli import main
     from service.ingest.load import ingest
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
 
     doc = tmp_path / "bulletin.txt"
-    doc.write_bytes("衡阳市2022年前三季度,我市规模工业增加值同比增长8.4%。全市地区生产总值2800.5亿元。".encode("gbk"))
+    doc.write_bytes("衡阳市2022年前三季度,我市规模工业增加值同比增长8.4%。全市锂电池产量3.5万吨。".encode("gbk"))
     out = tmp_path / "rows.csv"
     no_lake = tmp_path / "none"
     assert main(["--data-dir", str(no_lake), "extract", str(doc), "--published", "2022-11-02", "-o", str(out)]) == 0
     assert not no_lake.exists()  # offline: the shipped catalogs, nothing created
     assert "2 observations, 1 new indicators proposed" in capsys.readouterr().err
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert [r["value"] for r in rows] == ["8.4", "2800.5"] and rows[0]["span"].startswith("[")
+    assert [r["value"] for r in rows] == ["8.4", "3.5"] and rows[0]["span"].startswith("[")
     side = out.with_name("rows.indicators.csv")
-    result = ingest(Lake.open(lake_dir), [("i.csv", side.read_bytes()), ("o.csv", out.read_bytes())], dry_run=True)
+    result = ingest(lake_at(lake_dir), [("i.csv", side.read_bytes()), ("o.csv", out.read_bytes())], dry_run=True)
     assert result.added == 1 and result.catalog_rows == {"indicators": 1}  # 8.4 is the seed's already
     assert main(["--data-dir", str(no_lake), "extract", str(doc), "--region", "nowhere"]) == 2
     assert "parameter region" in capsys.readouterr().err

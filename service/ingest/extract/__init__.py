@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from service.ingest.extract import grammar, relations, tables
+from service.ingest.extract.catalog import Catalog
 from service.ingest.extract.grammar import Context, Draft
 from service.ingest.extract.periods import PERIOD, When, doc_year, is_compared, is_date, parse_label, read
 from service.ingest.extract.regions import RegionIndex, RegionRow
@@ -134,43 +135,11 @@ def _unresolved(norm: Normal, text: str, used: list[tuple[int, int]]) -> list[Un
     return out
 
 
-class Catalog:
-    """Indicator names to codes, through the synonyms (short → full)."""
-
-    def __init__(self, indicators: Mapping[str, str], synonyms: Sequence[tuple[str, str]]) -> None:
-        self.by_name = {self.canonical(n, synonyms): c for c, n in indicators.items()}
-        self.synonyms = synonyms
-
-    @staticmethod
-    def canonical(name: str, synonyms: Sequence[tuple[str, str]]) -> str:
-        for short, full in synonyms:
-            if short in name and full not in name:
-                name = name.replace(short, full)
-        return name
-
-    def code(self, name: str, measure: str) -> tuple[str, bool]:
-        key = self.canonical(name, self.synonyms)
-        for candidate in (key, key + "增速", key.removesuffix("增长") + "增速"):
-            if candidate in self.by_name:
-                return self.by_name[candidate], False
-        return self.new_code(key, measure), True
-
-    @staticmethod
-    def new_code(name: str, measure: str) -> str:
-        """The code proposed for a concept the catalog lacks, ``new.<pinyin>.<measure>``: lowercase ASCII (ü as v),
-        within the 64 characters of an indicator code."""
-        from service.model.romanize import syllables
-
-        parts = (re.sub(r"[^a-z0-9]", "", s.lower().replace("ü", "v")) for s in syllables(name))
-        word = "_".join(p for p in parts if p)[: 64 - len(f"new..{measure}")].rstrip("_")
-        return f"new.{word or 'unnamed'}.{measure}"
-
-
 def _proposal(d: Draft, norm: Normal, text: str, catalog: Catalog) -> Proposal:
     s, e = norm.span(d.start, d.end)
     while s < e and text[s].isspace():
         s += 1
-    code, new = catalog.code(d.name, d.measure)
+    code, new = catalog.code(d.name, d.measure, d.unit)
     return Proposal(
         d.name,
         code,
@@ -198,10 +167,13 @@ def extract(
     regions: Mapping[str, RegionRow],
     indicators: Mapping[str, str] | None = None,
     synonyms: Sequence[tuple[str, str]] = (),
+    names: Sequence[tuple[str, str]] = (),
+    units: Mapping[str, str] | None = None,
     convert: Converter | None = opencc_t2s,
 ) -> Extraction:
     """Proposed observations of ``text`` about ``region`` (code), published on ``published``, reporting ``period``
-    when the text does not say; ``regions`` maps code → (name, parent, level), ``indicators`` code → name."""
+    when the text does not say; ``regions`` maps code → (name, parent, level), ``indicators`` code → name, ``names``
+    (code, a usual name) of concepts, ``units`` code → unit (see ``extract.catalog``)."""
     norm = normalise(text, convert)
     index = RegionIndex(dict(regions), region)
     home = region or index.province or index.nation()
@@ -212,7 +184,7 @@ def extract(
     its = grammar.items(norm.text, skip)
     ctx = Context(norm.text, index, home, default, index.mentions(norm.text))
     drafts = table_drafts + _sentences(ctx, its)
-    catalog = Catalog(indicators or {}, synonyms)
+    catalog = Catalog(indicators or {}, synonyms, names, units)
     proposals = [_proposal(d, norm, text, catalog) for d in drafts]
     aside = [_aside_entry(norm, text, a, b, why) for a, b, why in ctx.aside]
     used = [p.span for p in proposals] + [u.span for u in aside]

@@ -16,41 +16,25 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from service.errors import bad_parameter
-from service.ingest.extract import Catalog, Proposal, Unresolved, extract
+from service.ingest.extract import Proposal, Unresolved, extract, rows
+from service.ingest.extract.catalog import Catalog
 from service.ingest.extract.inputs import Document
-from service.ingest.extract.numbers import STOCK_UNITS
 from service.ingest.extract.periods import doc_year
 from service.ingest.extract.regions import RegionRow
+from service.ingest.extract.rows import OBSERVATION_FIELDS, period_label
 from service.ingest.extract.text import normalise
 from service.model import period as periods
 from service.model.catalog import Indicator, Region
-from service.model.schema import INDICATORS, INPUT_COLUMNS, REGION_CODE_PATTERN, SOURCE_ID_PATTERN
+from service.model.schema import REGION_CODE_PATTERN, SOURCE_ID_PATTERN
 
-OBSERVATION_FIELDS = (
-    "indicator",
-    "indicator_name",
-    "region",
-    "period",
-    "period_start",
-    "period_end",
-    "value",
-    "unit",
-    "status",
-    "published",
-    "source",
-    "quote",
-    "span",
-    "note",
-    "confidence",
-    "new_indicator",
-)
+__all__ = ["OBSERVATION_FIELDS", "Catalogs", "Options", "answer", "options", "period_label"]
 _NATION_WORDS = re.compile(r"全国|我国|中国|国内|全球")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _PUBLISHED = (
@@ -70,6 +54,16 @@ class Catalogs:
     indicators: Mapping[str, Indicator]
     sources: Collection[str]
     synonyms: Sequence[tuple[str, str]] = ()
+    concepts: Sequence[tuple[str, str]] = ()  # (code, a usual name): data/indicator_names.csv
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Names to codes as the extractor maps them."""
+        return Catalog(self.names, self.synonyms, self.concepts, self.units)
+
+    @cached_property
+    def units(self) -> dict[str, str]:
+        return {c: i.unit for c, i in self.indicators.items()}
 
     @cached_property
     def region_rows(self) -> dict[str, RegionRow]:
@@ -101,7 +95,7 @@ class Catalogs:
         regions = {r["code"]: Region(**_fields(Region, r)) for r in _csv(folder / "regions.csv")}
         indicators = {r["code"]: Indicator(**_fields(Indicator, r)) for r in _csv(folder / "indicators.csv")}
         sources = {r["id"] for r in _csv(folder / "sources.csv")}
-        return cls(regions, indicators, sources, read_synonyms(synonyms))
+        return cls(regions, indicators, sources, read_synonyms(synonyms), read_concepts(folder))
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -122,6 +116,11 @@ def _fields(kind: type, row: dict[str, str]) -> dict[str, Any]:
 def read_synonyms(path: Path | None) -> list[tuple[str, str]]:
     """(short, full) pairs of data/synonyms.csv; none if there is no file."""
     return [(r["short"], r["full"]) for r in _csv(path)] if path else []
+
+
+def read_concepts(folder: Path) -> list[tuple[str, str]]:
+    """(code, a usual name) of data/indicator_names.csv in ``folder``; none if there is no file."""
+    return [(r["code"], r["name"]) for r in _csv(folder / "indicator_names.csv")]
 
 
 @dataclass(frozen=True)
@@ -216,19 +215,6 @@ def stated_region(text: str, catalogs: Catalogs) -> str | None:
     return best[0] if len(best) == 1 else None
 
 
-@dataclass
-class _Answer:
-    """The rows being written, and the catalog rows they need."""
-
-    catalogs: Catalogs
-    options: Options
-    published: date | None
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
-    unresolved: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[tuple[Any, ...]] = field(default_factory=set)
-
-
 def answer(doc: Document, opts: Options, catalogs: Catalogs, today: date | None = None) -> dict[str, Any]:
     """The answer of POST /v1/extract for a document read by inputs.read_document."""
     text = doc.text
@@ -242,23 +228,25 @@ def answer(doc: Document, opts: Options, catalogs: Catalogs, today: date | None 
         regions=catalogs.region_rows,
         indicators=catalogs.names,
         synonyms=catalogs.synonyms,
+        names=catalogs.concepts,
+        units=catalogs.units,
     )
-    state = _Answer(catalogs, opts, published)
+    state = rows.Answer(catalogs, opts, published)
     year_known = opts.months is not None or doc_year(normalise(text).text, published) is not None
-    names = Catalog(catalogs.names, catalogs.synonyms)
+    names = catalogs.catalog
     nation = next((c for c, r in catalogs.regions.items() if r.level == "nation"), "CN")
     for p in out.proposals:
         why = _unresolvable(p, text, region, nation, year_known)
         if why:
             state.unresolved.append(_unresolved(Unresolved(p.quote, p.span, why)))
         else:
-            _add(state, p, names)
+            rows.add(state, p, names)
     state.unresolved += [_unresolved(u) for u in out.unresolved]
     if published is None:
         state.unresolved.append(
             {"quote": "", "span": [0, 0], "why": "no publication date: the text states none; pass published=YYYY-MM-DD"}
         )
-    _link_ranks(state)
+    rows.link_ranks(state)
     return {
         "document": doc.describe(),
         "region": region,
@@ -279,157 +267,3 @@ def _unresolvable(p: Proposal, text: str, region: str | None, nation: str, year_
 
 def _unresolved(u: Unresolved) -> dict[str, Any]:
     return {"quote": u.quote, "span": list(u.span), "why": u.why}
-
-
-def _add(state: _Answer, p: Proposal, names: Catalog) -> None:
-    code, name, new = _indicator(state.catalogs, p, names)
-    info = state.catalogs.indicators.get(code)
-    if new and code not in state.indicators:
-        state.indicators[code] = _proposed(code, name, p)
-    rule = (info.frequency, info.accumulation) if info else _rule(state.indicators[code])
-    label = period_label(p.period_start, p.period_end, rule)
-    key = (code, p.region, label, p.value, p.status)
-    if key in state.seen:  # the same figure stated twice (a title and its paragraph)
-        return
-    state.seen.add(key)
-    row = {
-        "indicator": code,
-        "indicator_name": name,
-        "region": p.region,
-        "period": label,
-        "period_start": p.period_start,
-        "period_end": p.period_end,
-        "value": p.value,
-        "unit": info.unit if info else p.unit,
-        "status": p.status,
-        "published": state.published.isoformat() if state.published else None,
-        "source": state.options.source,
-        "quote": p.quote,
-        "span": list(p.span),
-        "note": p.note,
-        "confidence": p.confidence,
-        "new_indicator": new,
-    }
-    state.rows.append(row)
-
-
-def _indicator(catalogs: Catalogs, p: Proposal, names: Catalog) -> tuple[str, str, bool]:
-    """(code, name as the text names it, whether the code is proposed) of a proposal. A code of the catalog whose
-    kind or unit does not fit the figure (a level matched to a growth rate by its name, 3.13万家 to a count in
-    units) is not used: a new concept is proposed instead."""
-    if p.measure == "rank":
-        base = p.indicator_name.removesuffix(" rank").strip()
-        base_code, base_new = names.code(base, "growth") if base else ("", True)
-        known = catalogs.ranks.get(base_code) if not base_new else None
-        name = f"{base}排名" if base else "排名"
-        return (
-            (known, name, False)
-            if known
-            else (Catalog.new_code(names.canonical(base, names.synonyms), "rank"), name, True)
-        )
-    info = catalogs.indicators.get(p.indicator)
-    if info is not None and _fits(info, p):
-        return p.indicator, p.indicator_name, False
-    if info is None:
-        return p.indicator, p.indicator_name, True
-    return Catalog.new_code(names.canonical(p.indicator_name, names.synonyms), p.measure), p.indicator_name, True
-
-
-def _fits(info: Indicator, p: Proposal) -> bool:
-    if info.kind == "rank":
-        return False
-    if info.kind == "growth":
-        return p.measure == "growth"
-    if info.kind == "share":
-        return p.unit == "percent" and p.measure != "growth"
-    return p.measure not in ("growth", "share") and p.unit == info.unit
-
-
-def _kind(measure: str, unit: str) -> str:
-    if measure in ("rank", "growth", "share"):
-        return measure
-    if measure == "contribution":
-        return "share"
-    return "count" if unit in STOCK_UNITS or unit == "count" else "level"
-
-
-def _rule(row: dict[str, Any]) -> tuple[periods.Frequency, periods.Accumulation]:
-    return row["frequency"], row["accumulation"]
-
-
-def _months(start: str, end: str) -> tuple[int, int, int, bool]:
-    s, e = date.fromisoformat(start), date.fromisoformat(end)
-    return e.year, s.month, e.month, s == e
-
-
-def _frequency(start: str, end: str) -> tuple[periods.Frequency, periods.Accumulation]:
-    """The frequency and accumulation of a new concept, from its first figure's period."""
-    _, first, last, point = _months(start, end)
-    if point:
-        return ("A" if last == 12 else "Q" if last % 3 == 0 else "M"), "period"
-    if (first, last) == (1, 12):
-        return "A", "period"
-    if first == last:
-        return "M", "period"
-    if first == 1:
-        return ("Q" if last % 3 == 0 else "M"), "ytd"
-    return ("Q" if last - first == 2 and last % 3 == 0 else "M"), "period"
-
-
-def period_label(start: str, end: str, rule: tuple[periods.Frequency, periods.Accumulation]) -> str:
-    """The period label ingest reads as [start, end] for an indicator of this frequency and accumulation
-    (2022-Q3 for January–September of a cumulative quarterly one); where the period does not fit the indicator,
-    the plainest label of the period (2022, 2022-05, 2022-Q3 for July–September, else an SDMX time range such as
-    2022-07/P5M), which ingest refuses for that indicator with a reason a reviewer can act on."""
-    year, first, last, point = _months(start, end)
-    frequency, accumulation = rule
-    span = periods.Span(year, last, None if point else first, frequency)
-    try:
-        return periods.resolve(span, frequency, accumulation).label
-    except periods.PeriodError:
-        pass
-    if (first, last) == (1, 12) or (point and last == 12):
-        return str(year)
-    if point or first == last:
-        return f"{year}-{last:02d}"
-    if last - first == 2 and last % 3 == 0:
-        return f"{year}-Q{last // 3}"
-    return f"{year}-{first:02d}/P{last - first + 1}M"
-
-
-def _proposed(code: str, name: str, p: Proposal) -> dict[str, Any]:
-    frequency, accumulation = _frequency(p.period_start, p.period_end)
-    row: dict[str, Any] = dict.fromkeys(f.name for f in INDICATORS)
-    row.update(
-        code=code,
-        name=name or code,
-        unit=p.unit,
-        kind=_kind(p.measure, p.unit),
-        frequency=frequency,
-        accumulation=accumulation,
-        description=f"proposed by the extractor from: {p.quote[:300]}",
-    )
-    return row
-
-
-def _link_ranks(state: _Answer) -> None:
-    """A proposed rank indicator ranks the indicator of the same name in the answer (or the catalog's)."""
-    names = Catalog(state.catalogs.names, state.catalogs.synonyms)
-    by_name = {r["indicator_name"]: r["indicator"] for r in state.rows if not r["indicator"].endswith(".rank")}
-    for code, row in state.indicators.items():
-        if row["kind"] != "rank":
-            continue
-        base = row["name"].removesuffix("排名")
-        ranked = by_name.get(base)
-        if ranked is None and base:
-            found, new = names.code(base, "growth")
-            ranked = None if new else found
-        row["rank_of"] = ranked
-        if ranked is None:
-            row["description"] = f"{row['description']} (name the indicator it ranks in rank_of)"
-        state.indicators[code] = row
-
-
-def ingest_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The rows with the ingest columns only (for a CSV a spreadsheet user edits)."""
-    return [{c: r.get(c) for c in INPUT_COLUMNS["observations"]} for r in rows]
