@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from service.errors import InvalidData, Problem
 from service.ingest import csvfile
-from service.model.schema import INPUT_COLUMNS
+from service.model.schema import ANNOTATIONS, INPUT_COLUMNS
 
 PARQUET_MAGIC = b"PAR1"
 MAX_PARQUET_EXPANSION = 200  # uncompressed bytes per file byte beyond which a Parquet file is treated as a bomb
@@ -48,7 +48,14 @@ def read(name: str, data: bytes, kind: str | None = None) -> RawTable:
         table, first, enc = _read_csv(name, data)
     if table.num_rows == 0:
         raise InvalidData(f"{name} has a header but no rows", [Problem("no data rows", file=name)])
-    return RawTable(name, detect_kind(name, table.column_names, kind), table, first, enc)
+    found = detect_kind(name, table.column_names, kind)
+    return RawTable(name, found, _bare(table, found), first, enc)
+
+
+def _bare(table: pa.Table, kind: str) -> pa.Table:
+    """The table without the annotations of POST /v1/extract (schema.ANNOTATIONS): read, not stored."""
+    extra = [c for c in ANNOTATIONS.get(kind, ()) if c in table.column_names]
+    return table.drop_columns(extra) if extra else table
 
 
 def _decode(name: str, data: bytes) -> tuple[str, str]:
@@ -139,7 +146,7 @@ def _read_jsonl(name: str, data: bytes) -> pa.Table:
             problems.append(Problem("each line must be one JSON object", file=name, row=lineno))
             continue
         for key, value in obj.items():
-            if isinstance(value, dict | list):
+            if isinstance(value, dict | list) and key != "span":  # an extract answer's [start, end]: dropped
                 problems.append(Problem("nested values are not allowed", file=name, row=lineno, column=key))
         rows.append(obj)
         if len(problems) > 1000:
@@ -185,7 +192,7 @@ def detect_kind(name: str, columns: list[str], kind: str | None) -> str:
             )
     if kind not in INPUT_COLUMNS:
         raise InvalidData(f"unknown table kind {kind!r}", [Problem("unknown kind", allowed=list(INPUT_COLUMNS))])
-    unknown = [c for c in columns if c not in INPUT_COLUMNS[kind]]
+    unknown = [c for c in columns if c not in INPUT_COLUMNS[kind] and c not in ANNOTATIONS.get(kind, ())]
     if unknown:
         raise InvalidData(
             f"{name} has columns that {kind} do not have",
@@ -274,7 +281,7 @@ def _parquet_tables(name: str, kind: str, pf: pq.ParquetFile, batch_rows: int) -
     first = 1
     try:
         for batch in pf.iter_batches(batch_size=batch_rows):
-            yield RawTable(name, kind, pa.Table.from_batches([batch]), first, "parquet")
+            yield RawTable(name, kind, _bare(pa.Table.from_batches([batch]), kind), first, "parquet")
             first += batch.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise _damaged(name, first) from exc
@@ -284,4 +291,4 @@ def _csv_tables(
     name: str, kind: str, open_file: csvfile.Opener, scanned: csvfile.Scan, batch_rows: int
 ) -> Iterator[RawTable]:
     for table, first in csvfile.tables(name, open_file, scanned, batch_rows):
-        yield RawTable(name, kind, table, first, scanned.encoding)
+        yield RawTable(name, kind, _bare(table, kind), first, scanned.encoding)

@@ -17,7 +17,7 @@ from service.ingest.extract.catalog import Catalog
 from service.ingest.extract.grammar import Context, Draft
 from service.ingest.extract.periods import PERIOD, When, doc_year, is_compared, is_date, parse_label, read
 from service.ingest.extract.regions import RegionIndex, RegionRow
-from service.ingest.extract.text import Converter, Normal, builtin_t2s, normalise
+from service.ingest.extract.text import Converter, Normal, normalise, opencc_t2s
 
 __all__ = ["Extraction", "Proposal", "Unresolved", "extract"]
 
@@ -169,7 +169,7 @@ def extract(
     synonyms: Sequence[tuple[str, str]] = (),
     names: Sequence[tuple[str, str]] = (),
     units: Mapping[str, str] | None = None,
-    convert: Converter | None = builtin_t2s,
+    convert: Converter | None = opencc_t2s,
 ) -> Extraction:
     """Proposed observations of ``text`` about ``region`` (code), published on ``published``, reporting ``period``
     when the text does not say; ``regions`` maps code → (name, parent, level), ``indicators`` code → name, ``names``

@@ -106,11 +106,11 @@ def region_table(text: str, index: RegionIndex, base: When) -> tuple[list[Draft]
     unit = _unit(unit_headers)
     periods = _column_periods(text, headers, base, found[-1][1][-1].end)
     drafts: list[Draft] = []
-    for _, nums, code in found:
+    for i, nums, code in found:
         for col, c in enumerate(nums):
             drafts.append(
                 Draft(
-                    c.start,
+                    cs[i].start,  # the quote runs from the row's label to the number
                     c.end,
                     float(c.text),
                     unit,
