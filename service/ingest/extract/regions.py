@@ -34,6 +34,19 @@ def at_head(text: str, start: int) -> bool:
     return not _HEAD_FILLER.sub("", PERIOD.sub("", prefix))
 
 
+def aliases(name: str) -> list[str]:
+    """Other ways a region is written: the specific name (衡阳市 → 衡阳) and, for a long generic, the specific name
+    with the generic's last word (湘西土家族苗族自治州 → 湘西州, 湘西自治州; 通道侗族自治县 → 通道县)."""
+    short = specific(name)
+    if short == name or len(short) < 2:
+        return []
+    out = [short]
+    generic = name[len(short) :] if name.startswith(short) else ""
+    if "自治" in generic:
+        out += [short + generic[-1], short + "自治" + generic[-1]]
+    return out
+
+
 @dataclass(frozen=True)
 class Mention:
     start: int
@@ -59,9 +72,8 @@ class RegionIndex:
         for code, (name, _parent, level) in regions.items():
             if level == "province" or self._in_province(code):
                 self._add(names, name, code)
-                short = specific(name)
-                if short != name and len(short) >= 2:
-                    self._add(names, short, code)
+                for alias in aliases(name):
+                    self._add(names, alias, code)
         self.names = names
         alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         self.pattern = re.compile(alternation) if alternation else None
