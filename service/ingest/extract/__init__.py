@@ -14,7 +14,16 @@ from datetime import date
 
 from service.ingest.extract import grammar, relations, tables
 from service.ingest.extract.grammar import Context, Draft
-from service.ingest.extract.periods import PERIOD, When, doc_year, is_compared, is_date, parse_label, read
+from service.ingest.extract.periods import (
+    PERIOD,
+    When,
+    doc_year,
+    is_compared,
+    is_date,
+    parse_label,
+    read,
+    writing_year,
+)
 from service.ingest.extract.regions import RegionIndex, RegionRow
 from service.ingest.extract.text import Converter, Normal, builtin_t2s, normalise
 
@@ -204,6 +213,7 @@ def extract(
     table_drafts, skip = tables.read_tables(norm.text, index, home, default)
     its = grammar.items(norm.text, skip)
     ctx = Context(norm.text, index, home, default, index.mentions(norm.text))
+    ctx.now = writing_year(norm.text, year, published)
     drafts = table_drafts + _sentences(ctx, its)
     catalog = Catalog(indicators or {}, synonyms)
     proposals = [_proposal(d, norm, text, catalog) for d in drafts]

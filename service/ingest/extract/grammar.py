@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field, replace
 
 from service.ingest.extract.numbers import STOCK_UNITS, Num, is_negative_word, numbers, unit_at
-from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, When, is_compared, read
+from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, SINCE, STOCK_NAME, When, is_compared, read
 from service.ingest.extract.regions import Mention, RegionIndex
 
-SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n]")
+SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n【】]")
 CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a]|:(?!\d)")
 _LIST_GAPS = {"", "、", "和", "及", "与", "、和"}
 _RATIO_GAPS = {":", "："}
@@ -73,6 +73,7 @@ class Context:
     home: str
     default: When
     mentions: list[Mention] = field(default_factory=list)
+    now: int = 0  # the year of writing, for 去年 and 今年
     structure: dict[int, Draft] = field(default_factory=dict)
     skip: set[int] = field(default_factory=set)
     aside: list[tuple[int, int, str]] = field(default_factory=list)
@@ -179,7 +180,8 @@ def paragraph_subject(ctx: Context, sent: int) -> str | None:
 
 def period_of(ctx: Context, sent: int, pos: int) -> When:
     """The period written last before ``pos`` in the sentence (not after 比/较/同), else the document's."""
-    when = ctx.default
+    when = base = ctx.default
+    now = ctx.now or ctx.default.year
     marks: list[tuple[int, str, re.Match[str]]] = []
     for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
         marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
@@ -187,11 +189,12 @@ def period_of(ctx: Context, sent: int, pos: int) -> When:
         if kind == "prev" and re.search(r"\d", ctx.text[m.end() : pos]):
             continue  # 由上年的A:B:C调整为D:E:F: 上年 is the first list's only
         if kind == "prev":
-            when = ctx.default.earlier_year()
+            when = base = When(now - 1, 1, 12)
         elif kind == "cur":
-            when = ctx.default
+            since = SINCE.match(ctx.text, m.end()) or PERIOD.match(ctx.text, m.end())
+            when = base = ctx.default if since else When(now, 1, 12)
         elif not is_compared(ctx.text, start):
-            when = read(m, ctx.default) or when
+            when = read(m, base) or when
     return when
 
 
@@ -236,9 +239,11 @@ def unit_code(it: Item) -> str:
 
 
 def stock_period(when: When, it: Item, lead: str, ctx: Context) -> When:
-    """A count of registered units (户) is a stock at the end of the period unless the clause says it is a flow."""
+    """A count of registered units (户) is a stock at the end of the period unless the clause says it is a flow;
+    so is a population (常住人口, 城镇人口) and the urbanisation rate."""
     word = ctx.text[it.num.end : it.end]
-    if it.unit in STOCK_UNITS and word.endswith("户") and when.first < when.last and not _FLOW.search(lead):
+    stock = it.unit in STOCK_UNITS and word.endswith("户") and not _FLOW.search(lead)
+    if (stock or STOCK_NAME.search(name_of(lead, ctx))) and not when.point:
         return When(when.year, when.last, when.last, point=True)
     return when
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from service.ingest.extract.grammar import Draft
 from service.ingest.extract.numbers import UNITS, bare_unit
-from service.ingest.extract.periods import PERIOD, When, is_date, read
+from service.ingest.extract.periods import PERIOD, STOCK_NAME, When, is_date, read
 from service.ingest.extract.regions import RegionIndex
 from service.ingest.extract.tables import Cell
 
@@ -27,7 +27,6 @@ _RANK_HEAD = re.compile(r"排名|位次|名次|排序|排位")
 _UNIT_IN = re.compile(r"[(（](?P<u>[^()（）]{1,6})[)）]")
 _UNIT_NOTE = re.compile(r"单位[:：]\s*(?P<u>[^\s|,，;；]{1,6})")
 _LABEL_HEAD = re.compile(r"^(?:地区|地级市|城市|市州|市县|县市区|区县|区域|名称|地市|市别|地 区)$")
-_STOCK_NAME = re.compile(r"人口(?:数)?$|城镇化率")
 _YEARLY_NAME = re.compile(r"人均(?:GDP|地区生产总值|生产总值)")
 _UNIT_CODES = dict(UNITS)
 
@@ -56,7 +55,7 @@ def _row(text: str, start: int, end: int) -> Row | None:
         if raw.strip():
             at = start + m.start() + len(raw) - len(raw.lstrip())
             cells.append(Cell(at, at + len(raw.strip()), raw.strip()))
-    if text.count("|", start, end) < 1 or len(cells) < 2 and not _SEPARATOR.fullmatch(text[start:end].strip("| ")):
+    if text.count("|", start, end) < 1 or (len(cells) < 2 and not _SEPARATOR.fullmatch(text[start:end].strip("| "))):
         return None
     if all(_SEPARATOR.fullmatch(c.text) for c in cells):
         cells = []
@@ -104,7 +103,7 @@ def column(header: str, base: When, note: str | None) -> Column:
         name = (name[: m.start()] + name[m.end() :]).strip()
     elif _YEARLY_NAME.search(name):
         when = When(base.year, 1, 12)
-    if _STOCK_NAME.search(name):
+    if STOCK_NAME.search(name):
         when = When(when.year, when.last, when.last, point=True)
     if _RANK_HEAD.search(name):
         return Column(name, "rank", "rank", when, rank=True)

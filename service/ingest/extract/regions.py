@@ -17,7 +17,7 @@ _PROVINCE = re.compile(r"(?:全|我|本)省")
 _NATION = re.compile(r"全国|我国")
 # Before one of these a region is compared with or ranked in, not the figure's subject.
 _NOT_SUBJECT_BEFORE = "于比较居排列在占为对向超与"
-_CLAUSE_MARK = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a:]")
+_CLAUSE_MARK = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a:【】]")
 # What may stand before a clause's subject: periods and linking words (其中, 则是…), nothing else.
 _HEAD_FILLER = re.compile(
     r"其中|而且|而|则是|则|是|另外|此外|同时|据悉|初步核算|经|倘若仅看|今年|去年|上年|[\s\d年月日号]"
