@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.ingest.extract import grammar, relations, tables
+from service.ingest.extract import grammar, ranks, relations, tables
 from service.ingest.extract.grammar import Context, Draft
 from service.ingest.extract.periods import (
     PERIOD,
@@ -86,7 +86,7 @@ def _sentences(ctx: Context, its: list[grammar.Item]) -> list[Draft]:
     by_sentence: dict[tuple[int, int], list[tuple[grammar.Item, int]]] = {}
     for it, gs in grammar.with_group_start(its):
         by_sentence.setdefault(grammar.sentence_bounds(ctx.text, it.num.start), []).append((it, gs))
-    for m in grammar.RANK.finditer(ctx.text):
+    for m in ranks.RANK.finditer(ctx.text):
         by_sentence.setdefault(grammar.sentence_bounds(ctx.text, m.start()), [])
     for (sent, end), members in sorted(by_sentence.items()):
         out += _sentence(ctx, sent, end, members)
@@ -108,8 +108,8 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         groups.setdefault(it.group, []).append(d)
         if it.index == it.size - 1:
             relations.structure(ctx, groups[it.group], ctx.text[grammar.clause_start(ctx.text, gs) : gs])
-    ranks = grammar.rank_drafts(ctx, sent, end, before)
-    return _aside(ctx, sent, before + derived + ranks + relations.fractions(ctx, sent, end, before))
+    ranked = ranks.rank_drafts(ctx, sent, end, before)
+    return _aside(ctx, sent, before + derived + ranked + relations.fractions(ctx, sent, end, before))
 
 
 def _aside(ctx: Context, sent: int, drafts: list[Draft]) -> list[Draft]:

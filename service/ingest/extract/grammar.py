@@ -24,10 +24,6 @@ _FLOW = re.compile(r"新增|新登记|净增|当年|增加|减少|新设|引进|
 _CHANGE_BEFORE = re.compile(r"(?:增加|减少|净增额?|净减)(?:了|达到?|为)?$")
 _GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升|上涨|下跌")
 _SHARE = re.compile(r"比重|占比|占[^,\uff0c。]{0,12}$|结构")
-RANK = re.compile(
-    r"(?:(?:居|排|位列|位居|排名|列|排在)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
-    r"第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条)(?:位|名)?"
-)
 NAME_TRIM = re.compile(
     r"^(?:其中|全年|初步核算|根据[^,\uff0c]*|按[^,\uff0c]*计算|此外|同时|另外|实现|完成)+|"
     r"(?:实现|完成|达到|达|为|是|总量|累计|同比|比上年|的|以|则|分别|增长|下降|增速|均|共)+$"
@@ -178,23 +174,33 @@ def paragraph_subject(ctx: Context, sent: int) -> str | None:
     )
 
 
+_TARGET_AFTER = re.compile(r"\s*(?:目标|计划|任务)")
+
+
 def period_of(ctx: Context, sent: int, pos: int) -> When:
-    """The period written last before ``pos`` in the sentence (not after 比/较/同), else the document's."""
+    """The period written last before ``pos`` in the sentence (not after 比/较/同, not a target's 全年目标), else the
+    document's. 去年/今年 give the year to the periods after them in their clause (去年一季度)."""
     when = base = ctx.default
     now = ctx.now or ctx.default.year
+    scope = pos
     marks: list[tuple[int, str, re.Match[str]]] = []
     for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
         marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
     for start, kind, m in sorted(marks, key=lambda x: x[0]):
         if kind == "prev" and re.search(r"\d", ctx.text[m.end() : pos]):
             continue  # 由上年的A:B:C调整为D:E:F: 上年 is the first list's only
+        if start >= scope:
+            base = ctx.default
         if kind == "prev":
             when = base = When(now - 1, 1, 12)
         elif kind == "cur":
             since = SINCE.match(ctx.text, m.end()) or PERIOD.match(ctx.text, m.end())
             when = base = ctx.default if since else When(now, 1, 12)
-        elif not is_compared(ctx.text, start):
+        elif not is_compared(ctx.text, start) and not _TARGET_AFTER.match(ctx.text, m.end()):
             when = read(m, base) or when
+        if kind != "p":
+            end = CLAUSE_END.search(ctx.text, m.end(), pos)
+            scope = end.start() if end else pos
     return when
 
 
@@ -286,25 +292,6 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
         it.num.written,
         it.num.start,
     )
-
-
-def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:
-    """居全省第N, 排A类市州第3: a rank, of the figure written just before it in the sentence."""
-    from service.ingest.extract.numbers import chinese_int
-
-    out: list[Draft] = []
-    for m in RANK.finditer(ctx.text, sent, end):
-        n = chinese_int(m.group("n"))
-        if n is None:
-            continue
-        prior = [d for d in before if d.at < m.start() and d.status != "D" and d.unit not in ("times", "pp")]
-        base = prior[-1] if prior else None
-        region = base.region if base else region_of(ctx, sent, m.start(), 0, 1)
-        when = base.when if base else period_of(ctx, sent, m.start())
-        cs = clause_start(ctx.text, m.start())
-        name = (base.name if base else name_of(ctx.text[cs : m.start()], ctx)) + " rank"
-        out.append(Draft(cs, m.end(), float(n), "rank", "rank", region, when, name, written=m.group("n"), at=m.start()))
-    return out
 
 
 def with_group_start(its: list[Item]) -> list[tuple[Item, int]]:

@@ -63,6 +63,7 @@ STOCK_UNITS = {"count", "10k_count", "persons", "10k_persons"}
 NEGATIVE_WORDS = ("下降", "减少", "回落", "下滑", "降低", "收窄", "下跌", "减")
 _CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
+_BARE_YI = re.compile(r"亿(?=$|[\s的,，。;；、)）左以多余大]|元)")
 _RUN = re.compile(r"(?<![0-9.])-?[0-9][0-9.]*(?:-[0-9][0-9.]*)*")
 
 
@@ -126,6 +127,8 @@ def unit_at(text: str, pos: int) -> tuple[str, str, int] | None:
     for word, code in UNITS:
         if text.startswith(word, pos):
             return word, code, pos + len(word)
+    if _BARE_YI.match(text, pos):
+        return "亿", "100m_cny", pos + 1  # 3293.39亿, 800亿大关: 亿 alone is an amount of yuan
     return None
 
 

@@ -20,8 +20,10 @@ _NOT_SUBJECT_BEFORE = "于比较居排列在占为对向超与"
 _CLAUSE_MARK = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a:【】]")
 # What may stand before a clause's subject: periods and linking words (其中, 则是…), nothing else.
 _HEAD_FILLER = re.compile(
-    r"其中|而且|而|则是|则|是|另外|此外|同时|据悉|初步核算|经|倘若仅看|今年|去年|上年|[\s\d年月日号]"
+    r"其中|而且|而|则是|则|是|另外|此外|同时|据悉|初步核算|经|倘若仅看|今年|去年|上年|在[^,，]{0,8}方面|[\s\d年月日号]"
 )
+# A noun phrase's modifier ending in 的 (落后于长沙的青岛): the region after it heads the clause.
+_MODIFIER = re.compile(r"^[^,，。;；]{1,20}的$")
 
 
 def at_head(text: str, start: int) -> bool:
@@ -31,7 +33,8 @@ def at_head(text: str, start: int) -> bool:
     prefix = text[marks[-1] if marks else max(0, start - 40) : start]
     if not marks and start > 40:
         return False
-    return not _HEAD_FILLER.sub("", PERIOD.sub("", prefix))
+    rest = _HEAD_FILLER.sub("", PERIOD.sub("", prefix))
+    return not rest or (_MODIFIER.match(rest) is not None and not re.search(r"[占比较为]", rest[-3:]))
 
 
 def aliases(name: str) -> list[str]:
@@ -105,6 +108,23 @@ class RegionIndex:
             code = self.regions[code][1]
             seen += 1
         return self.home
+
+    def ancestors(self, code: str) -> list[str]:
+        out: list[str] = []
+        parent = self.regions[code][1] if code in self.regions else None
+        while parent and parent in self.regions and len(out) < 10:
+            out.append(parent)
+            parent = self.regions[parent][1]
+        return out
+
+    def peers(self, code: str, scope: str | None) -> int:
+        """How many regions of ``code``'s level lie in ``scope`` (its parent when none): what a rank is out of."""
+        if code not in self.regions:
+            return 0
+        ancestors = self.ancestors(code)
+        scope = scope if scope in ancestors else (ancestors[0] if ancestors else None)
+        level = self.regions[code][2]
+        return sum(1 for c, r in self.regions.items() if r[2] == level and scope in self.ancestors(c))
 
     def nation(self) -> str:
         return next((c for c, r in self.regions.items() if r[2] == "nation"), "CN")

@@ -1,0 +1,50 @@
+"""Ranks as bulletins write them: 居全省第二, 排A类市州第3, 位列第一名, 在全省处在倒数第二.
+
+A rank belongs to the figure written just before it in the sentence (its region, period and indicator). 倒数第N
+(N-th from the last) is derived: the peers ranked (the regions of the ranked one's level in the scope named, 全省 →
+the province) less N, plus one. 全省第二个…的城市 is the order of passing a mark, not a rank.
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.ingest.extract.grammar import Context, Draft, clause_start, name_of, period_of, region_of
+from service.ingest.extract.numbers import chinese_int
+
+RANK = re.compile(
+    r"(?:(?:居|排|位列|位居|排名|列|排在|处在|处于)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
+    r"(?P<back>倒数)?第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条|个)(?:位|名)?"
+)
+
+
+def _from_last(ctx: Context, m: re.Match[str], n: int, region: str) -> tuple[float, str] | None:
+    """倒数第N among the peers of ``region`` in the scope the phrase names: (rank from the top, note)."""
+    scope = next((x.code for x in ctx.mentions if m.start() <= x.start < m.end()), None)
+    peers = ctx.index.peers(region, scope)
+    if peers < n:
+        return None
+    return float(peers - n + 1), f"derived: {peers} − {n} + 1 ({m.group()}, of {peers})"
+
+
+def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:
+    """居全省第N, 排A类市州第3: a rank, of the figure written just before it in the sentence."""
+    out: list[Draft] = []
+    for m in RANK.finditer(ctx.text, sent, end):
+        n = chinese_int(m.group("n"))
+        if n is None:
+            continue
+        prior = [d for d in before if d.at < m.start() and d.status != "D" and d.unit not in ("times", "pp")]
+        base = prior[-1] if prior else None
+        region = base.region if base else region_of(ctx, sent, m.start(), 0, 1)
+        when = base.when if base else period_of(ctx, sent, m.start())
+        cs = clause_start(ctx.text, m.start())
+        name = (base.name if base else name_of(ctx.text[cs : m.start()], ctx)) + " rank"
+        draft = Draft(cs, m.end(), float(n), "rank", "rank", region, when, name, written=m.group("n"), at=m.start())
+        if m.group("back"):
+            derived = _from_last(ctx, m, n, region)
+            if derived is None:
+                continue
+            draft.value, draft.note, draft.status, draft.confidence = derived[0], derived[1], "D", 0.6
+        out.append(draft)
+    return out
