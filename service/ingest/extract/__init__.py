@@ -105,6 +105,7 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
             d.name = before[-1].name.removesuffix("增长") + ("增长" if d.measure == "growth" else "")
         derived += relations.derive(ctx, d, it, sent, gs, before)
         before.append(d)
+        derived += grammar.shared(ctx, d, it, sent, gs)
         groups.setdefault(it.group, []).append(d)
         if it.index == it.size - 1:
             relations.structure(ctx, groups[it.group], ctx.text[grammar.clause_start(ctx.text, gs) : gs])

@@ -127,21 +127,43 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
     return start, m.start() if m else len(text)
 
 
-def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -> str:
-    """The subject region: the last subject mention before the number in its sentence; a list of regions is
-    distributed over a list of numbers of the same length."""
-    subjects = [m for m in ctx.mentions if sent <= m.start < item_start and m.subject]
+def subject_group(ctx: Context, sent: int, pos: int) -> list[Mention]:
+    """The last subject before ``pos`` in its sentence, with the regions listed with it (A、B和C)."""
+    subjects = [m for m in ctx.mentions if sent <= m.start < pos and m.subject]
     if not subjects:
-        return paragraph_subject(ctx, sent) or ctx.home
+        return []
     group = [subjects[-1]]
     for m in reversed(subjects[:-1]):
         if ctx.text[m.end : group[0].start] in ("、", "和", "及", "与"):
             group.insert(0, m)
         else:
             break
+    return group
+
+
+def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -> str:
+    """The subject region: the last subject mention before the number in its sentence; a list of regions is
+    distributed over a list of numbers of the same length."""
+    group = subject_group(ctx, sent, item_start)
+    if not group:
+        return paragraph_subject(ctx, sent) or ctx.home
     if size > 1 and len(group) == size:
         return group[index].code
     return group[-1].code
+
+
+_SHARED = re.compile(r"(?:[两二三四五六七八九十]|\d{1,2})(?:地|市|县|区|者)|均|都|皆|同为")
+
+
+def shared(ctx: Context, d: Draft, it: Item, sent: int, group_start: int) -> list[Draft]:
+    """两地的增速都超过6.0%: one figure said of every region of the list before it (a copy for each other one)."""
+    if it.size > 1:
+        return []
+    group = subject_group(ctx, sent, group_start)
+    lead = ctx.text[group[-1].end if group else sent : group_start]
+    if len(group) < 2 or not _SHARED.search(lead) or "分别" in lead:
+        return []
+    return [replace(d, region=m.code) for m in group if m.code != d.region]
 
 
 _FOREIGN = re.compile(

@@ -22,6 +22,12 @@ _CLAUSE_MARK = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a:【】]")
 _HEAD_FILLER = re.compile(
     r"其中|而且|而|则是|则|是|另外|此外|同时|据悉|初步核算|经|倘若仅看|今年|去年|上年|在[^,，]{0,8}方面|[\s\d年月日号]"
 )
+# Short names of other provinces' cities that are also everyday words, street names or firms' names: not read.
+_COMMON_WORDS = frozenset(
+    "大同 长治 朝阳 中山 安康 来宾 白银 日照 三明 宁德 阿里 海东 海北 海西 海南 黄南 山南 红河 文山 大理 普洱 兴安 黄山 "
+    "吉安 玉树 定西 中卫 白山 通化 吉林 南平 金华 东营 延安 江门 平凉 德阳 广安 宜春 安阳 南阳 新余 锦州 丽水 "
+    "临夏 甘南 怒江 迪庆 德宏 阿坝 甘孜 凉山 伊犁 昌吉 塔城 黔南 楚雄 百色 北海 三沙 遵义 ".split()
+)
 # A noun phrase's modifier ending in 的 (落后于长沙的青岛): the region after it heads the clause.
 _MODIFIER = re.compile(r"^[^,，。;；]{1,20}的$")
 
@@ -77,6 +83,11 @@ class RegionIndex:
                 self._add(names, name, code)
                 for alias in aliases(name):
                     self._add(names, alias, code)
+        for code, (name, _parent, level) in regions.items():
+            if level == "prefecture" and not self._in_province(code):
+                for alias in [name, *aliases(name)]:
+                    if alias not in names and alias not in _COMMON_WORDS:
+                        names[alias] = code  # another province's city (青岛): the figure is its, not ours
         self.names = names
         alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         self.pattern = re.compile(alternation) if alternation else None
