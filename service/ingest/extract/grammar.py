@@ -17,6 +17,7 @@ from service.ingest.extract.regions import Mention, RegionIndex
 
 SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n【】]")
 CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a]|:(?!\d)")
+_INDEX_BEFORE = re.compile(r"指数(?:为|是|达到|达|:|：)?\s*$")
 _LIST_GAPS = {"", "、", "和", "及", "与", "、和"}
 _RATIO_GAPS = {":", "："}
 _APPROX_BEFORE = re.compile(r"(?:近|约|超过|超|逾|接近)$")
@@ -87,6 +88,8 @@ def items(text: str, skip: set[int]) -> list[Item]:
         if num.start in skip:
             continue
         u = unit_at(text, num.end)
+        if u is None and _INDEX_BEFORE.search(text, max(0, num.start - 8), num.start):
+            u = ("", "index", num.end)  # 居民消费价格指数为100.9: an index (the base period = 100), no unit
         item = Item(num, u[1] if u else None, u[2] if u else num.end, 0, 0)
         prev = out[-1] if out else None
         gap = _gap(text, prev, num) if prev else None
