@@ -101,8 +101,10 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         d = grammar.draft(ctx, it, sent, gs)
         if d is None:
             continue
-        if not d.name and before:
+        if not d.name and before and (d.unit in ("percent", "pp", "times") or d.unit == before[-1].unit):
             d.name = before[-1].name.removesuffix("增长") + ("增长" if d.measure == "growth" else "")
+        if not d.name and d.unit == "count" and grammar.CLAUSE_END.match(ctx.text, it.end):
+            continue  # 达到6个。: a count of nothing named
         derived += relations.derive(ctx, d, it, sent, gs, before)
         before.append(d)
         derived += grammar.shared(ctx, d, it, sent, gs)
@@ -217,10 +219,22 @@ def extract(
     ctx.now = writing_year(norm.text, year, published)
     drafts = table_drafts + _sentences(ctx, its)
     catalog = Catalog(indicators or {}, synonyms)
-    proposals = [_proposal(d, norm, text, catalog) for d in drafts]
+    proposals = _distinct([_proposal(d, norm, text, catalog) for d in drafts])
     aside = [_aside_entry(norm, text, a, b, why) for a, b, why in ctx.aside]
     used = [p.span for p in proposals] + [u.span for u in aside]
     return Extraction(proposals, aside + _unresolved(norm, text, used))
+
+
+def _distinct(proposals: list[Proposal]) -> list[Proposal]:
+    """A passage repeated word for word (a headline printed again) is proposed once."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[Proposal] = []
+    for p in proposals:
+        key = (p.quote, p.indicator_name, p.region, p.period_start, p.period_end, p.value, p.unit, p.status)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
 
 
 def _aside_entry(norm: Normal, text: str, start: int, end: int, why: str) -> Unresolved:

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 
 from service.ingest.extract.numbers import STOCK_UNITS, Num, is_negative_word, numbers, unit_at
 from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, SINCE, STOCK_NAME, When, is_compared, read
+from service.ingest.extract.qualifiers import approx_note, not_a_figure
 from service.ingest.extract.regions import Mention, RegionIndex
 
 SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n【】]")
-CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a]|:(?!\d)")
+CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a【】]|:(?!\d)")
 _INDEX_BEFORE = re.compile(r"指数(?:为|是|达到|达|:|：)?\s*$")
 _LIST_GAPS = {"", "、", "和", "及", "与", "、和"}
 _RATIO_GAPS = {":", "："}
-_APPROX_BEFORE = re.compile(r"(?:近|约|超过|超|逾|接近)$")
 _FLOW = re.compile(r"新增|新登记|净增|当年|增加|减少|新设|引进|签约")
 _CHANGE_BEFORE = re.compile(r"(?:增加|减少|净增额?|净减)(?:了|达到?|为)?$")
 _GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升|上涨|下跌")
@@ -292,14 +292,12 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
         return None
     if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
         return None
+    if not_a_figure(ctx.text, lead, it.unit, it.end):
+        return None
     value = signed(it.num.value, lead, measure)
     when = stock_period(period_of(ctx, sent, group_start), it, lead, ctx)
     region = region_of(ctx, sent, group_start, it.index, it.size)
-    note = "approximate: " + lead[-2:] if _APPROX_BEFORE.search(lead) else None
-    if ctx.text[it.num.end : it.num.end + 1] in ("多", "余"):
-        note = "approximate: more than (" + ctx.text[it.num.end] + ")"
-    if ctx.text.startswith("以上", it.end):
-        note = "approximate: 以上 (at least)"
+    note = approx_note(ctx.text, lead, it.num.end, it.end)
     status = "E" if "预计" in ctx.text[sent : it.num.start] else "A"
     start = cs + len(lead) - len(lead.lstrip())
     return Draft(
