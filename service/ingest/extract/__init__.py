@@ -116,15 +116,18 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
 
 
 def _aside(ctx: Context, sent: int, drafts: list[Draft]) -> list[Draft]:
-    """Figures of a sentence about a firm or park outside the region tree go to ``unresolved``."""
-    foreign = grammar.foreign_subject(ctx, sent)
-    if foreign is None or grammar.paragraph_subject(ctx, sent):
+    """Figures of a clause about a firm, a park or 市本级 (and of the clauses after it that name no region) go to
+    ``unresolved``."""
+    end = max((d.at for d in drafts), default=sent) + 1
+    foreign = grammar.foreign_clauses(ctx, sent, end)
+    if not foreign or (foreign[0][0] == sent and grammar.paragraph_subject(ctx, sent)):
         return drafts
     kept: list[Draft] = []
     for d in drafts:
-        named = any(m.subject and sent <= m.start < d.at for m in ctx.mentions)
-        if d.region == ctx.home and not named:
-            ctx.aside.append((d.start, d.end, f"about {foreign}, which is not a region of the catalog"))
+        opened = [(c, name) for c, name in foreign if c <= d.at]
+        named = opened and any(m.subject and opened[-1][0] <= m.start < d.at for m in ctx.mentions)
+        if opened and not named and d.region in (ctx.home, grammar.paragraph_subject(ctx, sent)):
+            ctx.aside.append((d.start, d.end, f"about {opened[-1][1]}, which is not a region of the catalog"))
         else:
             kept.append(d)
     return kept

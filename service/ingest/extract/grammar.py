@@ -170,20 +170,33 @@ def shared(ctx: Context, d: Draft, it: Item, sent: int, group_start: int) -> lis
 
 
 _FOREIGN = re.compile(
-    r"[^,\uff0c。;\uff1b、:\uff1a\s]{2,24}?(?:产业园|工业园|园区|开发区|高新区|经开区|集中区|集团|有限公司|公司|厂)"
+    r"[^,\uff0c。;\uff1b、:\uff1a\s]{2,24}?(?:产业园|工业园|园区|开发区|高新区|经开区|集中区|集团|有限公司|公司|厂(?![房区]))"
+    r"|(?:省|市|州|县|区)本级"
 )
 _HEAD_WORDS = re.compile(r"^(?:据悉|其中|此外|同时|另外|目前|\s)+")
 
 
-def foreign_subject(ctx: Context, sent: int) -> str | None:
-    """A firm or park opening the sentence (衡山汽车制造有限公司…, 船山时间谷钟表产业园…) that is no region of the
-    catalog: its figures are left for a person, not given to the document's region."""
-    head = ctx.text[sent : sent + 60]
+def _foreign_head(ctx: Context, start: int) -> str | None:
+    head = ctx.text[start : start + 60]
     head = _HEAD_WORDS.sub("", PERIOD.sub("", head[: len(head) - len(head.lstrip())] + head.lstrip(), count=1))
     m = _FOREIGN.match(head)
-    if m is None or re.search(r"级|以上|全|各|所有|重点|规模", m.group()):
+    if m is None or re.search(r"(?<!本)级|以上|全|各|所有|重点|规模", m.group()):
         return None
+    if re.match(r"\s*(?:有|共|达)?\s*\d", head[m.end() :]):
+        return None  # 标准园区3个: a count of parks, said of the region
     return None if ctx.index.mentions(m.group()) else m.group()
+
+
+def foreign_subject(ctx: Context, sent: int) -> str | None:
+    """A firm or park opening the sentence (衡山汽车制造有限公司…, 船山时间谷钟表产业园…) that is no region of the
+    catalog, or a government's own budget level (市本级): its figures are left for a person."""
+    return _foreign_head(ctx, sent)
+
+
+def foreign_clauses(ctx: Context, sent: int, end: int) -> list[tuple[int, str]]:
+    """The clauses of a sentence that open with a firm, a park or 市本级: (clause start, its name)."""
+    starts = [sent] + [m.end() for m in CLAUSE_END.finditer(ctx.text, sent, end)]
+    return [(c, name) for c in starts if (name := _foreign_head(ctx, c))]
 
 
 def paragraph_subject(ctx: Context, sent: int) -> str | None:
