@@ -130,18 +130,18 @@ def _labelled(rows: list[Row], index: RegionIndex) -> list[tuple[Row, int, str]]
     return out
 
 
-def read_block(text: str, rows: list[Row], index: RegionIndex, base: When) -> list[Draft]:
-    """Figures of one grid of regions."""
+def read_block(text: str, rows: list[Row], index: RegionIndex, base: When, home: str) -> list[Draft]:
+    """Figures of one grid: rows of regions, else rows of indicators about the document's region."""
     rows = [r for r in rows if r.cells]
     first = next((k for k, r in enumerate(rows) if any(_numeric(c) for c in r.cells)), None)
     if not first:
         return []
     header = rows[first - 1].cells
-    found = _labelled(rows[first:], index)
-    if len(found) < 2:
-        return []
     note = _UNIT_NOTE.search(text, max(0, rows[0].start - 80), rows[0].start)
     columns = [column(c.text, base, note.group("u") if note else None) for c in header]
+    found = _labelled(rows[first:], index)
+    if len(found) < 2:
+        return _indicator_rows(rows[first:], columns, home)
     hl = _label_column(header, found)
     cells: list[tuple[Row, str, int, Cell]] = []
     for row, li, code in found:
@@ -151,6 +151,27 @@ def read_block(text: str, rows: list[Row], index: RegionIndex, base: When) -> li
                 cells.append((row, code, col, c))
     columns = _ranked(columns, cells)
     return [_draft(row, code, columns[col], c) for row, code, col, c in cells]
+
+
+def _indicator_rows(rows: list[Row], columns: list[Column], home: str) -> list[Draft]:
+    """指标 | 绝对额(万元) | 增长(%): each row an indicator of the document's region, its unit from the column's
+    header or from the row's label (地区生产总值(亿元) | 420.77 | 5.2)."""
+    out: list[Draft] = []
+    for row in rows:
+        label = row.cells[0]
+        if _numeric(label) or len(row.cells) > len(columns) or len(label.text) > 24:
+            continue
+        name = _UNIT_IN.sub("", re.sub(r"\s+", "", label.text))
+        own = _unit(label.text, name, None)
+        for spec, c in zip(columns[1:], row.cells[1:], strict=False):
+            rate = spec.unit == "percent" or spec.rank
+            unit = spec.unit if rate else (own if own and own != "percent" else spec.unit)
+            if _numeric(c) and unit:
+                when = spec.when
+                if STOCK_NAME.search(name) and not when.point:
+                    when = When(when.year, when.last, when.last, point=True)
+                out.append(_draft(row, home, Column(name, unit, spec.measure if rate else "level", when), c))
+    return out
 
 
 def _draft(row: Row, code: str, spec: Column, c: Cell) -> Draft:
@@ -203,12 +224,14 @@ def _months(when: When) -> int:
     return 0 if when.point else when.last - when.first + 1
 
 
-def read_grids(text: str, index: RegionIndex, base: When) -> tuple[list[Draft], set[int], list[tuple[int, int]]]:
+def read_grids(
+    text: str, index: RegionIndex, base: When, home: str
+) -> tuple[list[Draft], set[int], list[tuple[int, int]]]:
     """Figures of every grid of ``text``, the positions of the numbers read, and the grids' spans."""
     drafts: list[Draft] = []
     spans: list[tuple[int, int]] = []
     for rows in blocks(text):
-        found = read_block(text, rows, index, base)
+        found = read_block(text, rows, index, base, home)
         if found:
             drafts += found
             spans.append((rows[0].start, rows[-1].end))

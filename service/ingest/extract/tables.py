@@ -181,7 +181,7 @@ def read_tables(text: str, index: RegionIndex, home: str, base: When) -> tuple[l
     then tables of a cell a line in what the grids leave."""
     from service.ingest.extract.grid import read_grids
 
-    grids, skip, spans = read_grids(text, index, base)
+    grids, skip, spans = read_grids(text, index, base, home)
     for a, b in spans:
         text = text[:a] + " " * (b - a) + text[b:]
     drafts, used = region_table(text, index, base)
