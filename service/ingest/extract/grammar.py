@@ -262,11 +262,14 @@ def _percent_measure(lead: str) -> str:
     return "growth" if _GROWTH.search(lead) else "percent"
 
 
+_GROUP_WORDS = re.compile(r"^[、和及与]*(?:(?:[两二三四五六七八九十]|\d{1,2})(?:地|市|县|区|者)的?)?")
+
+
 def name_of(lead: str, ctx: Context) -> str:
     name = PERIOD.sub("", lead)
     for m in reversed(ctx.index.mentions(name)):
         name = name[: m.start] + name[m.end :]
-    name = NAME_TRIM.sub("", name.strip())
+    name = _GROUP_WORDS.sub("", NAME_TRIM.sub("", name.strip()))
     return NAME_TRIM.sub("", name).strip(" 、,:")
 
 

@@ -33,6 +33,10 @@ _COMMON_WORDS = frozenset(
         " 遵义",
     )
 )
+_PARK_AFTER = re.compile(
+    r"(?:国家级|省级)?(?:经开区|高新区|开发区|经济技术开发区|高新技术产业开发区|工业园|产业园|园区|工业集中区|"
+    r"产业开发区|综合保税区|保税区|新区)"
+)
 # A noun phrase's modifier ending in 的 (落后于长沙的青岛): the region after it heads the clause.
 _MODIFIER = re.compile(r"^[^,，。;；]{1,20}的$")
 
@@ -159,8 +163,8 @@ class RegionIndex:
         found.sort(key=lambda m: (m.start, -m.end))
         out: list[Mention] = []
         for m in found:
-            if out and m.start < out[-1].end:
-                continue
+            if (out and m.start < out[-1].end) or _PARK_AFTER.match(text, m.end):
+                continue  # 宁乡经开区: a park named after the place, not the place
             before = text[m.start - 1] if m.start else ""
             subject = (before not in _NOT_SUBJECT_BEFORE or before == "") and at_head(text, m.start)
             if before in "、和及" and out and out[-1].end == m.start - 1:
