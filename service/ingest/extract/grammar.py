@@ -212,6 +212,15 @@ def paragraph_subject(ctx: Context, sent: int) -> str | None:
     )
 
 
+def _previous(m: re.Match[str], default: When, now: int) -> When:
+    """去年: last year; 去年同期: the document's period a year before (同月: its last month)."""
+    if m.group("same") == "同月":
+        return When(now - 1, default.last, default.last)
+    if m.group("same"):
+        return replace(default, year=now - 1)
+    return When(now - 1, 1, 12)
+
+
 _TARGET_AFTER = re.compile(r"\s*(?:目标|计划|任务)")
 
 
@@ -230,7 +239,7 @@ def period_of(ctx: Context, sent: int, pos: int) -> When:
         if start >= scope:
             base = ctx.default
         if kind == "prev":
-            when = base = When(now - 1, 1, 12)
+            when = base = _previous(m, ctx.default, now)
         elif kind == "cur":
             since = SINCE.match(ctx.text, m.end()) or PERIOD.match(ctx.text, m.end())
             when = base = ctx.default if since else When(now, 1, 12)

@@ -40,7 +40,7 @@ PERIOD = re.compile(
     r"|(?P<ye>年末|年底)|(?P<cur>当月)|(?P<m>\d{1,2})\s*月(?P<mtail>份|末|底|当月)?)"
     r"|(?P<yonly>(?:19|20)\d{2})\s*年(?![末底度初\d])"
 )
-PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?!同期|同月)")
+PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?P<same>同期|同月)?(?!比|相比)")
 CURRENT = re.compile(r"今年|本年")
 # A population is counted at the end of its period (年末常住人口), and so is the urbanisation rate.
 STOCK_NAME = re.compile(r"人口(?:数)?$|城镇化率")
