@@ -12,6 +12,8 @@ import re
 from service.ingest.extract.grammar import Context, Draft, clause_start, name_of, period_of, region_of
 from service.ingest.extract.numbers import chinese_int
 
+_GROWTH_WORDS = re.compile(r"增速|增幅|增长")
+_LEVEL_WORDS = re.compile(r"总量|总额|规模|体量")
 RANK = re.compile(
     r"(?:(?:居|排|位列|位居|排名|列|排在|处在|处于)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
     r"(?P<back>倒数)?第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条|个)(?:位|名)?"
@@ -27,6 +29,15 @@ def _from_last(ctx: Context, m: re.Match[str], n: int, region: str) -> tuple[flo
     return float(peers - n + 1), f"derived: {peers} − {n} + 1 ({m.group()}, of {peers})"
 
 
+def _base(clause: str, prior: list[Draft]) -> Draft | None:
+    """The figure ranked: the last before the rank, a growth when the clause says 增速, a level when 总量."""
+    if _GROWTH_WORDS.search(clause):
+        prior = [d for d in prior if d.measure == "growth"] or prior
+    elif _LEVEL_WORDS.search(clause):
+        prior = [d for d in prior if d.measure == "level"] or prior
+    return prior[-1] if prior else None
+
+
 def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:
     """居全省第N, 排A类市州第3: a rank, of the figure written just before it in the sentence."""
     out: list[Draft] = []
@@ -35,11 +46,15 @@ def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[
         if n is None:
             continue
         prior = [d for d in before if d.at < m.start() and d.status != "D" and d.unit not in ("times", "pp")]
-        base = prior[-1] if prior else None
+        cs = clause_start(ctx.text, m.start())
+        base = _base(ctx.text[cs : m.start()], prior)
+        of_growth = _GROWTH_WORDS.search(ctx.text, cs, m.start()) is not None
         region = base.region if base else region_of(ctx, sent, m.start(), 0, 1)
         when = base.when if base else period_of(ctx, sent, m.start())
-        cs = clause_start(ctx.text, m.start())
-        name = (base.name if base else name_of(ctx.text[cs : m.start()], ctx)) + " rank"
+        name = base.name if base else name_of(ctx.text[cs : m.start()], ctx)
+        if base is not None and of_growth and base.measure != "growth":
+            name += "增速"  # GDP达到2300亿元,增速排全省第三: the rank of the growth
+        name += " rank"
         draft = Draft(cs, m.end(), float(n), "rank", "rank", region, when, name, written=m.group("n"), at=m.start())
         if m.group("back"):
             derived = _from_last(ctx, m, n, region)
