@@ -224,18 +224,22 @@ def _previous(m: re.Match[str], default: When, now: int) -> When:
 _TARGET_AFTER = re.compile(r"\s*(?:目标|计划|任务)")
 
 
+def _marks(ctx: Context, sent: int, pos: int) -> list[tuple[int, str, re.Match[str]]]:
+    """The periods, 去年 and 今年 written in [sent, pos), in order; 由上年的A:B:C调整为… keeps 上年 to its list."""
+    marks: list[tuple[int, str, re.Match[str]]] = []
+    for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
+        marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
+    keep = [x for x in marks if not (x[1] == "prev" and re.search(r"\d", ctx.text[x[2].end() : pos]))]
+    return sorted(keep, key=lambda x: x[0])
+
+
 def period_of(ctx: Context, sent: int, pos: int) -> When:
     """The period written last before ``pos`` in the sentence (not after 比/较/同, not a target's 全年目标), else the
     document's. 去年/今年 give the year to the periods after them in their clause (去年一季度)."""
     when = base = ctx.default
     now = ctx.now or ctx.default.year
     scope = pos
-    marks: list[tuple[int, str, re.Match[str]]] = []
-    for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
-        marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
-    for start, kind, m in sorted(marks, key=lambda x: x[0]):
-        if kind == "prev" and re.search(r"\d", ctx.text[m.end() : pos]):
-            continue  # 由上年的A:B:C调整为D:E:F: 上年 is the first list's only
+    for start, kind, m in _marks(ctx, sent, pos):
         if start >= scope:
             base = ctx.default
         if kind == "prev":

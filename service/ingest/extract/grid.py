@@ -142,15 +142,20 @@ def read_block(text: str, rows: list[Row], index: RegionIndex, base: When, home:
     found = _labelled(rows[first:], index)
     if len(found) < 2:
         return _indicator_rows(rows[first:], columns, home)
-    hl = _label_column(header, found)
+    cells = _aligned(found, _label_column(header, found), columns)
+    columns = _ranked(columns, cells)
+    return [_draft(row, code, columns[col], c) for row, code, col, c in cells]
+
+
+def _aligned(found: list[tuple[Row, int, str]], hl: int, columns: list[Column]) -> list[tuple[Row, str, int, Cell]]:
+    """Each number of each row in its column, the row aligned on its region (label) cell."""
     cells: list[tuple[Row, str, int, Cell]] = []
     for row, li, code in found:
         for j, c in enumerate(row.cells):
             col = j + hl - li
             if col != hl and 0 <= col < len(columns) and _numeric(c) and columns[col].unit:
                 cells.append((row, code, col, c))
-    columns = _ranked(columns, cells)
-    return [_draft(row, code, columns[col], c) for row, code, col, c in cells]
+    return cells
 
 
 def _indicator_rows(rows: list[Row], columns: list[Column], home: str) -> list[Draft]:
@@ -207,17 +212,20 @@ def _ranked(columns: list[Column], cells: list[tuple[Row, str, int, Cell]]) -> l
         by_col.setdefault(col, {})[code] = float(c.text)
     out = list(columns)
     for k, spec in enumerate(columns):
-        if not spec.rank or k not in by_col:
-            continue
-        prefix = _RANK_HEAD.split(spec.name)[0]
-        others = [j for j in by_col if not columns[j].rank]
-        named = [j for j in others if prefix and columns[j].name.startswith(prefix)]
-        follows = [j for j in others if _follows(by_col[k], by_col[j])]
-        pick = [j for j in follows if j in named] or follows or named
-        if pick:
-            best = max(pick, key=lambda j: (_months(columns[j].when), -j))
+        best = _ranks_which(k, columns, by_col) if spec.rank and k in by_col else None
+        if best is not None:
             out[k] = Column(columns[best].name + "排名", "rank", "rank", columns[best].when, rank=True)
     return out
+
+
+def _ranks_which(k: int, columns: list[Column], by_col: dict[int, dict[str, float]]) -> int | None:
+    """The column a rank column ranks: of those whose order it follows, one it names, else the longest period's."""
+    prefix = _RANK_HEAD.split(columns[k].name)[0]
+    others = [j for j in by_col if not columns[j].rank]
+    named = [j for j in others if prefix and columns[j].name.startswith(prefix)]
+    follows = [j for j in others if _follows(by_col[k], by_col[j])]
+    pick = [j for j in follows if j in named] or follows or named
+    return max(pick, key=lambda j: (_months(columns[j].when), -j)) if pick else None
 
 
 def _months(when: When) -> int:

@@ -51,18 +51,16 @@ YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _COMPARED = ("比", "较", "同", "与", "于")
 
 
+_FIXED = {"yonly": (1, 12), "whole": (1, 12), "yend": (12, 12), "ye": (12, 12), "h1": (1, 6), "h2": (7, 12)}
+
+
 def _months(m: re.Match[str], current: When) -> tuple[int, int] | None:
     g = m.groupdict()
-    if g["yonly"]:
-        return 1, 12
-    if g["yend"]:
-        return 12, 12
+    fixed = next((months for key, months in _FIXED.items() if g[key]), None)
+    if fixed:
+        return fixed
     if g["cur"]:
         return current.last, current.last
-    if g["whole"] or g["ye"]:
-        return (1, 12) if g["whole"] else (12, 12)
-    if g["h1"] or g["h2"]:
-        return (1, 6) if g["h1"] else (7, 12)
     if g["qs"]:
         return 1, 3 * (chinese_int(g["qs"]) or 1)
     if g["q"]:

@@ -161,16 +161,7 @@ class RegionIndex:
             if code:
                 found += [Mention(m.start(), m.end(), code, True) for m in pattern.finditer(text)]
         found.sort(key=lambda m: (m.start, -m.end))
-        out: list[Mention] = []
-        for m in found:
-            if (out and m.start < out[-1].end) or _PARK_AFTER.match(text, m.end):
-                continue  # 宁乡经开区: a park named after the place, not the place
-            before = text[m.start - 1] if m.start else ""
-            subject = (before not in _NOT_SUBJECT_BEFORE or before == "") and at_head(text, m.start)
-            if before in "、和及" and out and out[-1].end == m.start - 1:
-                subject = out[-1].subject  # a list of regions shares its first one's role
-            out.append(Mention(m.start, m.end, m.code, subject))
-        return out
+        return _roles(text, found)
 
     def lookup(self, cell: str) -> str | None:
         """A table row label as a region: 长沙市, 全 省, 湘西自治州."""
@@ -183,3 +174,17 @@ class RegionIndex:
             return self.relative(cell)
         short = specific(cell)
         return self.names.get(short)
+
+
+def _roles(text: str, found: list[Mention]) -> list[Mention]:
+    """The mentions that do not overlap, each marked subject or not (compared with, ranked in, a park's name)."""
+    out: list[Mention] = []
+    for m in found:
+        if (out and m.start < out[-1].end) or _PARK_AFTER.match(text, m.end):
+            continue  # 宁乡经开区: a park named after the place, not the place
+        before = text[m.start - 1] if m.start else ""
+        subject = (before not in _NOT_SUBJECT_BEFORE or before == "") and at_head(text, m.start)
+        if before in "、和及" and out and out[-1].end == m.start - 1:
+            subject = out[-1].subject  # a list of regions shares its first one's role
+        out.append(Mention(m.start, m.end, m.code, subject))
+    return out
