@@ -21,7 +21,7 @@ from service.ingest.extract.periods import PERIOD, STOCK_NAME, When, is_date, re
 from service.ingest.extract.regions import RegionIndex
 from service.ingest.extract.tables import Cell
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*[%％]?")
 _SEPARATOR = re.compile(r"[\s:：\-—–=]+")
 _RANK_HEAD = re.compile(r"排名|位次|名次|排序|排位")
 _UNIT_IN = re.compile(r"[(（](?P<u>[^()（）]{1,6})[)）]")
@@ -77,6 +77,11 @@ def blocks(text: str) -> list[list[Row]]:
     if current:
         out.append(current)
     return out
+
+
+def _value(cell: Cell) -> float:
+    """35,420.5 → 35420.5; 4.1% → 4.1."""
+    return float(re.sub(r"[,\s%％]", "", cell.text))
 
 
 def _numeric(cell: Cell) -> bool:
@@ -183,7 +188,7 @@ def _draft(row: Row, code: str, spec: Column, c: Cell) -> Draft:
     return Draft(
         row.start,
         row.end,
-        float(c.text),
+        _value(c),
         spec.unit or "",
         spec.measure,
         code,
@@ -209,7 +214,7 @@ def _ranked(columns: list[Column], cells: list[tuple[Row, str, int, Cell]]) -> l
     """Each rank column takes the name and period of the column it ranks."""
     by_col: dict[int, dict[str, float]] = {}
     for _, code, col, c in cells:
-        by_col.setdefault(col, {})[code] = float(c.text)
+        by_col.setdefault(col, {})[code] = _value(c)
     out = list(columns)
     for k, spec in enumerate(columns):
         best = _ranks_which(k, columns, by_col) if spec.rank and k in by_col else None

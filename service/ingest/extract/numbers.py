@@ -64,7 +64,10 @@ NEGATIVE_WORDS = ("下降", "减少", "回落", "下滑", "降低", "收窄", "�
 _CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 _BARE_YI = re.compile(r"亿(?=$|[\s的,，。;；、)）左以多余大]|元)")
-_RUN = re.compile(r"(?<![0-9.])-?[0-9][0-9.]*(?:-[0-9][0-9.]*)*")
+_RUN = re.compile(
+    r"(?<![0-9.,])-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9,])"  # 35,420.5: thousands separated
+    r"|(?<![0-9.])-?[0-9][0-9.]*(?:-[0-9][0-9.]*)*"
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,9 @@ def numbers(text: str) -> list[Num]:
     for k, m in enumerate(_RUN.finditer(text)):
         run = m.group()
         if re.fullmatch(r"\d{1,2}-\d{1,2}", run):
+            continue
+        if "," in run:
+            found.append(Num(m.start(), m.end(), float(run.replace(",", "")), run, k))
             continue
         pos = m.start()
         pieces = _pieces(run)
