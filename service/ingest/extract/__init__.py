@@ -62,12 +62,13 @@ class Extraction:
 
 
 def _default_period(text: str, first: int, period: str | None, year: int) -> When:
-    """The period the document reports: the argument, else the first period named before the first figure."""
+    """The period the document reports: the argument, else the first period of the document's year named before
+    the first figure (a period of another year is its sentence's only)."""
     if period and (given := parse_label(period, year)):
         return given
     whole = When(year, 1, 12)
     for m in PERIOD.finditer(text, 0, first):
-        if not is_compared(text, m.start()) and not is_date(m) and (when := read(m, whole)):
+        if not is_compared(text, m.start()) and not is_date(m) and (when := read(m, whole)) and when.year == year:
             return when
     return whole
 
