@@ -89,13 +89,15 @@ def _numeric(cell: Cell) -> bool:
 
 
 def _unit(header: str, name: str, note: str | None) -> str | None:
-    words = [m.group("u").strip() for m in _UNIT_IN.finditer(header)] or ([note] if note else [])
+    """The header's own unit (亿元), else a rate's percent (增速), else the table's 单位: note."""
+    rate = re.search(r"增长|增速|增幅|%|％", header)
+    words = [m.group("u").strip() for m in _UNIT_IN.finditer(header)] or ([] if rate or not note else [note])
     for word in words:
         if word in _UNIT_CODES:
             return _UNIT_CODES[word]
         if code := bare_unit(word, name):
             return code
-    return "percent" if re.search(r"增长|增速|增幅|%|％", header) else None
+    return "percent" if rate else None
 
 
 def column(header: str, base: When, note: str | None) -> Column:
@@ -113,8 +115,13 @@ def column(header: str, base: When, note: str | None) -> Column:
     if _RANK_HEAD.search(name):
         return Column(name, "rank", "rank", when, rank=True)
     unit = _unit(header, name, note)
-    growth = unit == "percent" and re.search(r"增长|增速|增幅|同比|比上年", name)
-    return Column(name, unit, "growth" if growth else "level" if unit != "percent" else "percent", when)
+    return Column(name, unit, _measure(name, unit), when)
+
+
+def _measure(name: str, unit: str | None) -> str:
+    if unit == "percent":
+        return "growth" if re.search(r"增长|增速|增幅|同比|比上年", name) else "percent"
+    return "change" if re.search(r"增量|增加额|增减|净增", name) else "level"
 
 
 def _label_column(header: tuple[Cell, ...], found: list[tuple[Row, int, str]]) -> int:
