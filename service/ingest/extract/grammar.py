@@ -267,6 +267,15 @@ def measure_of(lead: str, it: Item) -> str:
     return "level"
 
 
+_GROWTH_AFTER = re.compile(r"\s*的(?:增速|增幅|增长|速度)")
+_GROWTH_BEFORE = re.compile(r"(?:增速|增幅|增长速度)[^\d,，]{0,6}[,，]$")
+
+
+def _growth_around(text: str, sent: int, cs: int, end: int) -> bool:
+    """以8.2%的增速; 增速最低,仅为2.1%: a rate named right after it or in the clause just before."""
+    return bool(_GROWTH_AFTER.match(text, end) or (cs > sent and _GROWTH_BEFORE.search(text, max(sent, cs - 12), cs)))
+
+
 def _percent_measure(lead: str) -> str:
     if "贡献率" in lead:
         return "contribution"
@@ -317,6 +326,8 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     cs = clause_start(ctx.text, group_start)
     lead = ctx.text[cs:group_start]
     measure = measure_of(lead, it)
+    if measure == "percent" and _growth_around(ctx.text, sent, cs, it.end):
+        measure = "growth"
     if measure == "share" and it.unit is None and not re.search(r"比重|占比|结构|比例", lead):
         return None
     if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
