@@ -102,6 +102,9 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         d = grammar.draft(ctx, it, sent, gs)
         if d is None:
             continue
+        if grammar.together(ctx, it, sent, gs):
+            ctx.aside.append((d.start, d.end, "said of several regions together, no single region's"))
+            continue
         if not d.name and before and (d.unit in ("percent", "pp", "times") or d.unit == before[-1].unit):
             d.name = before[-1].name.removesuffix("增长") + ("增长" if d.measure == "growth" else "")
         if not d.name and d.unit == "count" and grammar.CLAUSE_END.match(ctx.text, it.end):

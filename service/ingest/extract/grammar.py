@@ -155,18 +155,39 @@ def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -
     return group[-1].code
 
 
-_SHARED = re.compile(r"(?:[两二三四五六七八九十]|\d{1,2})(?:地|市|县|区|者)|均|都|皆|同为")
+_EACH = re.compile(r"均|都|皆|各|同为|分别")
+_GROUP_COUNT = re.compile(r"(?:[两二三四五六七八九十]|\d{1,2})(?:地|市|县|区|者)")
+_TOGETHER = re.compile(r"共|合计|总计|合共|总和|之和|加起来|累计|占")
+
+
+def _group_role(lead: str) -> str | None:
+    """How one figure after a list of regions is said: of each (均, 都, 两地的增速), of them together (共, 合计,
+    占), or not said (None)."""
+    if _EACH.search(lead):
+        return "each"
+    if _TOGETHER.search(lead):
+        return "together"
+    return "each" if _GROUP_COUNT.search(lead) else None
 
 
 def shared(ctx: Context, d: Draft, it: Item, sent: int, group_start: int) -> list[Draft]:
     """两地的增速都超过6.0%: one figure said of every region of the list before it (a copy for each other one)."""
-    if it.size > 1:
-        return []
     group = subject_group(ctx, sent, group_start)
-    lead = ctx.text[group[-1].end if group else sent : group_start]
-    if len(group) < 2 or not _SHARED.search(lead) or "分别" in lead:
+    if it.size > 1 or len(group) < 2:
+        return []
+    lead = ctx.text[group[-1].end : group_start]
+    if _group_role(lead) != "each" or "分别" in lead:
         return []
     return [replace(d, region=m.code) for m in group if m.code != d.region]
+
+
+def together(ctx: Context, it: Item, sent: int, group_start: int) -> bool:
+    """长沙、株洲两市共完成投资500亿元, 三市GDP占全省40%: one figure of a list of regions taken together (or not
+    said to be each one's), which is no single region's."""
+    group = subject_group(ctx, sent, group_start)
+    if len(group) < 2 or it.size == len(group):
+        return False
+    return _group_role(ctx.text[group[-1].end : group_start]) != "each"
 
 
 _FOREIGN = re.compile(
