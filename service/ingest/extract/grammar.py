@@ -338,22 +338,30 @@ def stock_period(when: When, it: Item, lead: str, ctx: Context) -> When:
     return when
 
 
+def _rejected(text: str, it: Item, lead: str, measure: str) -> bool:
+    """Numbers that are no figure: 1家企业+1名领导 (a method's name), a share or ratio without its words, a ratio
+    cut off by the end of the text, thresholds and counts of regions (qualifiers.not_a_figure)."""
+    if text[it.num.start - 1 : it.num.start] in ("+", "“") or text[it.end : it.end + 1] == "+":
+        return True
+    if measure == "share" and it.unit is None and not re.search(r"比重|占比|结构|比例", lead):
+        return True
+    if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
+        return True
+    if it.ratio and it.index == it.size - 1 and not text[it.end :].strip():
+        return True  # 由13.2:2 (the excerpt ends inside the ratio): the last number is cut off
+    return not_a_figure(text, lead, it.unit, it.end)
+
+
 def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     """One stated figure from an item with its context."""
     if it.unit is None and not it.ratio and not it.num.glued:
         return None
-    if ctx.text[it.num.start - 1 : it.num.start] in ("+", "“") or ctx.text[it.end : it.end + 1] == "+":
-        return None  # 1家企业+1名领导: the name of a working method, not a figure
     cs = clause_start(ctx.text, group_start)
     lead = ctx.text[cs:group_start]
     measure = measure_of(lead, it)
     if measure == "percent" and _growth_around(ctx.text, sent, cs, it.end):
         measure = "growth"
-    if measure == "share" and it.unit is None and not re.search(r"比重|占比|结构|比例", lead):
-        return None
-    if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
-        return None
-    if not_a_figure(ctx.text, lead, it.unit, it.end):
+    if _rejected(ctx.text, it, lead, measure):
         return None
     value = signed(it.num.value, lead, measure)
     when = stock_period(period_of(ctx, sent, group_start), it, lead, ctx)
