@@ -114,6 +114,8 @@ def test_last_year_is_the_year_before_the_writing() -> None:
     assert _one(news, 4.5).period_start == "2022-01-01"
     bulletin = _run("2022年公报\n今年全省粮食增产。三次产业结构由去年的9.1:39.2:51.7调整为9.0:39.5:51.5。")
     assert _one(bulletin, 9.1).period_start == "2021-01-01"
+    later = _run("2021年公报\n三次产业结构由上年的9.3:39.0:51.7调整为9.2:39.1:51.7。", published=date(2022, 4, 1))
+    assert _one(later, 9.3).period_start == "2020-01-01"  # 上年: the year before the one spoken of
 
 
 def test_a_target_year_is_not_the_figures_period() -> None:

@@ -234,7 +234,10 @@ def paragraph_subject(ctx: Context, sent: int) -> str | None:
 
 
 def _previous(m: re.Match[str], default: When, now: int) -> When:
-    """去年: last year; 去年同期: the document's period a year before (同月: its last month)."""
+    """去年 (said from the time of writing): the year before it; 上年 (the year before the one spoken of): the year
+    before the document's; 去年同期: the document's period a year before (同月: its last month)."""
+    if m.group().startswith("上年"):
+        now = default.year
     if m.group("same") == "同月":
         return When(now - 1, default.last, default.last)
     if m.group("same"):
