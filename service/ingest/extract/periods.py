@@ -43,7 +43,7 @@ PERIOD = re.compile(
 PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?P<same>同期|同月)?(?!比|相比)")
 CURRENT = re.compile(r"今年|本年")
 # A population is counted at the end of its period (年末常住人口), and so is the urbanisation rate.
-STOCK_NAME = re.compile(r"人口(?:数)?$|城镇化率")
+STOCK_NAME = re.compile(r"(?<!出生|死亡|迁入|迁出|转移|脱贫|新增|减少|返乡|流入|流出)人口(?:数)?$|城镇化率")
 # 今年以来/今年来: January to the period reported; 今年 alone: the year of writing.
 SINCE = re.compile(r"\s*(?:以来|来)")
 YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
