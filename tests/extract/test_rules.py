@@ -197,3 +197,20 @@ def test_second_from_last_counts_the_peers() -> None:
 def test_a_net_increase_after_new_entries_derives_nothing() -> None:
     out = _run("1至6月,全省新入库规上企业860家、净增310家。")
     assert {p.value for p in out.proposals} == {860, 310}
+
+
+def test_a_figure_in_brackets_after_a_region_is_that_regions() -> None:
+    out = _run("上半年增速居前的是益阳(6.6%)、常德(6.2%)和衡阳(5.8%)。")
+    assert [_one(out, v).region for v in (6.6, 6.2, 5.8)] == ["430900", "430700", "430400"]
+
+
+def test_a_figure_of_regions_taken_together_is_no_single_regions() -> None:
+    out = _run("长沙、株洲、湘潭三市地区生产总值合计占全省的41.5%。邵阳、永州两市共完成投资820.6亿元。")
+    assert not _all(out, 41.5) and not _all(out, 820.6)
+    assert any("together" in u.why for u in out.unresolved)
+
+
+def test_births_are_a_flow_and_the_population_a_stock() -> None:
+    out = _run("2022年统计公报\n全年出生人口2980人。年末常住人口30.2万人。", region="431027")
+    assert _when(_one(out, 2980)) == ("431027", "2022-01-01", "2022-12-31")
+    assert _when(_one(out, 30.2)) == ("431027", "2022-12-31", "2022-12-31")

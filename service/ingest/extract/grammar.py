@@ -144,9 +144,15 @@ def subject_group(ctx: Context, sent: int, pos: int) -> list[Mention]:
     return group
 
 
+_LABEL_GAP = re.compile(r"\s*[(（:：]\s*")
+
+
 def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -> str:
     """The subject region: the last subject mention before the number in its sentence; a list of regions is
     distributed over a list of numbers of the same length."""
+    labelled = next((m for m in ctx.mentions if _LABEL_GAP.fullmatch(ctx.text, m.end, item_start)), None)
+    if labelled is not None and size == 1:
+        return labelled.code  # 株洲(6.1%)、湘潭(5.9%); 长沙:3500.1亿元
     group = subject_group(ctx, sent, item_start)
     if not group:
         return paragraph_subject(ctx, sent) or ctx.home
@@ -312,7 +318,7 @@ _GROUP_WORDS = re.compile(r"^[、和及与]*(?:(?:[两二三四五六七八九�
 
 
 def name_of(lead: str, ctx: Context) -> str:
-    name = PERIOD.sub("", lead)
+    name = re.sub(r"[(（][^()（）]*\d[^()（）]*[)）]|[(（:：]+\s*$", "", PERIOD.sub("", lead))
     for m in reversed(ctx.index.mentions(name)):
         name = name[: m.start] + name[m.end :]
     name = _GROUP_WORDS.sub("", NAME_TRIM.sub("", name.strip()))
