@@ -214,3 +214,9 @@ def test_births_are_a_flow_and_the_population_a_stock() -> None:
     out = _run("2022年统计公报\n全年出生人口2980人。年末常住人口30.2万人。", region="431027")
     assert _when(_one(out, 2980)) == ("431027", "2022-01-01", "2022-12-31")
     assert _when(_one(out, 30.2)) == ("431027", "2022-12-31", "2022-12-31")
+
+
+def test_a_rank_followed_by_the_region_ranked() -> None:
+    out = _run("增速排名第二的是邵阳,增长6.4%。")
+    rank = next(p for p in out.proposals if p.unit == "rank")
+    assert (rank.value, rank.region) == (2.0, "430500")
