@@ -220,3 +220,13 @@ def test_a_rank_followed_by_the_region_ranked() -> None:
     out = _run("增速排名第二的是邵阳,增长6.4%。")
     rank = next(p for p in out.proposals if p.unit == "rank")
     assert (rank.value, rank.region) == (2.0, "430500")
+
+
+def test_a_grid_with_two_header_rows_and_empty_cells() -> None:
+    text = (
+        "2021年前三季度\n| 地区 | 生产总值 | | 工业 |\n| | 总量(亿元) | 增速(%) | 增速(%) |\n|---|---|---|---|\n"
+        "| 邵阳 | 1800.6 | | 7.7 |\n| 永州 | 1700.5 | 7.1 | 8.8 |\n"
+    )
+    out = _run(text)
+    assert (_one(out, 7.7).region, _one(out, 7.7).indicator_name) == ("430500", "工业增速")
+    assert _when(_one(out, 1800.6)) == ("430500", "2021-01-01", "2021-09-30")

@@ -48,18 +48,26 @@ class Column:
 
 
 def _row(text: str, start: int, end: int) -> Row | None:
-    """A line of two or more cells between ``|``; a separator row has no cells."""
-    cells: list[Cell] = []
-    for m in re.finditer(r"[^|]+", text[start:end]):
-        raw = m.group()
-        if raw.strip():
-            at = start + m.start() + len(raw) - len(raw.lstrip())
-            cells.append(Cell(at, at + len(raw.strip()), raw.strip()))
-    if text.count("|", start, end) < 1 or (len(cells) < 2 and not _SEPARATOR.fullmatch(text[start:end].strip("| "))):
+    """A line of two or more cells between ``|`` (empty cells kept in their place, not the line's ends); a
+    separator row has no cells."""
+    line = text[start:end]
+    if "|" not in line:
         return None
-    if all(_SEPARATOR.fullmatch(c.text) for c in cells):
-        cells = []
-    return Row(cells[0].start if cells else start, cells[-1].end if cells else end, tuple(cells))
+    cells: list[Cell] = []
+    for m in re.finditer(r"[^|]*", line):
+        if (m.start() == 0 and not m.group().strip()) or (m.start() > 0 and line[m.start() - 1] != "|"):
+            continue  # before the first |, or the empty match after a cell
+        raw, at = m.group(), start + m.start()
+        lead = len(raw) - len(raw.lstrip())
+        cells.append(Cell(at + lead, at + lead + len(raw.strip()), raw.strip()))
+    while cells and not cells[-1].text:
+        cells.pop()
+    filled = [c for c in cells if c.text]
+    if all(_SEPARATOR.fullmatch(c.text) for c in filled) and filled:
+        return Row(start, end, ())
+    if len(filled) < 2:
+        return None
+    return Row(filled[0].start, filled[-1].end, tuple(cells))
 
 
 def blocks(text: str) -> list[list[Row]]:
@@ -124,9 +132,25 @@ def _measure(name: str, unit: str | None) -> str:
     return "change" if re.search(r"增量|增加额|增减|净增", name) else "level"
 
 
-def _label_column(header: tuple[Cell, ...], found: list[tuple[Row, int, str]]) -> int:
-    for k, c in enumerate(header):
-        if _LABEL_HEAD.match(re.sub(r"\s+", "", c.text)):
+def _header(rows: list[Row]) -> list[str]:
+    """The column headers: the last row before the numbers, under the row above it when there is one (地区生产总值
+    over 总量(亿元) and 增速(%): a merged cell carried right over the empty ones)."""
+    last = [c.text for c in rows[-1].cells]
+    if len(rows) < 2:
+        return last
+    upper, carried = [c.text for c in rows[-2].cells], ""
+    for k, h in enumerate(upper):
+        carried = h or carried
+        if k < len(last) and last[k] and carried != last[k]:
+            last[k] = carried + last[k]
+        elif k < len(last) and not last[k]:
+            last[k] = carried
+    return last
+
+
+def _label_column(header: list[str], found: list[tuple[Row, int, str]]) -> int:
+    for k, h in enumerate(header):
+        if _LABEL_HEAD.match(re.sub(r"\s+", "", h)):
             return k
     full = [li for row, li, _ in found if len(row.cells) == len(header)]
     return Counter(full or [li for _, li, _ in found]).most_common(1)[0][0]
@@ -148,9 +172,9 @@ def read_block(text: str, rows: list[Row], index: RegionIndex, base: When, home:
     first = next((k for k, r in enumerate(rows) if any(_numeric(c) for c in r.cells)), None)
     if not first:
         return []
-    header = rows[first - 1].cells
+    header = _header(rows[:first])
     note = _UNIT_NOTE.search(text, max(0, rows[0].start - 80), rows[0].start)
-    columns = [column(c.text, base, note.group("u") if note else None) for c in header]
+    columns = [column(h, base, note.group("u") if note else None) for h in header]
     found = _labelled(rows[first:], index)
     if len(found) < 2:
         return _indicator_rows(rows[first:], columns, home)
