@@ -160,7 +160,7 @@ def _labelled(rows: list[Row], index: RegionIndex) -> list[tuple[Row, int, str]]
     out: list[tuple[Row, int, str]] = []
     for row in rows:
         for k, c in enumerate(row.cells):
-            if not _numeric(c) and len(c.text) <= 12 and (code := index.lookup(c.text)):
+            if c.text and not _numeric(c) and len(c.text) <= 12 and (code := index.lookup(c.text)):
                 out.append((row, k, code))
                 break
     return out
@@ -200,7 +200,7 @@ def _indicator_rows(rows: list[Row], columns: list[Column], home: str) -> list[D
     out: list[Draft] = []
     for row in rows:
         label = row.cells[0]
-        if _numeric(label) or len(row.cells) > len(columns) or len(label.text) > 24:
+        if not label.text or _numeric(label) or len(row.cells) > len(columns) or len(label.text) > 24:
             continue
         name = _UNIT_IN.sub("", re.sub(r"\s+", "", label.text))
         own = _unit(label.text, name, None)
