@@ -205,14 +205,21 @@ def _indicator_rows(rows: list[Row], columns: list[Column], home: str) -> list[D
         name = _UNIT_IN.sub("", re.sub(r"\s+", "", label.text))
         own = _unit(label.text, name, None)
         for spec, c in zip(columns[1:], row.cells[1:], strict=False):
-            rate = spec.unit == "percent" or spec.rank
-            unit = spec.unit if rate else (own if own and own != "percent" else spec.unit)
-            if _numeric(c) and unit:
-                when = spec.when
-                if STOCK_NAME.search(name) and not when.point:
-                    when = When(when.year, when.last, when.last, point=True)
-                out.append(_draft(row, home, Column(name, unit, spec.measure if rate else "level", when), c))
+            if _numeric(c) and (cell := _row_column(spec, name, own)):
+                out.append(_draft(row, home, cell, c))
     return out
+
+
+def _row_column(spec: Column, name: str, own: str | None) -> Column | None:
+    """A column read for one indicator row: a rate keeps the column's unit; a level takes the row's own unit."""
+    rate = spec.unit == "percent" or spec.rank
+    unit = spec.unit if rate else (own if own and own != "percent" else spec.unit)
+    if not unit:
+        return None
+    when = spec.when
+    if STOCK_NAME.search(name) and not when.point:
+        when = When(when.year, when.last, when.last, point=True)
+    return Column(name, unit, spec.measure if rate else "level", when)
 
 
 def _draft(row: Row, code: str, spec: Column, c: Cell) -> Draft:
