@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from service.ingest.extract import grammar, ranks, relations, tables
+from service.ingest.extract import grammar, ranks, relations, subjects, tables
 from service.ingest.extract.grammar import Context, Draft
 from service.ingest.extract.periods import (
     PERIOD,
@@ -102,7 +102,7 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
         d = grammar.draft(ctx, it, sent, gs)
         if d is None:
             continue
-        if grammar.together(ctx, it, sent, gs):
+        if subjects.together(ctx, it, sent, gs):
             ctx.aside.append((d.start, d.end, "said of several regions together, no single region's"))
             continue
         if not d.name and before and (d.unit in ("percent", "pp", "times") or d.unit == before[-1].unit):
@@ -111,7 +111,7 @@ def _sentence(ctx: Context, sent: int, end: int, members: list[tuple[grammar.Ite
             continue  # 达到6个。: a count of nothing named
         derived += relations.derive(ctx, d, it, sent, gs, before)
         before.append(d)
-        derived += grammar.shared(ctx, d, it, sent, gs)
+        derived += subjects.shared(ctx, d, it, sent, gs)
         groups.setdefault(it.group, []).append(d)
         if it.index == it.size - 1:
             relations.structure(ctx, groups[it.group], ctx.text[grammar.clause_start(ctx.text, gs) : gs])
@@ -123,7 +123,7 @@ def _aside(ctx: Context, sent: int, drafts: list[Draft]) -> list[Draft]:
     """Figures of a clause about a firm, a park or 市本级 (and of the clauses after it that name no region) go to
     ``unresolved``."""
     end = max((d.at for d in drafts), default=sent) + 1
-    foreign = grammar.foreign_clauses(ctx, sent, end)
+    foreign = subjects.foreign_clauses(ctx, sent, end)
     if not foreign or (foreign[0][0] == sent and grammar.paragraph_subject(ctx, sent)):
         return drafts
     kept: list[Draft] = []
