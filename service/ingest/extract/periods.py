@@ -117,13 +117,13 @@ _FULL_DATE = re.compile(r"\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 def doc_year(text: str, published: date | None) -> int | None:
     """The year a document reports: the year of its title (the first line), else the year written most often (not
     in a full date, not after the publication; the latest of equals), else the year it was published."""
-    lines = text.strip().split("\n", 1)
-    if lines and (m := YEAR.search(lines[0])):
+    title = text.strip().split("\n", 1)[0]
+    if (m := YEAR.search(title)) and not _FULL_DATE.match(title, m.end()):
         return int(m.group(1))
     counts: dict[int, int] = {}
     for m in YEAR.finditer(text):
         year = int(m.group(1))
-        if _FULL_DATE.match(text, m.end()) or (published and year > published.year):
+        if _FULL_DATE.match(text, m.end()) or is_compared(text, m.start()) or (published and year > published.year):
             continue
         counts[year] = counts.get(year, 0) + 1
     if counts:
