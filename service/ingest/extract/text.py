@@ -5,8 +5,7 @@ normalised position to its original one):
 - pinyin glosses glued inside words dropped, ``衡(heng)陽(yang)``;
 - traditional to simplified, one character for one (OpenCC's t2s where it keeps the length, else character by
   character; the built-in table of the bulletin vocabulary when OpenCC is not installed);
-- the mess of real pages (``tidy``): page furniture lines (责任编辑:…, 浏览次数:…, 打印 关闭) and the rules of
-  Markdown tables (``| --- |``) dropped, footnote markers
+- the mess of real pages (``tidy``): page furniture lines (责任编辑:…, 浏览次数:…, 打印 关闭), footnote markers
   glued to numbers (``总值[1]300.5``, ①, ¹) and stray ``?`` (a character the page lost) dropped, spaces between
   Chinese characters and numbers dropped (``总产值 12.5 亿元``), a line break inside a sentence joined, and tables
   pasted with tabs (or a ``|`` on each line) written as ``|`` cells, so the table reader sees one row per line.
@@ -62,6 +61,7 @@ _PAIRS = (
     "衆众襲袭覆覆訓训詞词詩诗誇夸諮咨謂谓豎竖賤贱趲趱跡迹躉趸軸轴輯辑轟轰遞递邁迈鄒邹"
     "釀酿釘钉鈴铃銅铜鋁铝鋒锋錦锦鍋锅鎮镇鏡镜鐘钟鑽钻閥阀闡阐隴陇雛雏雞鸡韓韩頰颊頻频"
     "颳刮颶飓餅饼饒饶饋馈馬马駁驳駝驼驚惊骯肮鬧闹鯉鲤鴨鸭鵝鹅鶴鹤黴霉齣出"
+    "豬猪遊游蠶蚕菸烟麼么夥伙鍍镀"
     "則则別别堅坚貢贡財财創创義义脫脱沖冲們们傢家鐘钟臺台灣湾擴扩縂总誌志鑫鑫"
     "衡衡溪溪辰辰懷怀邵邵岳岳湘湘郴郴婁娄蒸蒸鼓鼓雁雁峰峰暉晖珠珠"
 )
@@ -153,7 +153,6 @@ _FOOTNOTE = re.compile(
 )
 _STRAY = re.compile(rf"(?:(?<=[{_CJK}0-9%，、。；：])|(?<=\s)|^)[?\ufffd]+(?=[{_CJK}0-9，、。；：]|\s|$)|\ufffd", re.M)
 _GAP = re.compile(rf"(?<=[{_CJK}%])(?:{_SPACE}+)(?=[{_CJK}0-9%-])|(?<=[0-9])(?:{_SPACE}+)(?=[{_CJK}%])")
-_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}:?[ \t]*)?$", re.M)  # | --- | --- |
 _HEADING = re.compile(
     r"\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．](?![0-9])|第[一二三四五六七八九十0-9]+[章节部分]|注[:：0-9]|[■●◆▲★])"
 )
@@ -188,7 +187,7 @@ def _drop(norm: Normal, pattern: re.Pattern[str]) -> Normal:
 
 def tidied(norm: Normal) -> Normal:
     """The mess of real pages cleaned (see the module's docstring); the offset map kept."""
-    for pattern in (_FURNITURE, _RULE, _FOOTNOTE, _STRAY, _GAP):
+    for pattern in (_FURNITURE, _FOOTNOTE, _STRAY, _GAP):  # a table's rules stay: the grid reader skips them
         norm = _drop(norm, pattern)
     return _joined(_cells(norm))
 
