@@ -158,6 +158,7 @@ _HEADING = re.compile(
 )
 _SEPARATED = re.compile(r"[|｜\t]")
 _OPEN_END = re.compile(rf"[{_CJK}0-9%，,、（(“]$")
+_TITLE_END = re.compile(r"(?:公报|报告|情况|概况|综述|通报|简析|分析)$")  # a title line is never continued
 _OPEN_START = re.compile(rf"[{_CJK}0-9%，,、)）”]")
 
 
@@ -229,6 +230,7 @@ def _joined(norm: Normal) -> Normal:
         if (
             len(line.strip()) >= 16
             and _OPEN_END.search(line)
+            and not _TITLE_END.search(line)
             and nxt
             and _OPEN_START.match(nxt)
             and not _HEADING.match(line)
