@@ -1,11 +1,14 @@
-"""Command line: serve | ingest | template | check | snapshots | openapi. Thin commands over the layers below."""
+"""Command line: serve | ingest | template | extract | check | snapshots | openapi. Thin commands over the layers
+below."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)"
         )
     _template_parser(sub)
+    _extract_parser(sub)
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
     lake = settings.data_dir.resolve()
-    if args.command not in ("openapi", "template"):
+    if args.command not in ("openapi", "template", "extract"):
         print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
@@ -69,6 +73,20 @@ def _template_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     tpl.add_argument("kind", choices=["observations", "regions", "indicators"])
     tpl.add_argument("-o", "--output", type=Path, help="the file to write (default: standard output, CSV only)")
     tpl.add_argument("--format", choices=["csv", "xlsx"], help="default: from the output's extension, else csv")
+
+
+def _extract_parser(sub: Any) -> None:
+    ext = sub.add_parser(
+        "extract",
+        help="propose observations from documents (text, HTML, CSV, xlsx, xls), as POST /v1/extract does; "
+        "nothing is stored",
+    )
+    ext.add_argument("files", nargs="+", type=Path)
+    ext.add_argument("--region", help="the code of the region the documents are about (430400)")
+    ext.add_argument("--published", help="publication date, YYYY-MM-DD")
+    ext.add_argument("--period", help="the period of tables that state none (2022-Q3, 2012年1-4月)")
+    ext.add_argument("--source", help="a source id of the catalog, attached to every row")
+    ext.add_argument("-o", "--output", type=Path, help="write the rows to FILE.csv (ingest columns) or FILE.json")
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -185,6 +203,67 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def _extract(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ingest.extract import answer as core
+    from service.ingest.extract.inputs import read_document
+
+    catalogs = _extract_catalogs(settings)
+    opts = core.options(catalogs, region=args.region, published=args.published, period=args.period, source=args.source)
+    answers = [
+        {"file": str(f), **core.answer(read_document(f.read_bytes(), filename=f.name), opts, catalogs)}
+        for f in args.files
+    ]
+    for a in answers:
+        print(
+            f"{a['file']}: {len(a['observations'])} observations, {len(a['indicators'])} new indicators proposed, "
+            f"{len(a['unresolved'])} unresolved",
+            file=sys.stderr,
+        )
+    if args.output is not None and args.output.suffix.lower() == ".csv":
+        _write_csv(args.output, [r for a in answers for r in a["observations"]], core.OBSERVATION_FIELDS)
+        indicators = {r["code"]: r for a in answers for r in a["indicators"]}
+        if indicators:
+            side = args.output.with_name(args.output.stem + ".indicators.csv")
+            _write_csv(side, list(indicators.values()), list(next(iter(indicators.values()))))
+            print(f"proposed indicators: {side}", file=sys.stderr)
+        return 0
+    data = orjson.dumps(answers[0] if len(answers) == 1 else answers, option=orjson.OPT_INDENT_2)
+    if args.output is not None:
+        args.output.write_bytes(data + b"\n")
+    else:
+        sys.stdout.write(data.decode() + "\n")
+    return 0
+
+
+def _extract_catalogs(settings: Settings) -> Any:
+    """The lake's catalogs when --data-dir holds a lake, else the shipped ones (nothing is created)."""
+    from service.ingest.extract import answer as core
+
+    synonyms = core.read_synonyms(settings.synonyms_file)
+    if (settings.data_dir / "catalog.db").exists() or settings.catalog_uri:
+        from service.store.snapshot import open_snapshot
+        from service.store.stores import open_lake
+
+        lake = open_lake(settings)
+        snap = open_snapshot(lake, lake.manifest())
+        if snap.regions:
+            return core.Catalogs(
+                snap.regions, snap.indicators, set(snap.sources), synonyms, core.read_concepts(settings.seed_dir)
+            )
+    print(f"yardstick: no lake at {settings.data_dir}: the shipped catalogs of {settings.seed_dir}", file=sys.stderr)
+    return core.Catalogs.from_files(settings.seed_dir, settings.synonyms_file)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: orjson.dumps(v).decode() if isinstance(v, list | bool) else v for k, v in r.items()})
+
+
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.seed import ensure_seed
     from service.store.stores import open_lake
@@ -262,6 +341,7 @@ COMMANDS = {
     "serve": _serve,
     "ingest": _ingest,
     "template": _template,
+    "extract": _extract,
     "seed": _seed,
     "check": _check,
     "migrate": _migrate,

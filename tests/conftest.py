@@ -22,9 +22,11 @@ SEED = REPO_DATA
 
 @pytest.fixture(scope="session")
 def seeded_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One lake with the shipped data, built once; tests that write copy it first."""
+    """One lake with the shipped catalog and the seed article's figures, built once; tests that write copy it first.
+    The reviewed documents (data/reviewed) are left out: tests assert on the article's figures; the reviewed ones
+    are tested in tests/ingest/test_reviewed.py."""
     root = tmp_path_factory.mktemp("seeded") / "lake"
-    ensure_seed(lake_at(root), SEED)
+    ensure_seed(lake_at(root), SEED, reviewed=False)
     return root
 
 

@@ -41,5 +41,5 @@ def seeded_copy(target: Path) -> Path:
     from service.ingest.seed import ensure_seed
     from service.store.stores import lake_at
 
-    ensure_seed(lake_at(target), REPO_DATA)
+    ensure_seed(lake_at(target), REPO_DATA, reviewed=False)
     return target

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from service import __version__
-from service.api import bulk, catalog, charts, compare, docs_ui, ops, pages, problems, sdmx, series, writes
+from service.api import bulk, catalog, charts, compare, docs_ui, extract, ops, pages, problems, sdmx, series, writes
 from service.api.access import GUARDED, Gate
 from service.api.caching import SnapshotCaching
 from service.api.http import Cors, HeadAsGet, known_parameters
@@ -69,7 +69,7 @@ def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
     app.state.metrics = ops.Metrics()
     app.state.notices = []  # things an operator must know, also shown in /healthz
     app.state.keys = store.lake.keys
-    for module in (catalog, series, compare, charts, bulk, writes, ops, pages, docs_ui, sdmx):
+    for module in (catalog, series, compare, charts, bulk, writes, extract, ops, pages, docs_ui, sdmx):
         app.include_router(module.router)
     app.include_router(writes.audit)
     problems.install(app)

@@ -130,6 +130,86 @@ UPLOAD_BODY: dict[str, Any] = {
     }
 }
 
+
+class ExtractedObservation(BaseModel):
+    """A proposed observation: an ingest row (indicator, region, period, value, status, published, source, quote,
+    note) with what a reviewer needs beside it."""
+
+    indicator: str = Field(examples=["industry.value_added.growth"])
+    indicator_name: str = Field(description="The indicator as the text names it", examples=["规模工业增加值"])
+    region: str = Field(examples=["430400"])
+    period: str = Field(description="A label ingest reads for this indicator", examples=["2022-Q3"])
+    period_start: str = Field(examples=["2022-01-01"])
+    period_end: str = Field(examples=["2022-09-30"])
+    value: float = Field(examples=[8.4])
+    unit: str = Field(examples=["percent"])
+    status: str = Field(description="A stated, D derived by arithmetic (see note), E estimate (预计)", examples=["A"])
+    published: str | None = Field(description="The vintage: the parameter, else the date the page states")
+    source: str | None = Field(description="The source parameter")
+    quote: str = Field(examples=["我市规模工业增加值同比增长8.4%"])
+    span: list[int] = Field(description="[start, end): quote == text[start:end], in code points", examples=[[412, 429]])
+    note: str | None = Field(description="How a derived figure was computed; 约, 以上 and the like")
+    confidence: float = Field(examples=[0.95])
+    new_indicator: bool = Field(description="The indicator is proposed (see indicators), not in the catalog")
+
+
+class ExtractUnresolved(BaseModel):
+    quote: str
+    span: list[int]
+    why: str = Field(examples=["no region: the text names none before this figure and no region= was given"])
+
+
+class ExtractDocument(BaseModel):
+    sha256: str = Field(description="Of the body as sent")
+    characters: int = Field(description="Code points of the text the spans count in")
+    kind: str = Field(examples=["text"], description="text, html, table or workbook")
+    encoding: str | None = Field(None, examples=["gb18030"], description="The charset the body was read in")
+    text: str | None = Field(None, description="For HTML, tables and workbooks: the text the spans count in")
+
+
+class ExtractAnswer(BaseModel):
+    document: ExtractDocument
+    region: str | None = Field(description="The document's region: the parameter, else the one its title names")
+    published: str | None
+    observations: list[ExtractedObservation]
+    indicators: list[dict[str, Any]] = Field(description="Catalog rows proposed for new concepts, as ingest reads them")
+    unresolved: list[ExtractUnresolved]
+
+
+EXTRACT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The proposed observations; nothing was stored", "model": ExtractAnswer},
+    **{
+        status: {"description": text, "model": ProblemDocument, "content": _PROBLEM}
+        for status, text in [
+            (400, "A bad parameter: region, published, period or source, named"),
+            (401, "No API key, or an unknown or revoked one"),
+            (403, "The key lacks the write scope"),
+            (408, "The body stalled"),
+            (413, "The body is larger than YARDSTICK_MAX_BODY_MB, or its text longer than 500,000 characters"),
+            (415, "A media type other than text, HTML, CSV or a workbook, or an unknown charset"),
+            (422, "The body is not what it claims: not UTF-8 or GB18030 text, binary data, an unreadable workbook"),
+            (429, "Rate limit: see Retry-After"),
+        ]
+    },
+}
+# any bytes are a document to read (a body of "{}" is a table of one cell): no type, so no body is schema-invalid but
+# an empty one
+_TEXT_BODY = {"schema": {"minLength": 1}}
+_BINARY_BODY = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+EXTRACT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The document: text (UTF-8, or GB18030/GBK by charset or detection; simplified or traditional "
+        "characters), an HTML page, a CSV table or a workbook",
+        "content": {
+            "text/plain": _TEXT_BODY,
+            "text/html": _TEXT_BODY,
+            "text/csv": _TEXT_BODY,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _BINARY_BODY,
+            "application/vnd.ms-excel": _BINARY_BODY,
+        },
+    }
+}
 _ROWS = {"type": "array", "minItems": 1, "items": {"type": "object"}}
 BATCH_BODY: dict[str, Any] = {
     "requestBody": {

@@ -43,13 +43,20 @@ def encode(payload: Payload) -> bytes:
         "value": values,
         "extension": {"snapshot": doc.get("snapshot"), **({"next": doc["next"]} if doc.get("next") else {})},
     }
-    for name in ("rank", "reported_rank"):  # rankings: each region's computed and reported rank beside its value
-        if name in table.column_names:
-            ranks = zip(coords["region"], table.column(name).to_pylist(), strict=True)
-            body["extension"][name] = {r: n for r, n in ranks if n is not None}
+    body["extension"].update(_ranks(table, coords["region"]))
     if status:
         body["status"] = status
     return orjson.dumps(body)
+
+
+def _ranks(table: pa.Table, regions: list[str]) -> dict[str, dict[str, Any]]:
+    """Rankings: each region's computed and reported rank beside its value."""
+    out = {}
+    for name in ("rank", "reported_rank"):
+        if name in table.column_names:
+            ranks = zip(regions, table.column(name).to_pylist(), strict=True)
+            out[name] = {r: n for r, n in ranks if n is not None}
+    return out
 
 
 def _cells(

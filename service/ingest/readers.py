@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from service.errors import InvalidData, Problem
 from service.ingest import csvfile, sheets, workbook
 from service.ingest.origin import Origin
-from service.model.schema import INPUT_COLUMNS
+from service.model.schema import ANNOTATIONS, INPUT_COLUMNS
 
 PARQUET_MAGIC = b"PAR1"
 MAX_PARQUET_EXPANSION = 200  # uncompressed bytes per file byte beyond which a Parquet file is treated as a bomb
@@ -91,9 +91,9 @@ def _with_kind(raw: RawTable, kind: str | None, given: dict[str, str]) -> RawTab
         return replace(raw, kind=kind, given=given)
     columns = raw.table.column_names
     found = detect_kind(raw.name, columns, kind, strict=False)
-    unknown = [c for c in columns if c not in INPUT_COLUMNS[found]]
+    unknown = [c for c in columns if c not in INPUT_COLUMNS[found] and c not in ANNOTATIONS.get(found, ())]
     problems = tuple(raw.problem(_unknown_column(c, found), None, c) for c in unknown)
-    table = raw.table.drop_columns(unknown) if unknown else raw.table
+    table = _bare(raw.table.drop_columns(unknown) if unknown else raw.table, found)
     return replace(raw, kind=found, table=table, given=given, problems=raw.problems + problems)
 
 
@@ -101,6 +101,12 @@ def _unknown_column(column: str, kind: str) -> str:
     near = difflib.get_close_matches(column.lower(), INPUT_COLUMNS[kind], n=1, cutoff=0.6)
     hint = f" (did you mean {near[0]}?)" if near else ""
     return f"unknown column: a column that {kind} do not have ({kind} have {', '.join(INPUT_COLUMNS[kind])}){hint}"
+
+
+def _bare(table: pa.Table, kind: str) -> pa.Table:
+    """The table without the annotations of POST /v1/extract (schema.ANNOTATIONS): read, not stored."""
+    extra = [c for c in ANNOTATIONS.get(kind, ()) if c in table.column_names]
+    return table.drop_columns(extra) if extra else table
 
 
 def _decode(name: str, data: bytes) -> tuple[str, str]:
@@ -191,7 +197,7 @@ def _read_jsonl(name: str, data: bytes) -> pa.Table:
             problems.append(Problem("each line must be one JSON object", file=name, row=lineno))
             continue
         for key, value in obj.items():
-            if isinstance(value, dict | list):
+            if isinstance(value, dict | list) and key != "span":  # an extract answer's [start, end]: dropped
                 problems.append(Problem("nested values are not allowed", file=name, row=lineno, column=key))
         rows.append(obj)
         if len(problems) > 1000:
@@ -239,7 +245,7 @@ def detect_kind(name: str, columns: list[str], kind: str | None, strict: bool = 
             )
     if kind not in INPUT_COLUMNS:
         raise InvalidData(f"unknown table kind {kind!r}", [Problem("unknown kind", allowed=list(INPUT_COLUMNS))])
-    unknown = [c for c in columns if c not in INPUT_COLUMNS[kind]]
+    unknown = [c for c in columns if c not in INPUT_COLUMNS[kind] and c not in ANNOTATIONS.get(kind, ())]
     if unknown and strict:
         raise InvalidData(
             f"{name} has columns that {kind} do not have",
@@ -330,7 +336,7 @@ def _parquet_tables(name: str, kind: str, pf: pq.ParquetFile, batch_rows: int) -
     first = 1
     try:
         for batch in pf.iter_batches(batch_size=batch_rows):
-            yield RawTable(name, kind, pa.Table.from_batches([batch]), first, "parquet")
+            yield RawTable(name, kind, _bare(pa.Table.from_batches([batch]), kind), first, "parquet")
             first += batch.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise _damaged(name, first) from exc
@@ -340,4 +346,4 @@ def _csv_tables(
     name: str, kind: str, open_file: csvfile.Opener, scanned: csvfile.Scan, batch_rows: int
 ) -> Iterator[RawTable]:
     for table, first in csvfile.tables(name, open_file, scanned, batch_rows):
-        yield RawTable(name, kind, table, first, scanned.encoding)
+        yield RawTable(name, kind, _bare(table, kind), first, scanned.encoding)

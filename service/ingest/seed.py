@@ -39,10 +39,11 @@ def seed_notice(lake: Lake, seed_dir: Path) -> str | None:
     )
 
 
-def ensure_seed(lake: Lake, seed_dir: Path) -> IngestResult | None:
-    """Ingest the seed files if the lake has no snapshot yet; safe when several workers start at once."""
+def ensure_seed(lake: Lake, seed_dir: Path, reviewed: bool = True) -> IngestResult | None:
+    """Ingest the seed files (and, with ``reviewed``, the reviewed documents) if the lake has no snapshot yet; safe
+    when several workers start at once."""
     if lake.current_id() != 0 or seed_notice(lake, seed_dir) is not None:
         return None
-    files = [(p.name, p.read_bytes()) for p in seed_paths(seed_dir)] + reviewed_files(seed_dir)
+    files = [(p.name, p.read_bytes()) for p in seed_paths(seed_dir)] + (reviewed_files(seed_dir) if reviewed else [])
     kinds = {name: kind_of(name) for name, _ in files if "/" in name}
     return ingest(lake, files, kinds=kinds, author="seed", only_if_empty=True)

@@ -37,7 +37,7 @@ ROW = ["indicator", "region", "period", "published", "value"]
 def lake(tmp_path: Path) -> IcebergLake:
     found = open_lake(Settings(data_dir=tmp_path / "lake"))
     assert isinstance(found, IcebergLake)
-    ensure_seed(found, REPO_DATA)
+    ensure_seed(found, REPO_DATA, reviewed=False)
     return found
 
 
@@ -188,7 +188,7 @@ def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: Ic
 
 def test_formats_are_detected_and_the_log_is_the_commit_point(tmp_path: Path, lake: IcebergLake) -> None:
     old = OldLake(tmp_path / "old")  # a lake in the old format
-    ensure_seed(old, REPO_DATA)
+    ensure_seed(old, REPO_DATA, reviewed=False)
     with pytest.raises(OldFormat, match="migrate"):
         open_lake(Settings(data_dir=tmp_path / "old"))
     assert isinstance(lake_at(lake.root), IcebergLake)
@@ -204,7 +204,7 @@ def test_migrate_keeps_every_row_and_the_commit_log(tmp_path: Path) -> None:
 
     root = tmp_path / "old"
     old = OldLake(root)  # the old format, written as before
-    ensure_seed(old, REPO_DATA)
+    ensure_seed(old, REPO_DATA, reviewed=False)
     revise(old, 8.6, "2023-01-20")
     before = {t: old.read_table(old.manifest(), t).sort_by(KEYS_OF[t]) for t in KEYS_OF}
     new = IcebergLake(root)
@@ -256,7 +256,7 @@ def test_a_service_pointed_at_an_old_lake_refuses_in_one_line(tmp_path: Path) ->
     import subprocess
     import sys
 
-    ensure_seed(OldLake(tmp_path / "old"), REPO_DATA)
+    ensure_seed(OldLake(tmp_path / "old"), REPO_DATA, reviewed=False)
     run = subprocess.run(
         [sys.executable, "-m", "service", "--data-dir", str(tmp_path / "old"), "serve", "--port", "1"],
         capture_output=True,

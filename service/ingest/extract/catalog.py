@@ -57,7 +57,7 @@ class Catalog:
                 return self.by_name[candidate], False
         base = self.concept(key)
         if base is None:
-            return _romanised(key, measure), True
+            return new_code(key, measure), True
         code = base + self.suffix(base, key, measure, unit)
         return code, code not in self.codes
 
@@ -87,8 +87,11 @@ class Catalog:
         return {"level": "", "growth": ".growth", "share": ".share", "change": ".change"}.get(measure, f".{measure}")
 
 
-def _romanised(key: str, measure: str) -> str:
+def new_code(key: str, measure: str) -> str:
+    """The code proposed for a concept the catalog lacks, ``new.<pinyin>.<measure>``: lowercase ASCII (ü as v),
+    within the 64 characters of an indicator code."""
     from service.model.romanize import syllables
 
-    word = "_".join(s for s in syllables(key) if s.isalpha())[:60] or "unnamed"
-    return f"new.{word}.{measure}"
+    parts = (re.sub(r"[^a-z0-9]", "", s.lower().replace("ü", "v")) for s in syllables(key))
+    word = "_".join(p for p in parts if p)[: 64 - len(f"new..{measure}")].rstrip("_")
+    return f"new.{word or 'unnamed'}.{measure}"
