@@ -23,7 +23,6 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -327,40 +326,11 @@ def csv_text(text: str, tabs: bool = False) -> str:
 
 
 def workbook_text(data: bytes) -> str:
-    """Every sheet of a workbook (xlsx, xls, ods) as ``| cell |`` rows, each sheet after a line with its name."""
-    import python_calamine
+    """The first visible sheet of a workbook (xlsx, xls) as ``| cell |`` rows, parsed in a child process by the
+    ingest's workbook reader (a damaged file can make the parser abort: that ends the child, never the server)."""
+    from service.ingest.workbook import read
 
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = [(name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names]
-    except Exception as exc:  # calamine's errors name its internals; the user needs to know the file is unreadable
-        raise InvalidData(
-            "the workbook cannot be read",
-            [Problem(f"not a readable .xlsx, .xls or .ods file ({type(exc).__name__}): save it again?")],
-        ) from None
-    out: list[str] = []
-    for name, rows in sheets:
-        lines = [_row_line(_cell(c) for c in r) for r in rows if any(_cell(c) for c in r)]
-        if not lines:
-            continue
-        if len(sheets) > 1 or not re.fullmatch(r"(?:Sheet|工作表)\s*\d*", name, re.I):
-            out.append(f"{name}\n")
-        out.extend(lines)
-        out.append("\n")
-    return "".join(out)
-
-
-def _cell(value: object) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(round(value, 10))  # 0.30000000000000004, a sum's float noise, as 0.3
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    return _WHITE.sub(" ", str(value)).strip()
+    grid = read("document", data, None)
+    lines = [_row_line(c or "" for c in row) for row in grid.cells if any(row)]
+    head = [] if re.fullmatch(r"(?:Sheet|工作表)\s*\d*", grid.sheet, re.I) else [f"{grid.sheet}\n"]
+    return "".join([*head, *lines, "\n"])
