@@ -19,7 +19,6 @@ from pathlib import Path
 from service.config import REPO_DATA
 from service.ingest.load import ingest_paths
 from service.ingest.seed import seed_paths
-from service.store.lake import Lake
 from service.store.stores import lake_at
 lake = lake_at(Path(sys.argv[1]))
 ingest_paths(lake, seed_paths(REPO_DATA))

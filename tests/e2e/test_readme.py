@@ -14,6 +14,7 @@ import pytest
 
 from service.config import REPO_DATA
 from service.store.stores import lake_at
+from tests import sheets
 from tests.live import live_server
 
 pytestmark = pytest.mark.slow
@@ -42,6 +43,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("readme")
     for name in ("regions.csv", "indicators.csv", "sources.csv", "observations.csv"):
         shutil.copy(REPO_DATA / name, work / name)
+    # a county table as bureaus send it: a note sheet first, then a wide 地区 × 指标 sheet with a title and notes
+    (work / "县市区.xlsx").write_bytes(sheets.xlsx(sheets.WIDE_ROWS, sheets.WIDE_MERGES, before="说明"))
     bin_dir = work / "bin"
     bin_dir.mkdir()
     real = shutil.which("curl")

@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from service.config import Settings
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import open_lake
 lake = open_lake(Settings(data_dir=Path(sys.argv[1])))
 print("ready", flush=True)
 while True:

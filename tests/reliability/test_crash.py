@@ -27,7 +27,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import lake_at
 lake, target = lake_at(Path(sys.argv[1])), int(sys.argv[2])
 print("ready", flush=True)  # imports done and the lake open: the kill clock starts here, whatever the machine's load
 while True:

@@ -59,7 +59,7 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
 READER = r"""
 import sys, time
 from pathlib import Path
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from service.store.snapshot import open_snapshot
 lake = lake_at(Path(sys.argv[1])); seen = set(); done = Path(sys.argv[2]); ready = Path(sys.argv[3])
 deadline = time.time() + 300  # a bound, not a pace: the reader stops when the writer is done
