@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
 from service.model.period import parse_canonical
-from service.store.frames import pick_vintage
+from service.store import vintage
 from service.store.snapshot import Snapshot
 
 DIGITS = 10  # gaps and ratios are rounded here to drop binary noise (8.4 - 7.4 = 1.0000000000000009)
@@ -55,19 +55,15 @@ def figures(
 ) -> dict[tuple[str, str], Figure]:
     """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame).
 
-    A region's rows are sorted by (period_end, published), so the latest release of a period is found by a binary
-    search on period_end: no filtering of whole series per request."""
+    Each region's release of each period current on ``as_of`` is found by binary search (``vintage.find``): no
+    filtering of whole series per request."""
     frame = snap.frame(indicator)
-    ends = {p: np.datetime64(parse_canonical(p).end_date(), "D") for p in periods}
+    ends = np.array([parse_canonical(p).end_date() for p in periods], dtype="datetime64[D]")
     out = {}
     for code in regions:
         rows = frame.rows(code)
-        if as_of is not None:
-            rows = rows.filter(pc.less_equal(rows.column("published"), pa.scalar(as_of, pa.date32())))
-        period_ends = rows.column("period_end").to_numpy()
-        for p in periods:
-            at = int(np.searchsorted(period_ends, ends[p], side="right")) - 1
-            if at >= 0 and period_ends[at] == ends[p]:
+        for p, at in zip(periods, vintage.find(rows, ends, as_of).tolist(), strict=True):
+            if at >= 0:
                 row = rows.slice(at, 1).select(FIGURE_FIELDS).to_pylist()[0]
                 out[(code, p)] = Figure(snap.regions[code], p, **row)
             else:
@@ -83,7 +79,7 @@ def latest_period(snap: Snapshot, indicator: str, regions: list[str], as_of: dat
     best: tuple[date, str] | None = None
     frame = snap.frame(indicator)
     for code in regions:
-        rows = pick_vintage(frame.rows(code), as_of, initial=False, every=False)
+        rows = vintage.pick(frame.rows(code), as_of, initial=False, every=False)
         rows = rows.filter(pc.is_valid(rows.column("value")))
         if rows.num_rows:
             last = (rows.column("period_end")[-1].as_py(), rows.column("period")[-1].as_py())
@@ -95,7 +91,7 @@ def periods_between(
     snap: Snapshot, indicator: str, region: str, start: date | None, end: date | None, as_of: date | None
 ) -> list[str]:
     """The periods ``region`` has between two dates (by period end), in order."""
-    rows = pick_vintage(snap.frame(indicator).rows(region), as_of, initial=False, every=False)
+    rows = vintage.pick(snap.frame(indicator).rows(region), as_of, initial=False, every=False)
     if start is not None:
         rows = rows.filter(pc.greater_equal(rows.column("period_end"), pa.scalar(start, pa.date32())))
     if end is not None:

@@ -15,7 +15,7 @@ from service.errors import YardstickError
 from service.model.catalog import Indicator
 from service.model.period import PeriodError, bounds
 from service.model.sdmx import ACCUMULATION, DIMENSIONS, FREQUENCIES, MULTIPLIERS, Code, sdmx_id, unit_of
-from service.store import frames
+from service.store import vintage
 from service.store.snapshot import Memo, Snapshot
 
 
@@ -174,7 +174,7 @@ def _matching(snap: Snapshot, indicators: list[Indicator], regions: set[str] | N
 
 
 def _cut(rows: pa.Table, q: DataQuery, start: date | None, end: date | None) -> pa.Table:
-    rows = frames.pick_vintage(rows, None, False, q.history)
+    rows = vintage.pick(rows, None, every=q.history)
     if start is not None:
         rows = rows.filter(pc.greater_equal(rows.column("period_end"), pa.scalar(start, pa.date32())))
     if end is not None:

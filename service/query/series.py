@@ -17,7 +17,7 @@ from service.model.catalog import Indicator
 from service.model.period import Period, parse_canonical
 from service.model.schema import OBSERVATIONS
 from service.query import transforms
-from service.store import frames
+from service.store import frames, vintage
 from service.store.snapshot import Memo, Snapshot
 from service.store.statements import run, statement
 
@@ -36,7 +36,7 @@ class Vintage:
 
 def with_realtime(rows: pa.Table, v: Vintage) -> pa.Table:
     """With every release: each row's realtime_start and realtime_end (ALFRED), selected by the vintage's range."""
-    return frames.realtime(rows, v.realtime_start, v.realtime_end) if v.all else rows
+    return vintage.realtime(rows, v.realtime_start, v.realtime_end) if v.all else rows
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def series(snap: Snapshot, indicator: Indicator, region: str, q: SeriesQuery) ->
     v = q.vintage
     if v.all and q.units.code != "lin":
         raise bad_parameter("units", "transforms need one value per period: drop vintages=all or use units=lin")
-    table = frames.pick_vintage(snap.frame(indicator.code).rows(region), v.as_of, v.initial, v.all)
+    table = vintage.pick(snap.frame(indicator.code).rows(region), v.as_of, v.initial, v.all)
     table = with_realtime(table, v)
     if q.units.code != "lin" and table.num_rows:
         periods = [parse_canonical(p) for p in table.column("period").to_pylist()]
@@ -181,7 +181,7 @@ def gather(snap: Snapshot, q: ObservationsQuery, start: date | None, end: date |
     for code in sorted(q.indicators):
         frame = snap.frame(code)
         for region in sorted(q.regions):
-            rows = with_realtime(frames.pick_vintage(frame.rows(region), v.as_of, v.initial, v.all), v)
+            rows = with_realtime(vintage.pick(frame.rows(region), v.as_of, v.initial, v.all), v)
             if v.updated_after is not None:
                 rows = rows.filter(
                     pc.greater(rows.column("recorded_at"), pa.scalar(v.updated_after, pa.timestamp("us", "UTC")))
