@@ -217,12 +217,10 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
                 f"realtime_start/realtime_end select among the releases of up to {MAX_TRANSFORMED_SERIES} named "
                 "series: narrow indicator and region",
             )
-        ahead = int(v.all and q.limit is not None)  # one row more, so the page's last release sees the next one
-        limit = None if q.limit is None else q.limit + ahead
-        page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=limit, offset=offset, **params)
+        name = "observations_realtime" if v.all else "observations"  # every release: with its interval
+        page = run(snap.cursor(), name, start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
         total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
-        page = with_realtime(page.drop_columns(["total"]), v)
-        return page.slice(0, q.limit), total
+        return page.drop_columns(["total"]), total
     if not q.indicators or not q.regions or len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
         raise bad_parameter(
             "units",
