@@ -12,20 +12,34 @@ published dates across periods, releases that arrive (are recorded) before earli
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.ingest.load import ingest
+from service.model.period import parse_canonical
 from service.model.schema import OBSERVATIONS
+from service.model.sdmx import sdmx_id
+from service.query.compare import Figure, compare, figures, latest_period, periods_between
+from service.query.rankings import members, rankings
+from service.query.sdmx import DataQuery, SdmxNoResults, select
+from service.query.series import ObservationsQuery, SeriesQuery, Vintage, export, from_frames, observations, series
 from service.store import vintage
 from service.store.frames import SERIES_COLUMNS
+from service.store.lake import Lake
+from service.store.stores import lake_at
+from service.store.snapshot import Snapshot, open_snapshot
 from service.store.statements import run, statement
+from tests.helpers import csv_bytes, seeded_copy
 
 FOREVER = date(9999, 12, 31)
 DAY = timedelta(days=1)
@@ -229,3 +243,160 @@ def test_arrow_and_sql_pick_what_the_rule_picks(data: st.DataObject) -> None:
             start, end = end, start
         check_realtime(history, table, as_of, start, end)
         check_sql(con, history, as_of, data.draw(windows, label="window"), data.draw(st.none() | st.integers(0, 2), label="after"))
+
+
+# Every reader, through its real code path over a real lake: fewer histories (each is ingested, batch by batch).
+
+KIDS = ["430100", "430200", "430300"]  # Hunan's prefectures (14 in all: the rest have no data)
+REGIONS = [*KIDS, "430000", "CN"]  # and their ancestors
+PERIODS = ["2022-Q3", "2022-Q4", "2023-Q1"]
+ENDS = {p: parse_canonical(p).end_date() for p in PERIODS}
+INDICATORS = "code,name,unit,kind,frequency,accumulation,rank_of,rank_among,topic\n"
+codes = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    return lake_at(seeded_copy(tmp_path_factory.mktemp("vintage") / "lake"))
+
+
+def lake_history(code: str) -> st.SearchStrategy[list[Release]]:
+    """Releases of a growth rate (``code``) and of its reported rank (``code``_rank), published in early 2023."""
+    published = st.integers(0, 30).map(lambda n: date(2023, 1, 1) + timedelta(days=n))
+    one = st.builds(
+        lambda i, r, p, d, v, b: Release(i, r, p, ENDS[p], d, v, b),
+        st.sampled_from([code, f"{code}_rank"]),
+        st.sampled_from(REGIONS),
+        st.sampled_from(PERIODS),
+        published,
+        st.one_of(st.none(), st.integers(1, 9).map(float)),
+        st.integers(0, 2),
+    )
+    return st.lists(one, min_size=1, max_size=30, unique_by=lambda r: r.id)
+
+
+def load(lake: Lake, code: str, history: list[Release]) -> list[datetime]:
+    """Ingest the history in its order of arrival (one commit per batch); the time before each batch."""
+    catalog = INDICATORS + f"{code},V,percent,growth,Q,period,,,test\n{code}_rank,R,rank,rank,Q,period,{code},siblings,test\n"
+    marks = []
+    for b in range(3):
+        files = [("indicators.csv", catalog.encode())] if b == 0 else []
+        rows = [
+            [r.indicator, r.region, r.period, "" if r.value is None else r.value, "" if r.value is not None else "E", r.published, "", "", ""]
+            for r in history if r.batch == b
+        ]
+        if rows:
+            files.append((f"batch{b}.csv", csv_bytes(rows)))
+        marks.append(datetime.now(UTC))
+        if files:
+            ingest(lake, files)
+    return marks
+
+
+def check_series(snap: Snapshot, code: str, history: list[Release], as_of: date | None) -> None:
+    for initial, every in MODES:
+        want = in_order(expected(history, as_of, initial, every).values())
+        for region in REGIONS:
+            q = SeriesQuery(Vintage(as_of=as_of, initial=initial, all=every))
+            out = series(snap, snap.indicators[code], region, q)
+            mine = [r for r in want if r.key[:2] == (code, region)]
+            assert ids(out, code, region) == [r.id for r in mine], (region, initial, every)
+            assert out["value"].to_pylist() == [r.value for r in mine]
+            if every:
+                assert spans(out) == [intervals(history, as_of)[r.id] for r in mine]
+
+
+def long_ids(out: pa.Table) -> list[Id]:
+    columns = [out[c].to_pylist() for c in ("indicator", "region", "period", "published")]
+    return list(zip(*columns, strict=True))
+
+
+def check_observations(snap: Snapshot, code: str, history: list[Release], as_of: date | None, marks: list[datetime]) -> None:
+    """The frames (a few named series) and DuckDB (every region) paths, pages, and the streamed export."""
+    spans_of = intervals(history, as_of)
+    for (initial, every), after in itertools.product(MODES, [None, 1, 2]):
+        v = Vintage(as_of=as_of, initial=initial, all=every, updated_after=None if after is None else marks[after])
+        chosen = expected(history, as_of, initial, every).values()
+        want = [r for r in in_order(chosen) if r.indicator == code and (after is None or r.batch >= after)]
+        for regions in (REGIONS, []):
+            q = ObservationsQuery([code], regions, v, limit=None)
+            assert from_frames(q) == bool(regions)
+            out, total = observations(snap, q, 0)
+            assert long_ids(out) == [r.id for r in want] and total == len(want), (regions, initial, every, after)
+            assert out["value"].to_pylist() == [r.value for r in want]
+            if every:
+                assert spans(out) == [spans_of[r.id] for r in want]
+            page, _ = observations(snap, replace(q, limit=2), 1)
+            assert page.equals(out.slice(1, 2))
+        assert long_ids(export(snap, q).read_all()) == [r.id for r in want]
+
+
+def figure(fig: Figure | dict[str, Any]) -> tuple[date | None, float | None]:
+    return (fig.published, fig.value) if isinstance(fig, Figure) else (fig["published"], fig["value"])
+
+
+def release(latest: dict[Key, Release], key: Key) -> tuple[date | None, float | None]:
+    r = latest.get(key)
+    return (None, None) if r is None else (r.published, r.value)
+
+
+def check_figures(snap: Snapshot, code: str, history: list[Release], as_of: date | None) -> None:
+    """Figures, comparisons and what periods there are: the latest release as of the date."""
+    latest = current(history, as_of)
+    for (region, p), fig in figures(snap, code, REGIONS, PERIODS, as_of).items():
+        assert figure(fig) == release(latest, (code, region, p)), (region, p)
+    doc, _ = compare(snap, snap.indicators[code], snap.regions[KIDS[0]], PERIODS, as_of)
+    for block in doc["periods"]:
+        p = block["period"]
+        assert figure(block) == release(latest, (code, KIDS[0], p))
+        assert [figure(a) for a in block["against"]] == [release(latest, (code, a, p)) for a in ("430000", "CN")]
+        rank = latest.get((f"{code}_rank", KIDS[0], p))
+        reported = block["rank"] and block["rank"]["reported"]
+        assert (reported and reported["rank"]) == (None if rank is None or rank.value is None else int(rank.value))
+    have = [r for r in latest.values() if r.indicator == code and r.value is not None]
+    last = max(have, key=lambda r: (r.period_end, r.period)).period if have else None
+    assert latest_period(snap, code, REGIONS, as_of) == last
+    for region in REGIONS:
+        mine = sorted(r.period_end for r in latest.values() if r.key[:2] == (code, region))
+        assert periods_between(snap, code, region, None, None, as_of) == [e and next(p for p in PERIODS if ENDS[p] == e) for e in mine]
+
+
+def check_rankings(snap: Snapshot, code: str, history: list[Release], as_of: date | None) -> None:
+    latest = current(history, as_of)
+    parent = snap.regions["430000"]
+    kids = members(snap, parent, None)
+    for p in PERIODS:
+        meta, table = rankings(snap, snap.indicators[code], parent, kids, p, True, as_of)
+        assert figure(meta["parent"]) == release(latest, (code, "430000", p))
+        for row in table.to_pylist():
+            assert figure(row) == release(latest, (code, row["region"], p)), (p, row["region"])
+            rank = latest.get((f"{code}_rank", row["region"], p))
+            assert row["reported_rank"] == (None if rank is None or rank.value is None else int(rank.value))
+
+
+def check_sdmx(snap: Snapshot, code: str, history: list[Release]) -> None:
+    """SDMX has no as-of date: the latest release, or with history every release."""
+    for every in (False, True):
+        want = [r.id for r in in_order(expected(history, None, False, every).values()) if r.indicator == code]
+        query = DataQuery(key=f"Q.{'+'.join(REGIONS)}.{sdmx_id(code)}", history=every)
+        try:
+            got = [i for s in select(snap, query, 10**6) for i in ids(s.rows, code, s.region)]
+        except SdmxNoResults:
+            got = []
+        assert got == want, every
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_every_reader_picks_what_the_rule_picks(lake: Lake, data: st.DataObject) -> None:
+    code = f"vintage.h{next(codes)}"
+    history = data.draw(lake_history(code), label="history")
+    marks = load(lake, code, history)
+    snap = open_snapshot(lake, lake.manifest())
+    check_sdmx(snap, code, history)
+    for _ in range(2):
+        as_of = data.draw(dates_around(history), label="as_of")
+        check_series(snap, code, history, as_of)
+        check_observations(snap, code, history, as_of, marks)
+        check_figures(snap, code, history, as_of)
+        check_rankings(snap, code, history, as_of)
