@@ -160,7 +160,8 @@ def misattributed(p: Proposal, figures: list[dict[str, Any]], text: str) -> bool
     if near and not any(found(f, [p]) for f in near):
         return True
     if p.status == "A" and p.unit != "rank":
-        return not any(f"{abs(p.value):.{d}f}" in p.quote for d in range(4))
+        held = re.sub(r"(?<=\d),(?=\d{3})", "", p.quote)  # 35,420.5 holds 35420.5
+        return not any(f"{abs(p.value):.{d}f}" in held for d in range(4))
     return False
 
 

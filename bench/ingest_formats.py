@@ -13,7 +13,7 @@ from service.config import REPO_DATA
 from service.ingest.load import ingest_paths
 from service.ingest.seed import seed_paths
 from service.store.iceberg import IcebergLake
-from service.store.lake import Lake
+from service.store.oldformat import OldLake
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     try:
         for fmt, dims in (("csv", (100, 100, 100)), ("parquet", (100, 320, 312))):
             files = write_inputs(tmp / f"in-{fmt}", *dims, fmt)
-            for name, kind in (("old format", Lake), ("iceberg", IcebergLake)):
+            for name, kind in (("old format", OldLake), ("iceberg", IcebergLake)):
                 lake = kind(tmp / f"{kind.__name__}-{fmt}")
                 ingest_paths(lake, seed_paths(REPO_DATA))
                 started = time.perf_counter()

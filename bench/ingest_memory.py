@@ -20,7 +20,8 @@ from service.config import REPO_DATA
 from service.ingest.load import ingest_paths
 from service.ingest.seed import seed_paths
 from service.store.lake import Lake
-lake = Lake.open(Path(sys.argv[1]))
+from service.store.stores import lake_at
+lake = lake_at(Path(sys.argv[1]))
 ingest_paths(lake, seed_paths(REPO_DATA))
 for files in (sys.argv[3:], os.environ.get("APPEND", "").split()):  # the load, then an append (if any)
     if files:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from service.store.lake import Lake
+from service.store.stores import lake_at
 
 
 def pss_rss_mb(pid: int) -> tuple[float, float]:
@@ -41,9 +41,9 @@ def pss_rss_mb(pid: int) -> tuple[float, float]:
 def measure(lake: Path, workers: int, requests: int, memory_mb: float | None) -> dict[str, float]:
     from bench import run
 
-    manifest = Lake.open(lake).manifest()
+    manifest = lake_at(lake).manifest()
     indicators = sorted({f.indicator for f in manifest.of("observations") if f.indicator})
-    regions = [r["code"] for r in Lake.open(lake).read_table(manifest, "regions").to_pylist()]
+    regions = [r["code"] for r in lake_at(lake).read_table(manifest, "regions").to_pylist()]
     env = {**run.OURS_ENV, **({} if memory_mb is None else {"YARDSTICK_MEMORY_MB": str(memory_mb)})}
     probe = f"/v1/series/{indicators[0]}/{regions[-1]}"  # the first answer, not just a live process
     with run.server(run.ours_cmd(lake, workers), run.OURS_PORT, probe, env) as start:

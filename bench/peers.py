@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from service.ingest.load import ingest_paths
-from service.store.lake import Lake
+from service.store.stores import lake_at
 
 
 def catalog(data: Path, out: Path) -> list[Path]:
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/bench-peers-data"))
     parser.add_argument("--lake", type=Path, default=Path("/tmp/bench-yardstick-lake"))
     args = parser.parse_args()
-    lake = Lake.open(args.lake)
+    lake = lake_at(args.lake)
     if lake.current_id() == 0:
         files = catalog(args.data, args.lake.parent / "bench-yardstick-input")
         t = time.perf_counter()

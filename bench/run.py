@@ -286,7 +286,7 @@ def ingest_figures(tmp: Path) -> list[str]:
     from service.config import REPO_DATA
     from service.ingest.load import ingest_paths
     from service.ingest.seed import seed_paths
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
 
     lines = [
         "## Ingest (one commit each, into a lake holding the shipped data)",
@@ -297,7 +297,7 @@ def ingest_figures(tmp: Path) -> list[str]:
     for fmt, (ind, reg, months) in (("csv", (100, 100, 100)), ("parquet", (100, 320, 312))):
         lake_dir = tmp / f"ingest-{fmt}"
         shutil.rmtree(lake_dir, ignore_errors=True)
-        lake = Lake.open(lake_dir)
+        lake = lake_at(lake_dir)
         ingest_paths(lake, seed_paths(REPO_DATA))
         files = write_inputs(tmp / f"in-{fmt}", ind, reg, months, fmt)
         t = time.perf_counter()
@@ -313,11 +313,11 @@ def smoke() -> str:
     from service.config import REPO_DATA
     from service.ingest.load import ingest_paths
     from service.ingest.seed import seed_paths
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
 
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-smoke-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    lake = Lake.open(tmp / "lake")
+    lake = lake_at(tmp / "lake")
     ingest_paths(lake, seed_paths(REPO_DATA))
     ingest_paths(lake, write_inputs(tmp / "in", 5, 20, 24))
     lines = ["| endpoint | requests | errors | seconds |", "| --- | --- | --- | --- |"]

@@ -1,11 +1,14 @@
-"""Command line: serve | ingest | check | snapshots | openapi. Thin commands over the layers below."""
+"""Command line: serve | ingest | template | extract | check | snapshots | openapi. Thin commands over the layers
+below."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -21,11 +24,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
-    ing = sub.add_parser("ingest", help="load regions, indicators, sources or observations (CSV, Parquet, JSONL)")
+    ing = sub.add_parser(
+        "ingest", help="load regions, indicators, sources or observations (CSV, Parquet, JSONL, .xlsx, .xls)"
+    )
     ing.add_argument("files", nargs="+", type=Path)
     ing.add_argument("--dry-run", action="store_true", help="validate only; commit nothing")
-    ing.add_argument("--kind", choices=["regions", "indicators", "sources", "observations"])
+    ing.add_argument("--kind", choices=KINDS)
     ing.add_argument("--author", default="cli")
+    ing.add_argument("--sheet", help="a workbook's sheet, by name or number (from 1); default: the first visible")
+    for name, what in GIVEN.items():
+        ing.add_argument(
+            f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)"
+        )
+    _template_parser(sub)
+    _extract_parser(sub)
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
@@ -43,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
     lake = settings.data_dir.resolve()
-    if args.command != "openapi":
+    if args.command not in ("openapi", "template", "extract"):
         print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
@@ -56,14 +68,42 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _template_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tpl = sub.add_parser("template", help="write an example file that ingests cleanly")
+    tpl.add_argument("kind", choices=["observations", "regions", "indicators"])
+    tpl.add_argument("-o", "--output", type=Path, help="the file to write (default: standard output, CSV only)")
+    tpl.add_argument("--format", choices=["csv", "xlsx"], help="default: from the output's extension, else csv")
+
+
+def _extract_parser(sub: Any) -> None:
+    ext = sub.add_parser(
+        "extract",
+        help="propose observations from documents (text, HTML, CSV, xlsx, xls), as POST /v1/extract does; "
+        "nothing is stored",
+    )
+    ext.add_argument("files", nargs="+", type=Path)
+    ext.add_argument("--region", help="the code of the region the documents are about (430400)")
+    ext.add_argument("--published", help="publication date, YYYY-MM-DD")
+    ext.add_argument("--period", help="the period of tables that state none (2022-Q3, 2012年1-4月)")
+    ext.add_argument("--source", help="a source id of the catalog, attached to every row")
+    ext.add_argument("-o", "--output", type=Path, help="write the rows to FILE.csv (ingest columns) or FILE.json")
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+KINDS = ["regions", "indicators", "sources", "observations"]
+GIVEN = {
+    "period": "the period (2022年1-9月, 2022-Q3)",
+    "region": "the region (a code or a name)",
+    "indicator": "the indicator (a code or a name)",
+    "published": "the vintage date (YYYY-MM-DD)",
+}
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.ingest.seed import ensure_seed, seed_notice
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
     changes = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k) is not None}
     settings = settings.model_copy(update=changes)
@@ -79,7 +119,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    lake = Lake.from_settings(settings)  # refuses a lake of the old format, in one line, before serving
+    lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
     if settings.load_seed:
         notice = seed_notice(lake, settings.seed_dir)
         if notice:
@@ -117,20 +157,37 @@ def _unwritable(folder: Path) -> str | None:
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.load import ingest_paths
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
     progress = _terminal_progress if sys.stderr.isatty() else _no_progress
     result = ingest_paths(
-        Lake.from_settings(settings),
+        open_lake(settings),
         args.files,
         author=args.author,
         dry_run=args.dry_run,
         kind=args.kind,
         progress=progress,
+        given={k: getattr(args, k) for k in ("sheet", *GIVEN) if getattr(args, k)},
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(orjson.dumps(result.__dict__, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _template(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ingest.template import write
+
+    fmt = args.format or ("xlsx" if args.output and args.output.suffix.lower() == ".xlsx" else "csv")
+    data = write(args.kind, fmt)
+    if args.output is None:
+        if fmt != "csv":
+            print("error: an .xlsx template is written to a file: give -o FILE", file=sys.stderr)
+            return 2
+        sys.stdout.buffer.write(data)
+        return 0
+    args.output.write_bytes(data)
+    print(f"wrote {args.output} ({args.kind}, {fmt}): `yardstick ingest {args.output}` loads it", file=sys.stderr)
     return 0
 
 
@@ -146,20 +203,81 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def _extract(settings: Settings, args: argparse.Namespace) -> int:
+    from service.ingest.extract import answer as core
+    from service.ingest.extract.inputs import read_document
+
+    catalogs = _extract_catalogs(settings)
+    opts = core.options(catalogs, region=args.region, published=args.published, period=args.period, source=args.source)
+    answers = [
+        {"file": str(f), **core.answer(read_document(f.read_bytes(), filename=f.name), opts, catalogs)}
+        for f in args.files
+    ]
+    for a in answers:
+        print(
+            f"{a['file']}: {len(a['observations'])} observations, {len(a['indicators'])} new indicators proposed, "
+            f"{len(a['unresolved'])} unresolved",
+            file=sys.stderr,
+        )
+    if args.output is not None and args.output.suffix.lower() == ".csv":
+        _write_csv(args.output, [r for a in answers for r in a["observations"]], core.OBSERVATION_FIELDS)
+        indicators = {r["code"]: r for a in answers for r in a["indicators"]}
+        if indicators:
+            side = args.output.with_name(args.output.stem + ".indicators.csv")
+            _write_csv(side, list(indicators.values()), list(next(iter(indicators.values()))))
+            print(f"proposed indicators: {side}", file=sys.stderr)
+        return 0
+    data = orjson.dumps(answers[0] if len(answers) == 1 else answers, option=orjson.OPT_INDENT_2)
+    if args.output is not None:
+        args.output.write_bytes(data + b"\n")
+    else:
+        sys.stdout.write(data.decode() + "\n")
+    return 0
+
+
+def _extract_catalogs(settings: Settings) -> Any:
+    """The lake's catalogs when --data-dir holds a lake, else the shipped ones (nothing is created)."""
+    from service.ingest.extract import answer as core
+
+    synonyms = core.read_synonyms(settings.synonyms_file)
+    if (settings.data_dir / "catalog.db").exists() or settings.catalog_uri:
+        from service.store.snapshot import open_snapshot
+        from service.store.stores import open_lake
+
+        lake = open_lake(settings)
+        snap = open_snapshot(lake, lake.manifest())
+        if snap.regions:
+            return core.Catalogs(
+                snap.regions, snap.indicators, set(snap.sources), synonyms, core.read_concepts(settings.seed_dir)
+            )
+    print(f"yardstick: no lake at {settings.data_dir}: the shipped catalogs of {settings.seed_dir}", file=sys.stderr)
+    return core.Catalogs.from_files(settings.seed_dir, settings.synonyms_file)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: orjson.dumps(v).decode() if isinstance(v, list | bool) else v for k, v in r.items()})
+
+
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from service.ingest.seed import ensure_seed
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    result = ensure_seed(Lake.from_settings(settings), settings.seed_dir)
+    result = ensure_seed(open_lake(settings), settings.seed_dir)
     print("lake already has data" if result is None or result.skipped else f"seeded snapshot {result.snapshot}")
     return 0
 
 
 def _check(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.integrity import check
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    problems = check(Lake.from_settings(settings))
+    problems = check(open_lake(settings))
     for p in problems:
         print(p, file=sys.stderr)
     print("ok" if not problems else f"{len(problems)} problem(s)")
@@ -167,35 +285,26 @@ def _check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.iceberg import IcebergLake, migrate
-    from service.store.integrity import check
-    from service.store.lake import Lake
-    from service.store.records import import_files
+    from service.store.oldformat import migrate_in_place
 
-    root = settings.data_dir
-    if not (root / "CURRENT").exists():
-        print(f"error: {root.resolve()} holds no lake in the old format (no CURRENT)", file=sys.stderr)
-        return 2
-    old = Lake(root, settings.retain_snapshots, settings.retain_hours * 3600)
-    new = IcebergLake.of(settings)
-    manifest = migrate(old, new)
-    keys, replies = import_files(root, new.engine)
-    problems = check(new)
+    done = migrate_in_place(settings)
     print(
-        f"migrated snapshot {manifest.label} ({manifest.counts}), {len(old.snapshot_ids()) - 1} earlier log entries, "
-        f"{keys} API keys and {replies} idempotency records"
+        f"migrated snapshot {done.manifest.label} ({done.manifest.counts}), {done.earlier} earlier log entries, "
+        f"{done.keys} API keys and {done.replies} idempotency records"
     )
+    for p in done.problems:
+        print(p, file=sys.stderr)
     print(
         "the old format's files (CURRENT, snapshots/, tables/, staging/, keys.json, idempotency/) are no longer read"
         ": remove them when satisfied"
     )
-    return 0 if not problems else 1
+    return 0 if not done.problems else 1
 
 
 def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    lake = Lake.from_settings(settings)
+    lake = open_lake(settings)
     for sid in lake.snapshot_ids():
         m = lake.manifest(sid)
         print(f"{m.label}  {m.committed_at}  {m.author:<10} {orjson.dumps(m.counts).decode()}  {m.message}")
@@ -210,9 +319,9 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.lake import Lake
+    from service.store.stores import open_lake
 
-    store = Lake.from_settings(settings).keys
+    store = open_lake(settings).keys
     if args.keys_command == "create":
         key, secret = store.create(args.name, args.scope)
         print(secret)
@@ -231,6 +340,8 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS = {
     "serve": _serve,
     "ingest": _ingest,
+    "template": _template,
+    "extract": _extract,
     "seed": _seed,
     "check": _check,
     "migrate": _migrate,

@@ -20,6 +20,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     allowed: list[str] | None = None
+    sheet: str | None = None  # a workbook's sheet, where the file is one (row and column are then the sheet's)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -39,15 +40,22 @@ class YardstickError(Exception):
 
     def __str__(self) -> str:
         lines = [self.detail] + [_locate(p) for p in self.problems[:50]]
-        if len(self.problems) > 50:
-            lines.append(f"... and {len(self.problems) - 50} more")
+        total = max(len(self.problems), int(self.extra.get("total", 0)))
+        if total > 50:
+            lines.append(f"... and {total - 50} more")
         return "\n".join(lines)
 
 
 def _locate(p: Problem) -> str:
     where = ", ".join(
         f"{k} {v}"
-        for k, v in (("file", p.file), ("row", p.row), ("column", p.column), ("parameter", p.parameter))
+        for k, v in (
+            ("file", p.file),
+            ("sheet", p.sheet),
+            ("row", p.row),
+            ("column", p.column),
+            ("parameter", p.parameter),
+        )
         if v is not None
     )
     return f"  {where}: {p.detail}" if where else f"  {p.detail}"

@@ -14,6 +14,7 @@ from service.api import create_app
 from service.config import REPO_DATA, Settings
 from service.ingest.seed import ensure_seed
 from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 
 SEED = REPO_DATA
@@ -21,9 +22,11 @@ SEED = REPO_DATA
 
 @pytest.fixture(scope="session")
 def seeded_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One lake with the shipped data, built once; tests that write copy it first."""
+    """One lake with the shipped catalog and the seed article's figures, built once; tests that write copy it first.
+    The reviewed documents (data/reviewed) are left out: tests assert on the article's figures; the reviewed ones
+    are tested in tests/ingest/test_reviewed.py."""
     root = tmp_path_factory.mktemp("seeded") / "lake"
-    ensure_seed(Lake.open(root), SEED)
+    ensure_seed(lake_at(root), SEED, reviewed=False)
     return root
 
 
@@ -59,4 +62,4 @@ async def writable_client(lake_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def empty_lake(tmp_path: Path) -> Iterator[Lake]:
-    yield Lake.open(tmp_path / "empty")
+    yield lake_at(tmp_path / "empty")

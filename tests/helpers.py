@@ -39,7 +39,7 @@ def seeded_copy(target: Path) -> Path:
     holds absolute paths, so a copied folder's tables would still live in the original's."""
     from service.config import REPO_DATA
     from service.ingest.seed import ensure_seed
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
 
-    ensure_seed(Lake.open(target), REPO_DATA)
+    ensure_seed(lake_at(target), REPO_DATA, reviewed=False)
     return target

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from service import __version__
-from service.api import bulk, catalog, charts, compare, docs_ui, ops, pages, problems, sdmx, series, writes
+from service.api import bulk, catalog, charts, compare, docs_ui, extract, ops, pages, problems, sdmx, series, writes
 from service.api.access import GUARDED, Gate
 from service.api.caching import SnapshotCaching
 from service.api.http import Cors, HeadAsGet, known_parameters
@@ -32,44 +32,54 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.load_seed:
-            lake = Lake.from_settings(settings)
-            notice = seed_notice(lake, settings.seed_dir)
-            if notice is not None:
-                log.warning(notice)
-                app.state.notices.append(notice)
-            ensure_seed(lake, settings.seed_dir)
-        for repaired in app.state.store.lake.repair():  # other engines read what the log committed
-            log.warning("repaired at start: %s", repaired)
-        app.state.store.reopen()  # the (possibly just seeded) current snapshot
-        if settings.preload:  # series, compare and rankings answer from memory from the first request
-            await anyio.to_thread.run_sync(app.state.store.snapshot().preload)
-        yield
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Seed an empty lake, repair what other engines would read wrong, open the current snapshot, preload it."""
+    settings: Settings = app.state.settings
+    lake: Lake = app.state.store.lake
+    if settings.load_seed:
+        notice = seed_notice(lake, settings.seed_dir)
+        if notice is not None:
+            log.warning(notice)
+            app.state.notices.append(notice)
+        ensure_seed(lake, settings.seed_dir)
+    for repaired in lake.repair():  # other engines read what the log committed
+        log.warning("repaired at start: %s", repaired)
+    app.state.store.reopen()  # the (possibly just seeded) current snapshot
+    if settings.preload:  # series, compare and rankings answer from memory from the first request
+        await anyio.to_thread.run_sync(app.state.store.snapshot().preload)
+    yield
 
+
+def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
+    """The service over the store the settings name (or over ``lake``: any implementation of the interface)."""
     app = FastAPI(
         title="Yardstick",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=_lifespan,
         generate_unique_id_function=_operation_id,
         docs_url=None,  # served from packaged assets (service.api.docs_ui), never a CDN
         redoc_url=None,
         dependencies=[Depends(known_parameters)],
     )
-    store = Store(settings)
+    store = Store(settings, lake)
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = ops.Metrics()
     app.state.notices = []  # things an operator must know, also shown in /healthz
-    app.state.keys = keys = store.lake.keys
-    for module in (catalog, series, compare, charts, bulk, writes, ops, pages, docs_ui, sdmx):
+    app.state.keys = store.lake.keys
+    for module in (catalog, series, compare, charts, bulk, writes, extract, ops, pages, docs_ui, sdmx):
         app.include_router(module.router)
     app.include_router(writes.audit)
     problems.install(app)
-    # innermost first: each add_middleware wraps what was added before it
+    _middleware(app, settings, store)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _middleware(app: FastAPI, settings: Settings, store: Store) -> None:
+    """Innermost first: each add_middleware wraps what was added before it."""
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         SnapshotCaching,
@@ -80,15 +90,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(
         Gate,
-        keys=keys,
+        keys=store.lake.keys,
         read_requires_key=settings.read_requires_key,
         per_client=settings.rate_limit_per_minute,
         per_key=settings.key_rate_limit_per_minute,
     )
     app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.cors_write_origins)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    return app
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

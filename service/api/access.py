@@ -120,41 +120,52 @@ class Gate:
         if scope["type"] != "http" or not guarded:
             await self.app(scope, receive, send)
             return
+        key, refusal = self._admit(scope, path)
+        extra: list[tuple[bytes, bytes]] = []
+        if refusal is None:
+            scope.setdefault("state", {})["key"] = key
+            refusal, extra = self._limit(scope, key, path)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, self._out(send, extra))
+
+    def _admit(self, scope: Scope, path: str) -> tuple[Key | None, ASGIApp | None]:
+        """The key presented (None: none), or the refusal: unknown key, too many of them, a read without a key
+        where reads need one, a catalog database that does not answer."""
         presented = presented_key(dict(scope["headers"]))
         try:
             key = self._check(scope, presented) if presented else None
         except YardstickError as exc:  # the catalog database does not answer (503), or too many bad keys (429)
-            await of_error(exc, path)(scope, receive, send)
-            return
+            return None, of_error(exc, path)
         if presented and key is None:
-            await _unauthorized(path, "the API key is unknown or revoked", "invalid_token")(scope, receive, send)
-            return
+            return None, _unauthorized(path, "the API key is unknown or revoked", "invalid_token")
         if key is None and self.keyed and scope["method"] in ("GET", "HEAD"):
-            detail = "reads need an API key with scope read: send 'Authorization: Bearer <key>'"
-            await _unauthorized(path, detail)(scope, receive, send)
-            return
-        scope.setdefault("state", {})["key"] = key
+            return None, _unauthorized(
+                path, "reads need an API key with scope read: send 'Authorization: Bearer <key>'"
+            )
+        return key, None
+
+    def _limit(self, scope: Scope, key: Key | None, path: str) -> tuple[ASGIApp | None, list[tuple[bytes, bytes]]]:
+        """The rate limit of the key (or of the address without one): its headers, and a 429 once spent."""
         who, limit = (f"key:{key.id}", self.per_key) if key else (f"ip:{_client(scope)}", self.per_client)
-        extra: list[tuple[bytes, bytes]] = []
-        if limit > 0:
-            remaining, reset = self.limiter.take(who, limit)
-            extra = [
-                (b"ratelimit-limit", str(limit).encode()),
-                (b"ratelimit-remaining", str(max(remaining, 0)).encode()),
-                (b"ratelimit-reset", str(reset).encode()),
-                (b"ratelimit-policy", f"{limit};w=60".encode()),
-            ]
-            if remaining < 0:
-                response = problem(
-                    429,
-                    TooManyRequests.title,
-                    f"more than {limit} requests a minute: retry after {reset} s",
-                    path,
-                    TooManyRequests.type,
-                    headers={"retry-after": str(reset), **{k.decode(): v.decode() for k, v in extra}},
-                )
-                await response(scope, receive, send)
-                return
+        if limit <= 0:
+            return None, []
+        remaining, reset = self.limiter.take(who, limit)
+        extra = [
+            (b"ratelimit-limit", str(limit).encode()),
+            (b"ratelimit-remaining", str(max(remaining, 0)).encode()),
+            (b"ratelimit-reset", str(reset).encode()),
+            (b"ratelimit-policy", f"{limit};w=60".encode()),
+        ]
+        if remaining >= 0:
+            return None, extra
+        detail = f"more than {limit} requests a minute: retry after {reset} s"
+        headers = {"retry-after": str(reset), **{k.decode(): v.decode() for k, v in extra}}
+        return problem(429, TooManyRequests.title, detail, path, TooManyRequests.type, headers=headers), extra
+
+    def _out(self, send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        """``send`` with the rate-limit headers added (and responses made private where reads need a key)."""
         keyed = self.keyed
 
         async def out(message: Message) -> None:
@@ -165,7 +176,7 @@ class Gate:
                 message = {**message, "headers": headers + extra}
             await send(message)
 
-        await self.app(scope, receive, out)
+        return out
 
     def _check(self, scope: Scope, presented: str) -> Key | None:
         """The key presented, if known. An address that presented too many unknown keys is refused before the

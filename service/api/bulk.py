@@ -24,24 +24,17 @@ from service.api.http import content_disposition, is_head, link
 from service.config import Settings
 from service.errors import Gone, not_found
 from service.errors import RangeNotSatisfiable as Unsatisfiable
+from service.formats import datapackage
 from service.model.schema import CODE_PATTERN
 from service.store import bulk
-from service.store.iceberg import IcebergLake, describe
-from service.store.lake import Manifest
+from service.store.lake import Lake, Manifest
 from service.store.snapshot import Memo, Snapshot, Store
 
 router = APIRouter(prefix="/v1/bulk", tags=["bulk"], responses=BULK_RESPONSES)
 IMMUTABLE = "public, max-age=31536000, immutable"
 PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT = re.compile(r"^\d{6}$")
-ICEBERG: Memo[dict[str, Any]] = Memo("iceberg tables")
-FRICTIONLESS_TYPES = {
-    "string": "string",
-    "double": "number",
-    "date32[day]": "date",
-    "timestamp[us, tz=UTC]": "datetime",
-}
-
+ICEBERG: Memo[dict[str, Any] | None] = Memo("iceberg tables")
 SnapshotParam = Annotated[
     str, PathParam(description="A snapshot id (000007) or 'latest'", max_length=16, examples=["latest"])
 ]
@@ -110,11 +103,11 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
         "datapackage": link(request, "/v1/bulk/datapackage.json"),
         "files": [{**f.as_dict(snap.id), "url": link(request, f.path_of(snap.id))} for f in files.values()],
     }
-    lake = request.app.state.store.lake
-    if isinstance(lake, IcebergLake):  # the same snapshot as Iceberg tables, for engines that read them directly
-        tables = snap.recall(ICEBERG)  # catalog reads: once per snapshot, not per request
-        if tables is None:
-            tables = snap.keep(ICEBERG, await anyio.to_thread.run_sync(describe, lake, snap.manifest))
+    lake: Lake = request.app.state.store.lake
+    tables = snap.recall(ICEBERG)  # the same snapshot as tables other engines read; catalog reads once per snapshot
+    if tables is None:
+        tables = snap.keep(ICEBERG, await anyio.to_thread.run_sync(lake.describe, snap.manifest))
+    if tables is not None:
         body["iceberg"] = tables
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
@@ -122,42 +115,17 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
 @router.get("/datapackage.json", name="bulk-datapackage", summary="The same files as a Frictionless Data Package")
 async def bulk_datapackage(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
     files = await _files(request.app.state.store, snap.manifest)
-    resources = []
-    for f in files.values():
-        d = f.as_dict(snap.id)
-        # relative to this descriptor (Frictionless), or absolute under YARDSTICK_PUBLIC_URL
-        path = (
+
+    def path(
+        f: bulk.BulkFile,
+    ) -> str:  # relative to this descriptor (Frictionless), or absolute under YARDSTICK_PUBLIC_URL
+        return (
             link(request, f.path_of(snap.id)) if settings.public_url else f.path_of(snap.id).removeprefix("/v1/bulk/")
         )
-        resources.append(
-            {
-                "name": re.sub(r"[^a-z0-9._-]", "-", f.name.lower()),
-                "path": path,
-                "format": "parquet",
-                "mediatype": d["media_type"],
-                "bytes": f.bytes,
-                "hash": f"sha256:{f.sha256}",
-                "schema": {
-                    "fields": [
-                        {
-                            "name": c["name"],
-                            "type": FRICTIONLESS_TYPES.get(c["type"], "any"),
-                            "description": c["description"],
-                        }
-                        for c in d["schema"]
-                    ]
-                },
-            }
-        )
-    body = {
-        "profile": "data-package",
-        "name": f"yardstick-{snap.id}",
-        "title": "Yardstick indicators",
-        "version": snap.id,
-        "created": snap.manifest.committed_at,
-        "resources": resources,
-    }
-    return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
+
+    resources = (datapackage.resource(f.as_dict(snap.id), path(f)) for f in files.values())
+    body = datapackage.descriptor(snap.id, snap.manifest.committed_at, resources)
+    return Response(body, media_type="application/json", headers={"cache-control": "no-cache"})
 
 
 @router.get(

@@ -114,12 +114,7 @@ class SnapshotCaching:
             await of_error(exc, scope["path"])(scope, receive, send)
             return
         scope.setdefault("state", {})["snapshot"] = snap
-        path: str = scope["path"]
-        if (
-            scope["method"] not in ("GET", "HEAD")
-            or not path.startswith(CACHEABLE_PREFIX)
-            or path.startswith(UNCACHED_PREFIXES)
-        ):
+        if not _cacheable(scope):
             await self.app(scope, receive, send)
             return
         etag = etag_for(snap.id, scope)
@@ -135,20 +130,34 @@ class SnapshotCaching:
             await _not_modified(send, fixed)
             return
         cache = _responses(snap, self.max_bytes)
-        head = scope["method"] == "HEAD"
-        hit = cache.get(etag)
+        hit = cache.get(etag) or self._fast(scope, snap, cache, etag, fixed)
         if hit is not None:
-            await (_not_modified(send, fixed) if any_tag else _send(send, *hit, head))
+            await (_not_modified(send, fixed) if any_tag else _send(send, *hit, scope["method"] == "HEAD"))
             return
-        if self.fast is not None and _wants_json(scope):
-            fast = self.fast(snap, path, scope.get("query_string", b"").decode("latin-1"))
-            if fast is not None:
-                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(fast)).encode()), *fixed]
-                cache.put(etag, headers, fast)
-                await (_not_modified(send, fixed) if any_tag else _send(send, headers, fast, head))
-                return
         store = scope["method"] == "GET" and self.max_bytes > 0
         await self.app(scope, receive, _Capture(send, fixed, cache, etag, store, any_tag))
+
+    def _fast(
+        self, scope: Scope, snap: Snapshot, cache: ResponseCache, etag: str, fixed: list[tuple[bytes, bytes]]
+    ) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """A JSON series answered without the router (kept in the cache), if the fast path knows the request."""
+        if self.fast is None or not _wants_json(scope):
+            return None
+        fast = self.fast(snap, scope["path"], scope.get("query_string", b"").decode("latin-1"))
+        if fast is None:
+            return None
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(fast)).encode()), *fixed]
+        cache.put(etag, headers, fast)
+        return headers, fast
+
+
+def _cacheable(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return (
+        scope["method"] in ("GET", "HEAD")
+        and path.startswith(CACHEABLE_PREFIX)
+        and not path.startswith(UNCACHED_PREFIXES)
+    )
 
 
 async def _not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
@@ -194,25 +203,33 @@ class _Capture:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            own_tag = any(name == b"etag" for name, _ in message.get("headers", []))
             if message["status"] == 200 and self.any_tag:
                 self.store, self.silent = False, True
                 await _not_modified(self.send, self.fixed)
                 return
-            if message["status"] == 200 and not own_tag:  # files (exports) keep their own validators
-                replaced = {name for name, _ in self.fixed}
-                headers = [h for h in message.get("headers", []) if h[0] not in replaced]
-                self.headers = headers + self.fixed
-                message = {**message, "headers": self.headers}
-            else:
-                self.store = False
+            message = self._start(message)
         elif self.silent:
             return
         elif message["type"] == "http.response.body" and self.store and self.headers is not None:
-            self.parts.append(message.get("body", b""))
-            self.size += len(self.parts[-1])
-            if self.size > MAX_CACHED_BODY:
-                self.store = False
-            elif not message.get("more_body", False):
-                self.cache.put(self.etag, self.headers, b"".join(self.parts))
+            self._keep(message)
         await self.send(message)
+
+    def _start(self, message: Message) -> Message:
+        """A 200 gets the caching headers (files, such as exports, keep their own validators); others are not kept."""
+        own_tag = any(name == b"etag" for name, _ in message.get("headers", []))
+        if message["status"] != 200 or own_tag:
+            self.store = False
+            return message
+        replaced = {name for name, _ in self.fixed}
+        self.headers = [h for h in message.get("headers", []) if h[0] not in replaced] + self.fixed
+        return {**message, "headers": self.headers}
+
+    def _keep(self, message: Message) -> None:
+        """Copy a body part; a complete small body goes into the cache."""
+        assert self.headers is not None
+        self.parts.append(message.get("body", b""))
+        self.size += len(self.parts[-1])
+        if self.size > MAX_CACHED_BODY:
+            self.store = False
+        elif not message.get("more_body", False):
+            self.cache.put(self.etag, self.headers, b"".join(self.parts))

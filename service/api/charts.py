@@ -1,48 +1,40 @@
-"""Charts of a series, a comparison and a league table, as SVG or PNG (cached by ETag like every GET)."""
+"""Charts of a series, a comparison and a league table, as SVG or PNG (cached by ETag like every GET). The charts
+themselves are drawn in service/formats/figures.py."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
 from service.api.deps import AsOf, IndicatorDep, RangeDep, RegionDep, RegionQuery, SnapshotDep, in_memory, region_param
-from service.api.docs import DATA_RESPONSES
-from service.formats import charts
-from service.model.catalog import Indicator
+from service.api.docs import CHART_RESPONSES
+from service.formats import CHARTS, charts, figures, negotiate
+from service.formats.figures import Style
+from service.formats.registry import listing
 from service.model.schema import Level
+from service.query import catalog as q_catalog
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
 from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
-from service.store.snapshot import Snapshot
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["charts"],
-    responses={**DATA_RESPONSES, 200: {"description": "The chart", "content": {"image/svg+xml": {}, "image/png": {}}}},
-)
-Fmt = Annotated[Literal["svg", "png"], Path(description="svg or png")]
+router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES)
+if TYPE_CHECKING:
+    ChartFormat = str
+else:  # the chart formats' names, as FastAPI checks and documents the path's extension
+    ChartFormat = Literal[CHARTS.names]
+Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
 Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
 Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
-MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def _source_line(snap: Snapshot, sources: list[str | None]) -> str:
-    named = [snap.sources[s] for s in dict.fromkeys(s for s in sources if s) if s in snap.sources]
-    cited = "；".join(f"{s.publisher or ''}《{_short(s.title)}》" for s in named[:2]) or "Yardstick"
-    return f"来源：{cited} · Yardstick"
-
-
-def _short(text: str, limit: int = 16) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _image(spec: dict[str, Any], fmt: Fmt, title: str, description: str) -> Response:
-    return Response(charts.render(spec, fmt, title, description), media_type=MEDIA[fmt])
+def _image(chart: charts.Chart, fmt: str) -> Response:
+    chosen = negotiate(fmt, None, CHARTS)  # the extension names the format, as format= does
+    return Response(chosen.render(chart), media_type=chosen.content_type)
 
 
 @router.get("/series/{indicator}/{region}/chart.{fmt}", name="series-chart", summary="A series as a line chart")
@@ -59,28 +51,10 @@ async def series_chart(
     height: Height = 280,
 ) -> Response:
     await in_memory(snap, indicator.code)
-    table = query_series(
-        snap,
-        indicator,
-        region.code,
-        SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40)),
-    )
-    title = f"{region.name} {indicator.name}"
-    values = table.column("value").to_pylist()
-    periods = table.column("period").to_pylist()
-    desc = (
-        f"Line chart of {indicator.name_en or indicator.code} for {region.name_en or region.code}, "
-        f"{len(values)} periods"
-        + (
-            f" from {periods[0]} to {periods[-1]}, latest {values[-1]} {charts.unit_label(indicator.unit)}"
-            if values
-            else ""
-        )
-    )
-    spec = charts.series_spec(
-        title, indicator.unit, _source_line(snap, table.column("source").to_pylist()), table, theme, width, height
-    )
-    return _image(spec, fmt, title, desc)
+    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40))
+    table = query_series(snap, indicator, region.code, q)
+    sources = q_catalog.cited(snap, table.column("source").to_pylist())
+    return _image(figures.series_chart(indicator, region, table, sources, Style(theme, width, height)), fmt)
 
 
 @router.get(
@@ -103,40 +77,8 @@ async def compare_chart(
     label = period_or_latest(snap, indicator, [region.code], period, as_of)
     document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
     p = document["periods"][0]
-    rows = [
-        {"code": f["region"], "name": f["name"], "value": f["value"], "status": charts.status_label(f["status"])}
-        for f in [p, *p["against"]]
-    ]
-    title = f"{region.name} {indicator.name} {label}"
-    summary = _gaps_text(indicator, p)
-    spec = charts.bars_spec(
-        title,
-        indicator.unit,
-        [summary, _source_line(snap, [p["source"], *[a["source"] for a in p["against"]]])],
-        rows,
-        theme,
-        width,
-        height,
-        region.code,
-    )
-    desc = f"Bar chart: {_listing(rows)}. {summary}"
-    return _image(spec, fmt, title, desc)
-
-
-def _listing(rows: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{r['name']} {r['value']}" for r in rows)
-
-
-def _gaps_text(indicator: Indicator, p: dict[str, Any]) -> str:
-    parts = []
-    for a in p["against"]:
-        if a.get("gap_pp") is not None:
-            parts.append(f"比{a['name']}{'高' if a['gap_pp'] >= 0 else '低'}{abs(a['gap_pp']):.1f}个百分点")
-        elif a.get("share_pct") is not None:
-            parts.append(f"占{a['name']}{a['share_pct']:.1f}%")
-    if p.get("rank"):
-        parts.append(f"第{p['rank']['rank']}名/{p['rank']['of']} ({p['rank']['method']})")
-    return "，".join(parts)
+    sources = q_catalog.cited(snap, [p["source"], *[a["source"] for a in p["against"]]])
+    return _image(figures.compare_chart(indicator, region, label, p, sources, Style(theme, width, height)), fmt)
 
 
 @router.get(
@@ -170,30 +112,6 @@ async def rankings_chart(
     await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
-    ranked = [r for r in table.to_pylist() if r["value"] is not None]
-    shown = ranked[:limit] + [r for r in ranked[limit or len(ranked) :] if marked and r["region"] == marked.code]
-    rows = [
-        {
-            "code": r["region"],
-            "name": r["name"] if r["rank"] is None else f"{r['rank']}. {r['name']}",
-            "value": r["value"],
-            "status": charts.status_label(r["status"]),
-        }
-        for r in shown
-    ]
-    title = f"{p.name} {indicator.name} {label}"
-    height = height or max(120, min(1200, 28 * len(rows)))
-    note = f"{meta['ranked']}/{meta['of']} 有数据"
-    spec = charts.bars_spec(
-        title,
-        indicator.unit,
-        [note, _source_line(snap, table.column("source").to_pylist())],
-        rows,
-        theme,
-        width,
-        height,
-        highlight=marked.code if marked else None,
-        horizontal=True,
-    )
-    desc = f"Ranked bars: {_listing(rows)}"
-    return _image(spec, fmt, title, desc)
+    sources = q_catalog.cited(snap, table.column("source").to_pylist())
+    style = Style(theme, width, height)
+    return _image(figures.league_chart(indicator, p, label, meta, table, sources, marked, limit, style), fmt)

@@ -71,13 +71,8 @@ async def compare_get(
     else:
         periods = [period_or_latest(snap, indicator, [region.code], period, as_of)]
     document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation")
-    doc = {
-        "snapshot": snap.id,
-        "indicator": as_dict(indicator),
-        "region": as_dict(region),
-        "unit": describe(indicator.unit),
-        **document,
-    }
+    heading = {"indicator": as_dict(indicator), "region": as_dict(region), "unit": describe(indicator.unit)}
+    doc = {"snapshot": snap.id, **heading, **document}
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
 
 

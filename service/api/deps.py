@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import anyio
 from fastapi import Depends, Path, Query, Request
@@ -15,7 +16,8 @@ from starlette.responses import Response
 from service.api.http import content_disposition
 from service.config import Settings
 from service.errors import bad_parameter, not_found
-from service.formats import MediaType, Payload, content_type, encode, negotiate
+from service.formats import SERIES, TABLES, Format, Payload, encode, negotiate
+from service.formats.registry import Offer, listing
 from service.model import period as periods
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import CODE_PATTERN, REGION_CODE_PATTERN
@@ -35,8 +37,12 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-Format = Literal["json", "csv", "parquet", "arrow"]
-DataFormat = Literal["json", "csv", "parquet", "arrow", "jsonstat"]
+if TYPE_CHECKING:
+    TableFormat = str
+    SeriesFormat = str
+else:  # the format= values of each offer, as FastAPI checks and documents them
+    TableFormat = Literal[TABLES.names]
+    SeriesFormat = Literal[SERIES.names]
 MAX_PAGE = 10_000  # the largest page a client may ask for (YARDSTICK_MAX_LIMIT may lower it)
 
 
@@ -223,39 +229,38 @@ async def get_vintage(
 VintageDep = Annotated[Vintage, Depends(get_vintage)]
 
 
+def format_names(offer: Offer[Any]) -> str:
+    """The format= values of an offer for its description, each with its title when that says more."""
+    return listing([f.name if f.title.lower() == f.name else f"{f.name} ({f.title})" for f in offer.formats])
+
+
 async def get_media_type(
     request: Request,
-    format: Annotated[Format | None, Query(description="json, csv, parquet or arrow; wins over Accept")] = None,
-) -> MediaType:
-    return negotiate(format, request.headers.get("accept"))
+    format: Annotated[TableFormat | None, Query(description=f"{format_names(TABLES)}; wins over Accept")] = None,
+) -> Format[Payload]:
+    return negotiate(format, request.headers.get("accept"), TABLES)
 
 
 async def get_data_media_type(
     request: Request,
-    format: Annotated[
-        DataFormat | None,
-        Query(description="json, csv, parquet, arrow or jsonstat (JSON-stat 2.0); wins over Accept"),
-    ] = None,
-) -> MediaType:
-    return negotiate(format, request.headers.get("accept"), tuple(MediaType))
+    format: Annotated[SeriesFormat | None, Query(description=f"{format_names(SERIES)}; wins over Accept")] = None,
+) -> Format[Payload]:
+    return negotiate(format, request.headers.get("accept"), SERIES)
 
 
-MediaDep = Annotated[MediaType, Depends(get_media_type)]
-DataMediaDep = Annotated[MediaType, Depends(get_data_media_type)]  # series, observations, compare, rankings
+MediaDep = Annotated[Format[Payload], Depends(get_media_type)]
+DataMediaDep = Annotated[Format[Payload], Depends(get_data_media_type)]  # series, observations, compare, rankings
 BomParam = Annotated[bool, Query(description="CSV only: prefix a UTF-8 BOM so Excel shows Chinese text")]
 
 
-def respond(payload: Payload, media: MediaType, snap: Snapshot, bom: bool = False) -> Response:
+def respond(payload: Payload, fmt: Format[Payload], snap: Snapshot, bom: bool = False) -> Response:
     """Encode and wrap: one call at the end of every data handler."""
     payload.metadata.setdefault("yardstick.snapshot", snap.id)
-    if media is MediaType.JSONSTAT:  # category labels and units come from the catalog
-        payload.labels = labels(snap, payload)
+    payload.labels = partial(labels, snap, payload)  # category labels and units, for the formats that show them
     headers = {"x-snapshot": snap.id}
-    if media is not MediaType.JSON:
-        from service.formats import EXTENSIONS
-
-        headers["content-disposition"] = content_disposition("inline", f"{payload.name}.{EXTENSIONS[media]}")
-    return Response(encode(payload, media, bom), media_type=content_type(media), headers=headers)
+    if fmt.named:
+        headers["content-disposition"] = content_disposition("inline", f"{payload.name}.{fmt.extension}")
+    return Response(encode(payload, fmt, bom), media_type=fmt.content_type, headers=headers)
 
 
 def labels(snap: Snapshot, payload: Payload) -> dict[str, dict[str, dict[str, Any]]]:

@@ -93,22 +93,23 @@ class MetricsMiddleware:
 
 @router.get("/healthz", name="healthz", summary="Liveness, with the snapshot served")
 def healthz(request: Request, snap: SnapshotDep) -> Response:
-    m = snap.manifest
     down = request.app.state.store.catalog_down_since
-    notices = list(request.app.state.notices)
-    if down is not None:  # still serving what it has: taking every replica out would serve nothing
-        since = datetime.fromtimestamp(down, UTC).isoformat(timespec="seconds")
-        notices.append(
-            f"the catalog database does not answer since {since}: serving snapshot {snap.id}; writes get 503"
-        )
     body = {
         "status": "ok" if down is None else "degraded",
         "snapshot": snap.id,
-        "committed_at": m.committed_at,
-        "counts": m.counts,
-        "notices": notices,
+        "committed_at": snap.manifest.committed_at,
+        "counts": snap.manifest.counts,
+        "notices": [*request.app.state.notices, *_catalog_notice(down, snap.id)],
     }
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-store"})
+
+
+def _catalog_notice(down: float | None, snapshot: str) -> list[str]:
+    """Still serving what it has when the catalog database is down: taking every replica out would serve nothing."""
+    if down is None:
+        return []
+    since = datetime.fromtimestamp(down, UTC).isoformat(timespec="seconds")
+    return [f"the catalog database does not answer since {since}: serving snapshot {snapshot}; writes get 503"]
 
 
 @router.get(

@@ -22,6 +22,7 @@ from service.errors import not_found
 router = APIRouter(include_in_schema=False)
 STATIC = {
     "explorer.js": "text/javascript",
+    "load.js": "text/javascript",
     "style.css": "text/css",
     "docs-init.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
@@ -60,6 +61,13 @@ def explorer(
 ) -> Response:
     """The explorer page; its view (read by the page's script) lives in the query string, so links can be shared."""
     page = (files("service.api") / "static" / "index.html").read_bytes()
+    return Response(page, media_type="text/html; charset=utf-8", headers=_headers(EXPLORER_CSP))
+
+
+@router.get("/load")
+def load_page() -> Response:
+    """The review page: a document in, its figures proposed (POST /v1/extract), reviewed, committed (/v1/batch)."""
+    page = (files("service.api") / "static" / "load.html").read_bytes()
     return Response(page, media_type="text/html; charset=utf-8", headers=_headers(EXPLORER_CSP))
 
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from service.api.http import allowed_methods
 from service.errors import YardstickError, full_disk
-from service.formats import sdmx
+from service.formats.sdmx import ml as sdmx
 
 PROBLEM = "application/problem+json"
 SDMX = "/sdmx/"
@@ -30,6 +30,7 @@ def problem(
     type_: str = "about:blank",
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    total: int | None = None,
 ) -> Response:
     if instance.startswith(SDMX):  # SDMX clients read SDMX-ML error messages (same status, SDMX error code)
         where = "; ".join(f"{k} {v}" for e in (errors or [])[:1] for k, v in e.items() if k != "detail")
@@ -42,6 +43,8 @@ def problem(
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
     if errors:
         body["errors"] = errors
+    if total is not None:
+        body["total"] = total
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -60,6 +63,7 @@ def of_error(exc: YardstickError, instance: str) -> Response:
         exc.type,
         [p.as_dict() for p in exc.problems[:1000]] or None,
         exc.extra.get("headers"),
+        exc.extra.get("total"),
     )
 
 

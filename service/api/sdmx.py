@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 import anyio
@@ -14,7 +15,10 @@ from starlette.responses import Response
 from service.api.deps import SettingsDep, SnapshotDep
 from service.api.docs import SDMX_RESPONSES, SDMX_STRUCTURE_RESPONSES
 from service.errors import bad_parameter
-from service.formats import sdmx as fmt
+from service.formats import SDMX_DATA, SDMX_STRUCTURE, Format, negotiate
+from service.formats.registry import listing
+from service.formats.sdmx.data import DataMessage, Detail
+from service.formats.sdmx.structure import Structures
 from service.model import sdmx as dsd
 from service.query import sdmx as q
 from service.store.snapshot import Snapshot
@@ -62,12 +66,8 @@ CHILDREN = {"dataflow": {"datastructure"}, "datastructure": {"conceptscheme", "c
 PARENTS = {"datastructure": {"dataflow"}, "conceptscheme": {"datastructure"}, "codelist": {"datastructure"}}
 
 
-def _structures(
-    snap: Snapshot, resource: Resource, resource_id: str, references: References, detail: StructureDetail
-) -> bytes:
-    """The resource asked for and what ``references`` adds: the dataflow's child is the data structure, whose
-    children are the concept scheme and the codelists."""
-    kind, r = resource.value, references.value
+def _wanted(kind: str, r: str) -> set[str]:
+    """The resource types a structure query returns: its own and those ``references`` (r) adds."""
     wanted = {kind}
     if r in ("children", "descendants", "all"):
         wanted |= CHILDREN.get(kind, set())
@@ -81,10 +81,25 @@ def _structures(
             wanted |= CHILDREN.get(parent, set())
     if r in CHILDREN or r in PARENTS:  # a type: that type of references
         wanted.add(r)
+    return wanted
+
+
+def _structures(
+    fmt: Format[Structures],
+    snap: Snapshot,
+    resource: Resource,
+    resource_id: str,
+    references: References,
+    detail: StructureDetail,
+) -> bytes:
+    """The resource asked for and what ``references`` adds: the dataflow's child is the data structure, whose
+    children are the concept scheme and the codelists."""
+    kind, r = resource.value, references.value
+    wanted = _wanted(kind, r)
     lists = q.codelists(snap) if "codelist" in wanted else None
     if lists is not None and kind == "codelist" and resource_id != "all" and r == "none":
         lists = {resource_id: lists[resource_id]}
-    message = fmt.Structures(
+    message = Structures(
         dataflow="dataflow" in wanted,
         datastructure="datastructure" in wanted,
         conceptscheme="conceptscheme" in wanted,
@@ -96,8 +111,9 @@ def _structures(
             if detail is StructureDetail.referencestubs
             else ()
         ),
+        prepared=_prepared(snap),
     )
-    return fmt.structure_message(message, _prepared(snap))
+    return fmt.render(message)
 
 
 def _prepared(snap: Snapshot) -> datetime:
@@ -172,40 +188,21 @@ async def sdmx_data(
         str | None,
         Query(
             max_length=40,
-            description="genericdata, structurespecificdata, jsondata or csv (wins over Accept)",
-            json_schema_extra={"enum": sorted(fmt.DATA_FORMATS)},
+            description=f"{listing(SDMX_DATA.names)} (wins over Accept)",
+            json_schema_extra={"enum": SDMX_DATA.params},
         ),
     ] = None,
 ) -> Response:
     flow, key, provider = [*path.split("/"), "all", "all"][:3]
-    media = fmt.negotiate_data(format, request.headers.get("accept"))
-    parts = flow.split(",")
-    if parts[0] not in ("all", dsd.AGENCY, dsd.FLOW) or (len(parts) > 1 and parts[1] != dsd.FLOW) or len(parts) > 3:
-        raise q.SdmxNoResults(f"no dataflow {flow!r}: this service has {dsd.AGENCY},{dsd.FLOW},{dsd.VERSION}")
-    if len(parts) == 3 and parts[2] not in ("latest", dsd.VERSION):
-        raise q.SdmxNoResults(f"no version {parts[2]!r} of dataflow {dsd.FLOW}: it has {dsd.VERSION}")
-    if provider not in ("all", dsd.AGENCY, f"{dsd.AGENCY},{dsd.AGENCY}"):
-        raise q.SdmxNoResults(f"no data provider {provider!r}: this service's is {dsd.AGENCY}")
+    chosen = negotiate(format, request.headers.get("accept"), SDMX_DATA)
+    q.check_flow(flow, provider)
     if at_observation not in ("TIME_PERIOD", "AllDimensions"):
         raise bad_parameter("dimensionAtObservation", "TIME_PERIOD or AllDimensions", ["AllDimensions", "TIME_PERIOD"])
     query = q.DataQuery(key, start, end, updated_after, first_n, last_n, history)
     series = await anyio.to_thread.run_sync(q.select, snap, query, settings.sdmx_max_observations)
-    shape = fmt.Detail.of(detail.value)
-    by_time = at_observation == "TIME_PERIOD"
-    if media is fmt.SdmxType.GENERIC:
-        body = fmt.generic_data(series, shape, by_time, history)
-    elif media is fmt.SdmxType.SPECIFIC:
-        body = fmt.structure_specific(series, shape, by_time, history)
-    elif media is fmt.SdmxType.CSV:
-        body = fmt.sdmx_csv(series, shape)
-    else:
-        names = {
-            "FREQ": {k: en for k, (en, _) in dsd.FREQUENCIES.items()},
-            "REGION": {s.region: snap.regions[s.region].name for s in series},
-            "INDICATOR": {dsd.sdmx_id(s.indicator.code): s.indicator.name for s in series},
-        }
-        body = fmt.sdmx_json(series, shape, names)
-    return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})
+    shape, by_time = Detail.of(detail.value), at_observation == "TIME_PERIOD"
+    message = DataMessage(series, shape, by_time, history, partial(q.names, snap, series))
+    return Response(chosen.render(message), media_type=chosen.content_type, headers={"x-snapshot": snap.id})
 
 
 StructurePath = Annotated[
@@ -255,7 +252,7 @@ async def sdmx_structure(
     detail: DetailQuery = StructureDetail.full,
 ) -> Response:
     agency, resource_id, version = [*path.split("/"), "all", "latest"][:3]
-    media = fmt.negotiate_structure(request.headers.get("accept"))
+    chosen = negotiate(None, request.headers.get("accept"), SDMX_STRUCTURE)
     _known(resource, agency, resource_id, version)
-    body = await anyio.to_thread.run_sync(_structures, snap, resource, resource_id, references, detail)
-    return Response(body, media_type=media.value, headers={"x-snapshot": snap.id})
+    body = await anyio.to_thread.run_sync(_structures, chosen, snap, resource, resource_id, references, detail)
+    return Response(body, media_type=chosen.content_type, headers={"x-snapshot": snap.id})

@@ -40,9 +40,7 @@ from service.api.docs import SERIES_RESPONSES
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
-from service.formats import DOCUMENTS, EXTENSIONS, MediaType, Payload, content_type, encode
-from service.formats.stream import stream as formats_stream
-from service.formats.stream import write_parquet
+from service.formats import JSON, Format, Payload, encode
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
@@ -135,7 +133,7 @@ def fast_series(snap: Snapshot, path: str, query: str) -> bytes | None:
     if indicator is None or region is None or not snap.has_frame(indicator.code):
         return None
     table = query_series(snap, indicator, region.code, SeriesQuery())
-    return encode(series_payload(snap, indicator, region, transforms.TRANSFORMS["lin"], table), MediaType.JSON)
+    return encode(series_payload(snap, indicator, region, transforms.TRANSFORMS["lin"], table), JSON)
 
 
 def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
@@ -150,7 +148,7 @@ def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
     table, total = query_observations(snap, ObservationsQuery([indicator], [region]), 0)
     if total > table.num_rows:
         return None  # a next page: its link is the handler's to build
-    return encode(observations_payload(snap, table, total, None), MediaType.JSON)
+    return encode(observations_payload(snap, table, total, None), JSON)
 
 
 async def get_selection(
@@ -210,7 +208,7 @@ async def observations_list(
     bom: BomParam = False,
 ) -> Response:
     answer = partial(_observations, request, snap, settings, media, selection, limit, cursor, bom)
-    page = cursor is None and (media in DOCUMENTS or limit is not None)
+    page = cursor is None and (media.stream is None or limit is not None)
     few = len(selection.indicators) * len(selection.regions) <= ON_LOOP_SERIES
     if page and few and from_frames(selection):  # from memory, on the event loop: no thread hop
         await in_memory(snap, *selection.indicators)
@@ -225,24 +223,24 @@ def _observations(
     request: Request,
     snap: Snapshot,
     settings: Settings,
-    media: MediaType,
+    media: Format[Payload],
     selection: ObservationsQuery,
     limit: int | None,
     cursor: str | None,
     bom: bool,
 ) -> Response:
     meta = {"yardstick.snapshot": snap.id}
-    if media is MediaType.PARQUET and limit is None and cursor is None:
-        write = partial(_export_parquet, snap, selection, meta)
+    if media.file is not None and limit is None and cursor is None:
+        write = partial(_export_file, media, snap, selection, meta)
         return export_file(request, snap, selection, write)
-    if media not in DOCUMENTS and limit is None and cursor is None:
+    if media.stream is not None and limit is None and cursor is None:
         headers = {
-            "content-disposition": content_disposition("attachment", f"observations-{snap.id}.{EXTENSIONS[media]}")
+            "content-disposition": content_disposition("attachment", f"observations-{snap.id}.{media.extension}")
         }
         if is_head(request.scope):  # the headers of the stream, without running the query
-            return Response(media_type=content_type(media), headers=headers)
-        stream = formats_stream(query_export(snap, selection), media, meta, bom)
-        return StreamingResponse(stream, media_type=content_type(media), headers=headers)
+            return Response(media_type=media.content_type, headers=headers)
+        stream = media.stream(query_export(snap, selection), meta, bom)
+        return StreamingResponse(stream, media_type=media.content_type, headers=headers)
     limit, _ = page_params(settings, limit or 1000, 0)
     offset = 0
     if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
@@ -261,8 +259,11 @@ def observations_payload(snap: Snapshot, table: pa.Table, total: int, nxt: str |
     return Payload(table, doc, "observations", "observations")
 
 
-def _export_parquet(snap: Snapshot, selection: ObservationsQuery, meta: dict[str, str], path: Path) -> int:
-    return write_parquet(query_export(snap, selection), path, meta)
+def _export_file(
+    media: Format[Payload], snap: Snapshot, selection: ObservationsQuery, meta: dict[str, str], path: Path
+) -> int:
+    assert media.file is not None
+    return media.file(query_export(snap, selection), path, meta)
 
 
 def _regions(snap: SnapshotDep, listed: list[str], parent: str | None, level: str | None) -> list[str]:

@@ -1,19 +1,21 @@
-"""Writes over HTTP: POST a CSV, JSON Lines or Parquet body of observations, regions, indicators or sources, all or
-nothing, as one commit; the audit trail at /v1/snapshots."""
+"""Writes over HTTP: POST a CSV, JSON Lines, Parquet or Excel (.xlsx, .xls) body of observations, regions, indicators
+or sources, all or nothing, as one commit; the audit trail at /v1/snapshots."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
 import orjson
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from service.api.access import WriterDep
 from service.api.deps import SettingsDep
-from service.api.docs import AUDIT_RESPONSES, UPLOAD_BODY, WRITE_RESPONSES
+from service.api.docs import AUDIT_RESPONSES, BATCH_BODY, UPLOAD_BODY, WRITE_RESPONSES
 from service.errors import (
     InvalidData,
     PayloadTooLarge,
@@ -23,7 +25,8 @@ from service.errors import (
     YardstickError,
     not_found,
 )
-from service.ingest.load import IngestResult, ingest_body
+from service.ingest.batch import batch_files, kind_of
+from service.ingest.load import IngestResult, ingest, ingest_body
 from service.store.lake import Lake
 from service.store.records import Idempotency, Outcome
 from service.store.snapshot import Store
@@ -40,9 +43,28 @@ SUFFIXES = {
     "application/jsonlines": "jsonl",
     "application/vnd.apache.parquet": "parquet",
     "application/x-parquet": "parquet",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.12": "xlsm",
+    "application/vnd.ms-excel": "xls",
     "application/octet-stream": "bin",
 }
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="Makes a retried upload safe")]
+Sheet = Annotated[
+    str | None,
+    Query(max_length=100, description="A workbook's sheet, by name or number (from 1); default: the first visible"),
+]
+_WIDE = "for every row: a wide sheet's layout lacks it, or the file has no such column"
+Period = Annotated[
+    str | None, Query(max_length=40, description=f"The period ({_WIDE})", examples=["2022年1-9月", "2022-Q3"])
+]
+Region = Annotated[
+    str | None, Query(max_length=64, description=f"The region, a code or a name ({_WIDE})", examples=["430400"])
+]
+Indicator = Annotated[str | None, Query(max_length=100, description=f"The indicator, a code or a name ({_WIDE})")]
+Published = Annotated[
+    str | None,
+    Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description=f"The vintage date, YYYY-MM-DD ({_WIDE})"),
+]
 
 
 async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
@@ -71,28 +93,51 @@ def _name(request: Request, kind: str) -> str:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media and media not in SUFFIXES:
         raise UnsupportedMediaType(
-            f"cannot read {media}: send text/csv, application/x-ndjson or application/vnd.apache.parquet"
+            f"cannot read {media}: send text/csv, application/x-ndjson, application/vnd.apache.parquet, or an Excel "
+            "workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-excel)"
         )
     return f"{kind}.{SUFFIXES.get(media, 'bin')}"
 
 
 async def _upload(
-    request: Request, kind: str, key_name: str, settings: SettingsDep, idempotency_key: str | None
+    request: Request,
+    kind: str,
+    key_name: str,
+    settings: SettingsDep,
+    idempotency_key: str | None,
+    given: dict[str, str | None],
 ) -> Response:
     body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
     name = _name(request, kind)
     _check_charset(request, name, body)
-    store: Store = request.app.state.store
     digest = hashlib.sha256(body).hexdigest()
+    values = {k: v for k, v in given.items() if v}
+    # the values given change what the body means: a retry under the same key must give the same ones
+    claim = hashlib.sha256(body + orjson.dumps(values, option=orjson.OPT_SORT_KEYS)).hexdigest() if values else digest
+    lake = request.app.state.store.lake
+    commit = partial(ingest_body, lake, name, body, author=key_name, kind=kind, given=values)
+    return await _commit(request, commit, claim, key_name, idempotency_key, digest)
+
+
+async def _commit(
+    request: Request,
+    commit: Callable[[], IngestResult],
+    digest: str,
+    key_name: str,
+    idempotency_key: str | None,
+    body_sha256: str | None = None,
+) -> Response:
+    """Run one commit, once per Idempotency-Key (claimed before the work: the same key on two replicas at once runs
+    once; a retry gets the first answer). ``digest`` identifies the request; ``body_sha256``, the body (default:
+    the same)."""
+    store: Store = request.app.state.store
     ident = Idempotency.ident(key_name, idempotency_key) if idempotency_key else None
-    if ident is not None:  # claimed before the work: the same key on two replicas at once runs once
+    if ident is not None:
         seen = await anyio.to_thread.run_sync(store.lake.idempotency.claim, ident, digest)
         if seen is not None:
             return _replay(seen, idempotency_key, digest)
     try:
-        result: IngestResult = await anyio.to_thread.run_sync(
-            lambda: ingest_body(store.lake, name, body, author=key_name, kind=kind)
-        )
+        result: IngestResult = await anyio.to_thread.run_sync(commit)
     except BaseException:
         if ident is not None:
             await anyio.to_thread.run_sync(store.lake.idempotency.release, ident)
@@ -104,7 +149,7 @@ async def _upload(
         "revised": result.revised,
         "catalog_rows": result.catalog_rows,
         "files": result.files,
-        "sha256": digest,
+        "sha256": body_sha256 or digest,
     }
     status = 201 if result.committed else 200
     if ident is not None:
@@ -112,6 +157,27 @@ async def _upload(
     # the snapshot that holds the write: X-Min-Snapshot with it reads the write on any replica
     headers = {"x-snapshot": result.snapshot} if result.snapshot else None
     return Response(orjson.dumps(body_out), status_code=status, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/batch",
+    name="batch-post",
+    status_code=201,
+    responses=WRITE_RESPONSES,
+    summary="Upload sources, indicators, regions and observations together, as one commit",
+    openapi_extra=BATCH_BODY,
+)
+async def post_batch(
+    request: Request, key: WriterDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """A JSON object whose members (sources, indicators, regions, observations) are lists of rows with the columns
+    of `yardstick ingest`: all or nothing, one commit (a reviewed document: its source, new indicators and
+    figures). 201 with the new snapshot, 200 when nothing changed."""
+    body = await read_body(request, int(settings.max_body_mb * 1024 * 1024), settings.body_timeout_seconds)
+    files = batch_files(body)
+    kinds = {n: kind_of(n) for n, _ in files}
+    commit = partial(ingest, request.app.state.store.lake, files, author=key.name, kinds=kinds)
+    return await _commit(request, commit, hashlib.sha256(body).hexdigest(), key.name, idempotency_key)
 
 
 def _check_charset(request: Request, name: str, body: bytes) -> None:
@@ -154,16 +220,36 @@ class IdempotencyMismatch(YardstickError):
 
 def _post(kind: str) -> Any:
     async def handler(
-        request: Request, key: WriterDep, settings: SettingsDep, idempotency_key: IdempotencyKey = None
+        request: Request,
+        key: WriterDep,
+        settings: SettingsDep,
+        idempotency_key: IdempotencyKey = None,
+        sheet: Sheet = None,
     ) -> Response:
-        return await _upload(request, kind, key.name, settings, idempotency_key)
+        return await _upload(request, kind, key.name, settings, idempotency_key, {"sheet": sheet})
 
-    handler.__name__ = f"post_{kind}"
-    handler.__doc__ = (
-        f"Upload {kind} (CSV, JSON Lines or Parquet body; the same columns as `yardstick ingest`): "
-        "all or nothing, one commit. 201 with the new snapshot, 200 when nothing changed."
+    async def observations(
+        request: Request,
+        key: WriterDep,
+        settings: SettingsDep,
+        idempotency_key: IdempotencyKey = None,
+        sheet: Sheet = None,
+        period: Period = None,
+        region: Region = None,
+        indicator: Indicator = None,
+        published: Published = None,
+    ) -> Response:
+        given = {"sheet": sheet, "period": period, "region": region, "indicator": indicator, "published": published}
+        return await _upload(request, kind, key.name, settings, idempotency_key, given)
+
+    chosen = observations if kind == "observations" else handler
+    chosen.__name__ = f"post_{kind}"
+    chosen.__doc__ = (
+        f"Upload {kind} (CSV, JSON Lines, Parquet or an Excel workbook; the same columns as `yardstick ingest`"
+        + (", or a wide sheet: docs/api.md" if kind == "observations" else "")
+        + "): all or nothing, one commit. 201 with the new snapshot, 200 when nothing changed."
     )
-    return handler
+    return chosen
 
 
 for _kind in ("observations", "regions", "indicators", "sources"):

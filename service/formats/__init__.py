@@ -1,124 +1,176 @@
-"""Encoders: a Payload (an Arrow table, plus a JSON document around it) to bytes of one media type.
+"""Output formats: every format registered once below (service/formats/registry.py has the registry and the one
+negotiation), in the offers that answer it.
 
-Negotiation: ``format=`` wins over ``Accept``. A new format is one module and one ENCODERS entry.
+A new format is one module (its encoder, and a streamer if it can export every row) and one ``register`` call here:
+negotiation, the ``format=`` values, file names, streamed exports and the OpenAPI content maps all read the registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from service.formats import arrow, charts, csv, json, jsonstat
+from service.formats.charts import Chart
+from service.formats.payload import Payload
+from service.formats.registry import BINARY, TEXT, Format, Offer, negotiate, register
+from service.formats.sdmx import data as sdmx_data
+from service.formats.sdmx import jsondata as sdmx_json
+from service.formats.sdmx import structure as sdmx_structure
 
-import pyarrow as pa
+__all__ = ["Chart", "Format", "Offer", "Payload", "encode", "negotiate"]
 
-from service.errors import NotAcceptable, Problem, bad_parameter
+_V1_UNKNOWN = "unknown format {format!r} here"
+_V1_UNACCEPTABLE = "none of the types in Accept ({accept}) can be served"
+TABLES: Offer[Payload] = Offer("every /v1 endpoint", _V1_UNKNOWN, _V1_UNACCEPTABLE)
+SERIES: Offer[Payload] = Offer("series, observations, compare, rankings", _V1_UNKNOWN, _V1_UNACCEPTABLE)
+SDMX_DATA: Offer[sdmx_data.DataMessage] = Offer(
+    "SDMX data",
+    "unknown SDMX data format {format!r}",
+    "none of the types in Accept ({accept}) is an SDMX data format served here",
+)
+SDMX_STRUCTURE: Offer[sdmx_structure.Structures] = Offer(
+    "SDMX structures",
+    "unknown SDMX structure format {format!r}",
+    "structures are served as SDMX-ML 2.1 ({types}), not {accept}",
+)
+CHARTS: Offer[Chart] = Offer(
+    "charts", "unknown chart format {format!r}", "none of the types in Accept ({accept}) is a chart format"
+)
+
+# ---- /v1 ---------------------------------------------------------------------------------------------------------
+
+JSON = register(
+    Format(
+        "json",
+        "application/json",
+        "json",
+        "JSON",
+        document=json.encode,
+        accepts=("application/*", "*/*", "application/problem+json"),
+        named=False,
+    ),
+    TABLES,
+    SERIES,
+)
+CSV = register(
+    Format(
+        "csv",
+        "text/csv",
+        "csv",
+        "CSV",
+        table=csv.encode,
+        stream=csv.stream,
+        accepts=("text/*",),
+        charset="utf-8",
+        schema=TEXT,
+    ),
+    TABLES,
+    SERIES,
+)
+PARQUET = register(
+    Format(
+        "parquet",
+        "application/vnd.apache.parquet",
+        "parquet",
+        "Parquet",
+        table=arrow.encode_parquet,
+        stream=arrow.stream_parquet,
+        file=arrow.write_parquet,
+        accepts=("application/x-parquet",),
+        schema=BINARY,
+    ),
+    TABLES,
+    SERIES,
+)
+ARROW = register(
+    Format(
+        "arrow",
+        "application/vnd.apache.arrow.stream",
+        "arrow",
+        "Arrow",
+        table=arrow.encode_ipc,
+        stream=arrow.stream_ipc,
+        accepts=("application/vnd.apache.arrow.file",),
+        schema=BINARY,
+    ),
+    TABLES,
+    SERIES,
+)
+JSONSTAT = register(
+    Format("jsonstat", "application/json-stat+json", "json", "JSON-stat 2.0", document=jsonstat.encode), SERIES
+)
+
+# ---- SDMX 2.1 ----------------------------------------------------------------------------------------------------
+
+_XML_RANGES = ("application/xml", "text/xml", "application/*", "*/*")
+register(
+    Format(
+        "genericdata",
+        "application/vnd.sdmx.genericdata+xml; version=2.1",
+        "xml",
+        "SDMX-ML 2.1 GenericData",
+        document=sdmx_data.generic_data,
+        accepts=_XML_RANGES,
+        schema=TEXT,
+    ),
+    SDMX_DATA,
+)
+register(
+    Format(
+        "structurespecificdata",
+        "application/vnd.sdmx.structurespecificdata+xml; version=2.1",
+        "xml",
+        "StructureSpecificData",
+        document=sdmx_data.structure_specific,
+        schema=TEXT,
+    ),
+    SDMX_DATA,
+)
+register(
+    Format(
+        "sdmx-json",
+        "application/vnd.sdmx.data+json; version=1.0.0",
+        "json",
+        "SDMX-JSON 1.0",
+        document=sdmx_json.sdmx_json,
+        params=("jsondata", "sdmx-json"),
+        accepts=("application/json",),
+    ),
+    SDMX_DATA,
+)
+register(
+    Format(
+        "sdmx-csv",
+        "application/vnd.sdmx.data+csv; version=1.0.0",
+        "csv",
+        "SDMX-CSV 1.0",
+        document=sdmx_data.sdmx_csv,
+        params=("csv", "csvfile", "sdmx-csv"),
+        accepts=("text/csv",),
+        schema=TEXT,
+    ),
+    SDMX_DATA,
+)
+register(
+    Format(
+        "sdmx-structure",
+        "application/vnd.sdmx.structure+xml; version=2.1",
+        "xml",
+        "SDMX-ML 2.1 structure",
+        document=sdmx_structure.structure_message,
+        accepts=_XML_RANGES,
+        schema=TEXT,
+    ),
+    SDMX_STRUCTURE,
+)
+
+# ---- charts ------------------------------------------------------------------------------------------------------
+
+register(Format("svg", "image/svg+xml", "svg", "SVG", document=charts.svg), CHARTS)
+register(Format("png", "image/png", "png", "PNG", document=charts.png), CHARTS)
 
 
-class MediaType(StrEnum):
-    JSON = "application/json"
-    CSV = "text/csv"
-    PARQUET = "application/vnd.apache.parquet"
-    ARROW = "application/vnd.apache.arrow.stream"
-    JSONSTAT = "application/json-stat+json"
-
-
-FORMAT_NAMES = {
-    "json": MediaType.JSON,
-    "csv": MediaType.CSV,
-    "parquet": MediaType.PARQUET,
-    "arrow": MediaType.ARROW,
-    "jsonstat": MediaType.JSONSTAT,
-}
-EXTENSIONS = {
-    MediaType.JSON: "json",
-    MediaType.CSV: "csv",
-    MediaType.PARQUET: "parquet",
-    MediaType.ARROW: "arrow",
-    MediaType.JSONSTAT: "json",
-}
-DOCUMENTS = (MediaType.JSON, MediaType.JSONSTAT)  # answered a page at a time; the others can stream every row
-_ACCEPT_ALIASES = {
-    "application/x-parquet": MediaType.PARQUET,
-    "application/vnd.apache.arrow.file": MediaType.ARROW,
-    "application/*": MediaType.JSON,
-    "text/*": MediaType.CSV,
-    "*/*": MediaType.JSON,
-    "application/problem+json": MediaType.JSON,
-}
-
-
-@dataclass
-class Payload:
-    """What a handler hands to the encoders: rows as Arrow, and the JSON document they sit in."""
-
-    table: pa.Table
-    document: dict[str, Any] = field(default_factory=dict)
-    rows_key: str | None = "data"  # where the rows go in the JSON document; None: the document is complete
-    name: str = "data"
-    metadata: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # JSON-stat: dimension -> code -> …
-
-
-Encoder = Callable[[Payload, bool], bytes]
-
-
-TABLES = (MediaType.JSON, MediaType.CSV, MediaType.PARQUET, MediaType.ARROW)  # what every endpoint answers in
-
-
-def negotiate(fmt: str | None, accept: str | None, allowed: tuple[MediaType, ...] = TABLES) -> MediaType:
-    """The media type to answer with: ``format`` first, then the Accept header's most preferred supported type."""
-    if fmt is not None:
-        found = FORMAT_NAMES.get(fmt.lower())
-        if found not in allowed:
-            names = sorted(n for n, m in FORMAT_NAMES.items() if m in allowed)
-            raise bad_parameter("format", f"unknown format {fmt!r} here", names)
-        return found
-    if not accept:
-        return MediaType.JSON
-    for kind in preferred(accept):
-        found = MediaType(kind) if kind in MediaType._value2member_map_ else _ACCEPT_ALIASES.get(kind)
-        if found in allowed:
-            return found
-    raise NotAcceptable(
-        f"none of the types in Accept ({accept}) can be served",
-        [Problem("unsupported media type", parameter="Accept", allowed=[m.value for m in allowed])],
-    )
-
-
-def _quality(params: list[str]) -> float:
-    for p in params:
-        if p.startswith("q="):
-            try:
-                return float(p[2:])
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
-def preferred(accept: str) -> list[str]:
-    """Media ranges of an Accept header, most preferred first, q=0 dropped."""
-    ranges = []
-    for position, part in enumerate(accept.split(",")):
-        kind, *params = (p.strip() for p in part.split(";"))
-        q = _quality(params)
-        if q > 0:
-            ranges.append((-q, position, kind.lower()))
-    return [kind for _, _, kind in sorted(ranges)]
-
-
-def encode(payload: Payload, media: MediaType, bom: bool = False) -> bytes:
-    from service.formats import arrow, csv, json, jsonstat
-
-    encoders: dict[MediaType, Encoder] = {
-        MediaType.JSON: json.encode,
-        MediaType.JSONSTAT: jsonstat.encode,
-        MediaType.CSV: csv.encode,
-        MediaType.PARQUET: arrow.encode_parquet,
-        MediaType.ARROW: arrow.encode_ipc,
-    }
-    return encoders[media](payload, bom)
-
-
-def content_type(media: MediaType) -> str:
-    return f"{media.value}; charset=utf-8" if media is MediaType.CSV else media.value
+def encode(payload: Payload, fmt: Format[Payload], bom: bool = False) -> bytes:
+    """A /v1 body: the whole document, or the rows alone for a table format (``bom``: CSV's Excel-ready form)."""
+    if fmt.document is not None:
+        return fmt.document(payload)
+    assert fmt.table is not None  # a Format has one or the other
+    return fmt.table(payload.table, payload.metadata, bom)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -211,15 +212,28 @@ def _spec(
     }
 
 
-def render(spec: dict[str, Any], fmt: Literal["svg", "png"], title: str, description: str) -> bytes:
+@dataclass(frozen=True)
+class Chart:
+    """A chart to render: its Vega-Lite specification, and the title and description a screen reader announces."""
+
+    spec: dict[str, Any]
+    title: str
+    description: str
+
+
+def png(chart: Chart) -> bytes:
     import vl_convert
 
-    if fmt == "png":
-        _fonts_registered()
-        return bytes(vl_convert.vegalite_to_png(spec, scale=2))
-    svg = vl_convert.vegalite_to_svg(spec)
-    accessible = f"<title>{html.escape(title)}</title><desc>{html.escape(description)}</desc>"
-    svg = re.sub(
-        r"(<svg[^>]*>)", lambda m: m.group(1).replace("<svg ", '<svg role="img" ', 1) + accessible, svg, count=1
+    _fonts_registered()
+    return bytes(vl_convert.vegalite_to_png(chart.spec, scale=2))
+
+
+def svg(chart: Chart) -> bytes:
+    import vl_convert
+
+    image = vl_convert.vegalite_to_svg(chart.spec)
+    accessible = f"<title>{html.escape(chart.title)}</title><desc>{html.escape(chart.description)}</desc>"
+    image = re.sub(
+        r"(<svg[^>]*>)", lambda m: m.group(1).replace("<svg ", '<svg role="img" ', 1) + accessible, image, count=1
     )
-    return svg.encode()
+    return image.encode()

@@ -10,25 +10,35 @@ Two forms (docs/api.md):
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from service.formats import Payload
+from service.formats.stream import pump
 
 BOM = "\ufeff".encode()
 FORMULA = r"^[=+\-@\t\r]"
 
 
-def encode(payload: Payload, bom: bool = False) -> bytes:
+def encode(table: pa.Table, metadata: Mapping[str, str], bom: bool = False) -> bytes:
     buf = io.BytesIO()
-    table = payload.table
     if bom:
         buf.write(BOM)
         table = defuse(table)
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
     return buf.getvalue()
+
+
+def _writer(sink: Any, schema: pa.Schema) -> pacsv.CSVWriter:
+    return pacsv.CSVWriter(sink, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+
+def stream(reader: pa.RecordBatchReader, metadata: Mapping[str, str], bom: bool = False) -> Iterator[bytes]:
+    """Every row, batch by batch (an export); the Excel-ready form with ``bom``."""
+    return pump(reader, metadata, _writer, prefix=BOM if bom else b"", transform=defuse if bom else None)
 
 
 def defuse(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:

@@ -11,7 +11,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from service.formats import Payload
+from service.formats.payload import Payload
 
 
 def _iso(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -34,7 +34,7 @@ def rows(table: pa.Table) -> list[dict[str, object]]:
     return pa.table(columns, names=table.column_names).to_pylist()  # type: ignore[no-any-return]
 
 
-def encode(payload: Payload, bom: bool = False) -> bytes:
+def encode(payload: Payload) -> bytes:
     document = dict(payload.document)
     if payload.rows_key is not None:
         document[payload.rows_key] = rows(payload.table)

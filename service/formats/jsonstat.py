@@ -11,35 +11,22 @@ import orjson
 import pyarrow as pa
 
 from service.errors import bad_parameter
-from service.formats import Payload
+from service.formats.payload import Payload
 from service.model.units import unit
 
 DIMENSIONS = ("indicator", "region", "period")
 MAX_CELLS = 2_000_000  # a sparse selection (many regions, few values each) is better asked for as CSV or Parquet
 
 
-def encode(payload: Payload, bom: bool = False) -> bytes:
+def encode(payload: Payload) -> bytes:
     table, doc = payload.table, payload.document
     if "value" not in table.column_names or (table.num_rows and "status" not in table.column_names):
         raise bad_parameter("format", "format=jsonstat answers series, observations, compare and rankings")
     coords = {d: _column(table, doc, d) for d in DIMENSIONS}
     ids = {d: list(dict.fromkeys(_order(table, d, coords[d]))) for d in DIMENSIONS}
     size = [len(ids[d]) for d in DIMENSIONS]
-    cells = size[0] * size[1] * size[2]
-    if cells > MAX_CELLS:
-        raise bad_parameter("format", f"{cells:,} cells are too many for one JSON-stat cube: ask for CSV or Parquet")
-    position = {d: {c: k for k, c in enumerate(ids[d])} for d in DIMENSIONS}
-    values: list[float | None] = [None] * cells
-    status: dict[str, str] = {}
-    for k, (v, s) in enumerate(zip(table.column("value").to_pylist(), _optional(table, "status"), strict=True)):
-        i, r, p = (position[d][coords[d][k]] for d in DIMENSIONS)
-        cell = (i * size[1] + r) * size[2] + p
-        if values[cell] is not None or str(cell) in status:
-            raise bad_parameter("format", "JSON-stat holds one value per cell: drop vintages=all (or ask for CSV)")
-        values[cell] = v
-        if s:
-            status[str(cell)] = s
-    labels = payload.labels
+    values, status = _cells(table, coords, ids, size)
+    labels = payload.labels()
     body: dict[str, Any] = {
         "version": "2.0",
         "class": "dataset",
@@ -56,13 +43,41 @@ def encode(payload: Payload, bom: bool = False) -> bytes:
         "value": values,
         "extension": {"snapshot": doc.get("snapshot"), **({"next": doc["next"]} if doc.get("next") else {})},
     }
-    for name in ("rank", "reported_rank"):  # rankings: each region's computed and reported rank beside its value
-        if name in table.column_names:
-            ranks = zip(coords["region"], table.column(name).to_pylist(), strict=True)
-            body["extension"][name] = {r: n for r, n in ranks if n is not None}
+    body["extension"].update(_ranks(table, coords["region"]))
     if status:
         body["status"] = status
     return orjson.dumps(body)
+
+
+def _ranks(table: pa.Table, regions: list[str]) -> dict[str, dict[str, Any]]:
+    """Rankings: each region's computed and reported rank beside its value."""
+    out = {}
+    for name in ("rank", "reported_rank"):
+        if name in table.column_names:
+            ranks = zip(regions, table.column(name).to_pylist(), strict=True)
+            out[name] = {r: n for r, n in ranks if n is not None}
+    return out
+
+
+def _cells(
+    table: pa.Table, coords: dict[str, list[str]], ids: dict[str, list[str]], size: list[int]
+) -> tuple[list[float | None], dict[str, str]]:
+    """Values in row-major order (indicator, region, period) and the status of each cell that has one."""
+    cells = size[0] * size[1] * size[2]
+    if cells > MAX_CELLS:
+        raise bad_parameter("format", f"{cells:,} cells are too many for one JSON-stat cube: ask for CSV or Parquet")
+    position = {d: {c: k for k, c in enumerate(ids[d])} for d in DIMENSIONS}
+    values: list[float | None] = [None] * cells
+    status: dict[str, str] = {}
+    for k, (v, s) in enumerate(zip(table.column("value").to_pylist(), _optional(table, "status"), strict=True)):
+        i, r, p = (position[d][coords[d][k]] for d in DIMENSIONS)
+        cell = (i * size[1] + r) * size[2] + p
+        if values[cell] is not None or str(cell) in status:
+            raise bad_parameter("format", "JSON-stat holds one value per cell: drop vintages=all (or ask for CSV)")
+        values[cell] = v
+        if s:
+            status[str(cell)] = s
+    return values, status
 
 
 def _column(table: pa.Table, doc: dict[str, Any], name: str) -> list[str]:

@@ -1,20 +1,20 @@
-"""Streaming encoders for exports: record batches in, bytes out, batch by batch; nothing is held whole.
-
-Parquet gets one row group per batch (with statistics), so a filtered export is cheap to read back.
-"""
+"""The pump of every streamer: record batches in, bytes out, batch by batch; nothing is held whole. Each format's
+streamer (service/formats/csv.py, arrow.py) names its writer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
-from service.formats import MediaType
-from service.formats.csv import BOM, defuse
+
+class BatchWriter(Protocol):
+    def write_batch(self, batch: pa.RecordBatch) -> None: ...
+
+    def write_table(self, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class _Sink:
@@ -40,46 +40,34 @@ class _Sink:
         return out
 
 
-def stream(
-    reader: pa.RecordBatchReader, media: MediaType, metadata: dict[str, str], bom: bool = False
+def with_metadata(schema: pa.Schema, metadata: Mapping[str, str]) -> pa.Schema:
+    return schema.with_metadata({**(schema.metadata or {}), **metadata})
+
+
+def pump(
+    reader: pa.RecordBatchReader,
+    metadata: Mapping[str, str],
+    open_writer: Callable[[Any, pa.Schema], BatchWriter],
+    prefix: bytes = b"",
+    transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+    empty: bool = False,
 ) -> Iterator[bytes]:
-    schema = reader.schema.with_metadata({**(reader.schema.metadata or {}), **metadata})
+    """Write each non-empty batch with the writer ``open_writer(file, schema)`` makes, yielding the bytes written so
+    far after each; ``prefix`` comes first (a BOM), ``transform`` changes each batch, ``empty`` writes an empty table
+    when no batch had a row (a Parquet file needs one)."""
+    schema = with_metadata(reader.schema, metadata)
     sink = _Sink()
-    if media is MediaType.PARQUET:
-        writer: pq.ParquetWriter | pacsv.CSVWriter | ipc.RecordBatchStreamWriter = pq.ParquetWriter(
-            pa.PythonFile(sink, mode="w"), schema, compression="zstd", write_statistics=True
-        )
-    elif media is MediaType.CSV:
-        if bom:
-            sink.write(BOM)
-        writer = pacsv.CSVWriter(
-            pa.PythonFile(sink, mode="w"), schema, write_options=pacsv.WriteOptions(quoting_style="needed")
-        )
-    else:
-        writer = ipc.new_stream(pa.PythonFile(sink, mode="w"), schema)
+    if prefix:
+        sink.write(prefix)
+    writer = open_writer(pa.PythonFile(sink, mode="w"), schema)
     wrote = False
-    excel = bom and media is MediaType.CSV
     for batch in reader:
         if batch.num_rows:
             batch = batch.replace_schema_metadata(schema.metadata)
-            writer.write_batch(defuse(batch) if excel else batch)
+            writer.write_batch(transform(batch) if transform is not None else batch)
             wrote = True
             yield sink.drain()
-    if not wrote and media is MediaType.PARQUET:
+    if not wrote and empty:
         writer.write_table(schema.empty_table())
     writer.close()
     yield sink.drain()
-
-
-def write_parquet(reader: pa.RecordBatchReader, path: Path, metadata: dict[str, str]) -> int:
-    """Write a record-batch stream to a Parquet file, one row group per batch; returns the row count."""
-    schema = reader.schema.with_metadata({**(reader.schema.metadata or {}), **metadata})
-    rows = 0
-    with pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True) as writer:
-        for batch in reader:
-            if batch.num_rows:
-                writer.write_batch(batch.replace_schema_metadata(schema.metadata))
-                rows += batch.num_rows
-        if rows == 0:
-            writer.write_table(schema.empty_table())
-    return rows

@@ -10,6 +10,8 @@ refused row by row.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,7 +38,7 @@ def coerce(raw: RawTable) -> tuple[RawTable, list[Problem]]:
         problems.extend(found)
     if problems:
         return raw, problems
-    return RawTable(raw.name, raw.kind, pa.table(columns, names=table.column_names), raw.first_row, raw.encoding), []
+    return replace(raw, table=pa.table(columns, names=table.column_names)), []
 
 
 def _role(kind: str, column: str) -> str:

@@ -21,9 +21,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from service.errors import Conflict, InvalidData, Problem, storage_errors
+from service.errors import InvalidData, Problem, storage_errors
 from service.ingest import readers
-from service.ingest.validate import Catalog, IndicatorInfo, validate
+from service.ingest.labels import IndicatorInfo
+from service.ingest.melt import prepare
+from service.ingest.names import Names
+from service.ingest.refusals import check_conflicts as _check_conflicts
+from service.ingest.refusals import check_duplicates as _check_duplicates
+from service.ingest.refusals import observations_only, refuse_given
+from service.ingest.refusals import refuse as _refuse
+from service.ingest.validate import Catalog, validate
 from service.model.schema import KEYS, OBSERVATIONS
 from service.store.frames import runs
 from service.store.lake import Lake, Writer
@@ -109,22 +116,26 @@ def ingest(
     dry_run: bool = False,
     today: date | None = None,
     kind: str | None = None,
+    kinds: dict[str, str] | None = None,
     only_if_empty: bool = False,
     progress: Progress = _quiet,
     streamed: list[Path] | None = None,
+    given: dict[str, str] | None = None,
 ) -> IngestResult:
     """Validate ``files`` (name, bytes) and the observation files ``streamed`` (read batch by batch) as one batch
-    and commit them as one snapshot."""
+    and commit them as one snapshot. Each file holds ``kinds[name]``, else ``kind``, else what its columns say;
+    ``given``: a workbook's sheet, and values for every row (readers.read)."""
     raws, problems, details = [], [], []
     for i, (name, data) in enumerate(files):
         progress("read", i, len(files))
         try:
-            raws.append(readers.read(name, data, kind))
+            raws.append(readers.read(name, data, (kinds or {}).get(name, kind), given))
         except InvalidData as exc:
             details.append(exc.detail)
             problems.extend(exc.problems or [Problem(exc.detail, file=name)])
     if problems:
         raise InvalidData(f"nothing was stored: {'; '.join(details)}", problems)
+    refuse_given(streamed or [], given or {})
     if not raws and not streamed:
         raise InvalidData("nothing to ingest", [Problem("no files given")])
     raws.sort(key=lambda r: CATALOG_ORDER.index(r.kind))
@@ -143,33 +154,21 @@ def _apply(
     tables = {t: lake.read_table(base, t) for t in CATALOG_ORDER[:3]}
     catalog = _catalog(tables)
     problems: list[Problem] = []
+    total = 0
     refused = catalog.refused
     incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]] = {t: [] for t in CATALOG_ORDER}
     result = IngestResult(None, dry_run=dry_run)
     for i, raw in enumerate(raws):
         writer.progress("validate", i, len(raws))
-        table, found = validate(raw, catalog, today)
+        raw = prepare(raw, catalog.names)
+        table, found, count = validate(raw, catalog, today)
         problems.extend(found)
-        result.files.append(
-            {
-                "file": raw.name,
-                "kind": raw.kind,
-                "rows": raw.table.num_rows,
-                "encoding": raw.encoding,
-                "streamed": False,
-            }
-        )
-        if table is not None:
-            incoming[raw.kind].append((raw, table))
-            if raw.kind != "observations":
-                tables[raw.kind] = _upsert(tables[raw.kind], table, KEYS[raw.kind][0])
-        elif raw.kind != "observations":  # the root cause is reported; rows that name its codes are not, again
-            column = KEYS[raw.kind][0]
-            if column in raw.table.column_names:
-                refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
+        total += count
+        result.files.append(_file_entry(raw))
+        _take(raw, table, tables, incoming, refused)
         catalog = _catalog(tables)
         catalog.refused = refused
-    _refuse(problems)
+    _refuse(problems, total)
     changed = _put_catalogs(writer, tables, incoming, result)
     if streamed:
         _merge_streamed(writer, streamed, incoming["observations"], catalog, today, result)
@@ -187,6 +186,31 @@ def _apply(
         result.snapshot = manifest.label
         result.committed = True
     return result
+
+
+def _take(
+    raw: readers.RawTable,
+    table: pa.Table | None,
+    tables: dict[str, pa.Table],
+    incoming: dict[str, list[tuple[readers.RawTable, pa.Table]]],
+    refused: dict[str, set[str]],
+) -> None:
+    """A valid file's rows into ``incoming`` (a catalog's into ``tables`` too); a refused catalog's codes into
+    ``refused`` (the root cause is reported; rows that name its codes are not, again)."""
+    if table is not None:
+        incoming[raw.kind].append((raw, table))
+        if raw.kind != "observations":
+            tables[raw.kind] = _upsert(tables[raw.kind], table, KEYS[raw.kind][0])
+    elif raw.kind != "observations":
+        column = KEYS[raw.kind][0]
+        if column in raw.table.column_names:
+            refused[raw.kind].update(str(c).strip() for c in raw.table.column(column).to_pylist() if c)
+
+
+def _file_entry(raw: readers.RawTable) -> dict[str, object]:
+    """What the answer says of a file read whole."""
+    entry = {"file": raw.name, "kind": raw.kind, "rows": raw.table.num_rows, "encoding": raw.encoding}
+    return entry | {"streamed": False} | ({"sheet": raw.origin.sheet} if raw.origin else {})
 
 
 def _put_catalogs(
@@ -222,6 +246,7 @@ def _catalog(tables: dict[str, pa.Table]) -> Catalog:
             )
         },
         sources=set(tables["sources"].column("id").to_pylist()),
+        names=Names(regions, ind),
     )
 
 
@@ -245,8 +270,13 @@ def _stamp(raw: readers.RawTable, table: pa.Table, stamp: pa.Scalar) -> pa.Table
         table.append_column("recorded_at", pa.repeat(stamp, n))
         .cast(OBSERVATIONS)
         .append_column("_file", pa.repeat(pa.scalar(raw.name), n))
-        .append_column("_row", pa.array(np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)))
+        .append_column("_row", pa.array(_rows(raw, n)))
     )
+
+
+def _rows(raw: readers.RawTable, n: int) -> np.ndarray:
+    """Each row's number in its file (a sheet's row, for a workbook)."""
+    return raw.origin.rows if raw.origin is not None else np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)
 
 
 def _merge(writer: Writer, new: pa.Table, several: bool, result: IngestResult, repeats: bool = False) -> None:
@@ -338,21 +368,18 @@ def _spill(
             sinks[code].write_table(table.slice(start, count))
 
     problems: list[Problem] = []
+    total = 0
     try:
         for raw, table in small:
             put(_stamp(raw, table, stamp))
         for path in streamed:
-            source = readers.stream(path, None, STREAM_BATCH)
-            if source.kind != "observations":
-                raise InvalidData(
-                    f"{source.name}: a {source.kind} file this large is not accepted",
-                    [Problem(f"only observation files may have over {STREAM_ROWS:,} rows", file=source.name)],
-                )
+            source = observations_only(readers.stream(path, None, STREAM_BATCH), STREAM_ROWS)
             rows = 0
             for raw in source.tables:
                 writer.progress("validate", raw.first_row - 1, source.rows)
-                table, found = validate(raw, catalog, today)
+                table, found, count = validate(prepare(raw, catalog.names), catalog, today)
                 problems.extend(found[: max(0, 1000 - len(problems))])
+                total += count
                 if table is not None and not problems:
                     put(_stamp(raw, table, stamp))
                 rows += raw.table.num_rows
@@ -362,50 +389,8 @@ def _spill(
     finally:
         for sink in sinks.values():
             sink.close()
-    _refuse(problems)
+    _refuse(problems, total)
     return sorted(folder.glob("*.parquet"))
-
-
-def _refuse(problems: list[Problem]) -> None:
-    if problems:
-        first = problems[0]
-        where = ", ".join(
-            f"{k} {v}" for k, v in (("file", first.file), ("row", first.row), ("column", first.column)) if v
-        )
-        raise InvalidData(
-            f"{len(problems)} problem(s), the first at {where}: {first.detail}; nothing was stored", problems
-        )
-
-
-def _check_duplicates(con: duckdb.DuckDBPyConnection) -> None:
-    """Keys repeated within one file across its batches (within a batch, validation reported them already)."""
-    if not con.execute(statement("merge_any_duplicate")).fetchone():
-        return  # the common case, answered by one hash aggregation
-    rows = run(con, "merge_duplicates")
-    if rows.num_rows:
-        _refuse(
-            [
-                Problem("duplicate key within the file", file=r["_file"], row=r["_row"], column="period")
-                for r in rows.to_pylist()
-            ]
-        )
-
-
-def _check_conflicts(rows: pa.Table) -> None:
-    if rows.num_rows:
-        raise Conflict(
-            "some rows contradict figures already stored for the same period and vintage; nothing was stored",
-            [
-                Problem(
-                    f"{r['period']}: stored value {r['stored_value']} ({r['stored_status']}) vs new "
-                    f"{r['new_value']} ({r['new_status']}); publish a revision with a later 'published' date instead",
-                    file=r["_file"],
-                    row=r["_row"],
-                    column="value",
-                )
-                for r in rows.to_pylist()
-            ],
-        )
 
 
 def _sql_list(paths: list[str]) -> str:

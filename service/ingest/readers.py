@@ -8,17 +8,20 @@ name the file, the row (the file's record for CSV, its line for JSON Lines, 1-ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from service.errors import InvalidData, Problem
-from service.ingest import csvfile
-from service.model.schema import INPUT_COLUMNS
+from service.ingest import csvfile, sheets, workbook
+from service.ingest.origin import Origin
+from service.model.schema import ANNOTATIONS, INPUT_COLUMNS
 
 PARQUET_MAGIC = b"PAR1"
 MAX_PARQUET_EXPANSION = 200  # uncompressed bytes per file byte beyond which a Parquet file is treated as a bomb
@@ -27,19 +30,44 @@ MAX_PARQUET_UNCOMPRESSED = 4 << 30
 
 @dataclass(frozen=True)
 class RawTable:
-    """A decoded input file: its table kind, its columns, and how its rows number (first data row's number)."""
+    """A decoded input file: its table kind, its columns, and how its rows number (first data row's number); for a
+    workbook's sheet, where each row came from (``origin``) and, for a wide sheet, the sheet itself (``wide``, melted
+    into long rows once the catalog is known); values given for the whole file (``given``: period=, region=...);
+    and problems found while reading that do not stop validation (``problems``: they are reported with its rows')."""
 
     name: str
     kind: str
     table: pa.Table
     first_row: int
     encoding: str
+    origin: Origin | None = None
+    wide: Any = None
+    given: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    hints: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (column, value) → did you mean...
+
+    def problem(self, detail: str, i: int | None, column: str) -> Problem:
+        """A problem at table row ``i`` (None: the header) of ``column``, located as the file numbers it; a column
+        given for the whole file (period=...) is named as that parameter."""
+        if column in self.given:
+            return Problem(detail, file=self.name, parameter=column)
+        if self.origin is None:
+            return Problem(detail, file=self.name, row=1 if i is None else i + self.first_row, column=column)
+        row, where = self.origin.locate(i, column)
+        return Problem(detail, file=self.name, sheet=self.origin.sheet, row=row, column=where)
 
 
-def read(name: str, data: bytes, kind: str | None = None) -> RawTable:
-    """Decode one file's bytes; the table kind is taken from ``kind`` or recognised from the columns."""
+def read(name: str, data: bytes, kind: str | None = None, given: Mapping[str, str] | None = None) -> RawTable:
+    """Decode one file's bytes; the table kind is taken from ``kind`` or recognised from the columns. ``given``:
+    the sheet to read (``sheet``) and values of the whole file (period, region, indicator, published)."""
+    given = {k: v for k, v in (given or {}).items() if v}
     if not data.strip():
         raise InvalidData(f"{name} is empty", [Problem("the file has no header and no rows", file=name)])
+    if workbook.is_workbook(name, data):
+        found = sheets.decode(name, workbook.read(name, data, given.pop("sheet", None)))
+        enc = "xls" if data.startswith(workbook.OLE_MAGIC) else "xlsx"
+        raw = RawTable(name, "", found.table, 1, enc, found.origin, found.wide, problems=found.problems)
+        return _with_kind(raw, kind, given)
     if data[:4] == PARQUET_MAGIC:
         table, first, enc = _read_parquet(name, data), 1, "parquet"
     elif data.lstrip()[:1] in (b"{", b"["):
@@ -48,7 +76,37 @@ def read(name: str, data: bytes, kind: str | None = None) -> RawTable:
         table, first, enc = _read_csv(name, data)
     if table.num_rows == 0:
         raise InvalidData(f"{name} has a header but no rows", [Problem("no data rows", file=name)])
-    return RawTable(name, detect_kind(name, table.column_names, kind), table, first, enc)
+    given.pop("sheet", None)  # a text or Parquet file has no sheets: the option is for workbooks
+    return _with_kind(RawTable(name, "", table, first, enc), kind, given)
+
+
+def _with_kind(raw: RawTable, kind: str | None, given: dict[str, str]) -> RawTable:
+    """The table with its kind; columns its kind does not have are dropped and reported with its rows' problems."""
+    if raw.wide is not None:
+        kind = kind or "observations"
+        if kind != "observations":
+            columns = ", ".join(INPUT_COLUMNS[kind])
+            detail = f"{kind} are read from a sheet of one row each under their column names ({columns})"
+            raise InvalidData(f"{raw.name}: the sheet is not a table of {kind}", [raw.problem(detail, None, "")])
+        return replace(raw, kind=kind, given=given)
+    columns = raw.table.column_names
+    found = detect_kind(raw.name, columns, kind, strict=False)
+    unknown = [c for c in columns if c not in INPUT_COLUMNS[found] and c not in ANNOTATIONS.get(found, ())]
+    problems = tuple(raw.problem(_unknown_column(c, found), None, c) for c in unknown)
+    table = _bare(raw.table.drop_columns(unknown) if unknown else raw.table, found)
+    return replace(raw, kind=found, table=table, given=given, problems=raw.problems + problems)
+
+
+def _unknown_column(column: str, kind: str) -> str:
+    near = difflib.get_close_matches(column.lower(), INPUT_COLUMNS[kind], n=1, cutoff=0.6)
+    hint = f" (did you mean {near[0]}?)" if near else ""
+    return f"unknown column: a column that {kind} do not have ({kind} have {', '.join(INPUT_COLUMNS[kind])}){hint}"
+
+
+def _bare(table: pa.Table, kind: str) -> pa.Table:
+    """The table without the annotations of POST /v1/extract (schema.ANNOTATIONS): read, not stored."""
+    extra = [c for c in ANNOTATIONS.get(kind, ()) if c in table.column_names]
+    return table.drop_columns(extra) if extra else table
 
 
 def _decode(name: str, data: bytes) -> tuple[str, str]:
@@ -139,7 +197,7 @@ def _read_jsonl(name: str, data: bytes) -> pa.Table:
             problems.append(Problem("each line must be one JSON object", file=name, row=lineno))
             continue
         for key, value in obj.items():
-            if isinstance(value, dict | list):
+            if isinstance(value, dict | list) and key != "span":  # an extract answer's [start, end]: dropped
                 problems.append(Problem("nested values are not allowed", file=name, row=lineno, column=key))
         rows.append(obj)
         if len(problems) > 1000:
@@ -174,7 +232,9 @@ def guess_kind(columns: list[str]) -> str | None:
     return None
 
 
-def detect_kind(name: str, columns: list[str], kind: str | None) -> str:
+def detect_kind(name: str, columns: list[str], kind: str | None, strict: bool = True) -> str:
+    """The table kind (given, or recognised from the columns); ``strict``: columns the kind does not have are
+    refused here (otherwise the caller reports them)."""
     cols = set(columns)
     if kind is None:
         kind = guess_kind(columns)
@@ -185,8 +245,8 @@ def detect_kind(name: str, columns: list[str], kind: str | None) -> str:
             )
     if kind not in INPUT_COLUMNS:
         raise InvalidData(f"unknown table kind {kind!r}", [Problem("unknown kind", allowed=list(INPUT_COLUMNS))])
-    unknown = [c for c in columns if c not in INPUT_COLUMNS[kind]]
-    if unknown:
+    unknown = [c for c in columns if c not in INPUT_COLUMNS[kind] and c not in ANNOTATIONS.get(kind, ())]
+    if unknown and strict:
         raise InvalidData(
             f"{name} has columns that {kind} do not have",
             [Problem("unknown column", file=name, row=1, column=c, allowed=INPUT_COLUMNS[kind]) for c in unknown],
@@ -208,6 +268,8 @@ def measure(source: Path | bytes) -> Size | None:
     and for files that cannot be measured (those are read whole and refused there if need be)."""
     with _open(source) as f:
         head = f.read(64)
+        if workbook.is_workbook(source.name if isinstance(source, Path) else "", head):
+            return None  # read whole: a sheet is decoded in memory
         if head[:4] == PARQUET_MAGIC:
             try:
                 f.seek(0)
@@ -274,7 +336,7 @@ def _parquet_tables(name: str, kind: str, pf: pq.ParquetFile, batch_rows: int) -
     first = 1
     try:
         for batch in pf.iter_batches(batch_size=batch_rows):
-            yield RawTable(name, kind, pa.Table.from_batches([batch]), first, "parquet")
+            yield RawTable(name, kind, _bare(pa.Table.from_batches([batch]), kind), first, "parquet")
             first += batch.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise _damaged(name, first) from exc
@@ -284,4 +346,4 @@ def _csv_tables(
     name: str, kind: str, open_file: csvfile.Opener, scanned: csvfile.Scan, batch_rows: int
 ) -> Iterator[RawTable]:
     for table, first in csvfile.tables(name, open_file, scanned, batch_rows):
-        yield RawTable(name, kind, table, first, scanned.encoding)
+        yield RawTable(name, kind, _bare(table, kind), first, scanned.encoding)

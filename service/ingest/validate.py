@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from service.errors import Problem
+from service.ingest import labels
 from service.ingest.coerce import coerce
+from service.ingest.labels import IndicatorInfo
+from service.ingest.names import Names
+from service.ingest.nulls import NULLS
 from service.ingest.readers import RawTable
-from service.model import period as periods
 from service.model.schema import (
     ACCUMULATIONS,
     BASES,
@@ -44,14 +48,6 @@ _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _FORMULA = r"^[=+\-@]"
 
 
-@dataclass
-class IndicatorInfo:
-    """What validation needs to know of an indicator."""
-
-    frequency: periods.Frequency
-    accumulation: periods.Accumulation
-
-
 def _nothing_refused() -> dict[str, set[str]]:
     return {kind: set() for kind in CATALOGS}
 
@@ -65,6 +61,7 @@ class Catalog:
     sources: set[str] = field(default_factory=set)
     # codes defined by rows refused in this ingest: their dependants are not reported again as "unknown"
     refused: dict[str, set[str]] = field(default_factory=_nothing_refused)
+    names: Names | None = None  # regions and indicators by name (files that name them: sheets)
 
     def known(self, kind: str) -> list[str]:
         """Codes of a catalog that references may name (stored, arriving, or refused above)."""
@@ -79,14 +76,40 @@ class Checker:
 
     def __init__(self, raw: RawTable) -> None:
         self.raw = raw
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = list(raw.problems)
+        self.total = len(self.problems)  # all problems found; the first MAX_PROBLEMS are kept
+        self.missing: set[str] = set()  # required columns the file lacks: their cells are not checked
+        self.seen: set[tuple[object, ...]] = set()  # a sheet's cells melted into many rows are reported once
 
     def add(self, mask: pa.Array | np.ndarray, column: str, reason: str | Callable[[int], str]) -> None:
         """Report every row where ``mask`` is true."""
+        if column in self.missing:
+            return
         rows = np.flatnonzero(np.asarray(pc.fill_null(mask, False) if isinstance(mask, pa.Array) else mask))
-        for i in rows[: MAX_PROBLEMS - len(self.problems)]:
-            detail = reason(int(i)) if callable(reason) else reason
-            self.problems.append(Problem(detail, file=self.raw.name, row=int(i) + self.raw.first_row, column=column))
+        if self.raw.origin is None and column not in self.raw.given:  # a CSV's rows: each problem is its own
+            for i in rows[: max(0, MAX_PROBLEMS - len(self.problems))]:
+                detail = reason(int(i)) if callable(reason) else reason
+                self.problems.append(self.raw.problem(detail, int(i), column))
+            self.total += len(rows)
+            return
+        for i in rows:
+            self.put(self.raw.problem(reason(int(i)) if callable(reason) else reason, int(i), column))
+
+    def where(self, i: int) -> str:
+        """A row's period cell as the file numbers it: "row 7" (a sheet's: "row 7, column D")."""
+        p = self.raw.problem("", i, "period")
+        return (
+            f"parameter {p.parameter}" if p.parameter else f"row {p.row}" + (f", column {p.column}" if p.sheet else "")
+        )
+
+    def put(self, problem: Problem) -> None:
+        """Keep one problem (once), counting it."""
+        seen = (problem.detail, problem.sheet, problem.row, problem.column, problem.parameter)
+        if seen not in self.seen:
+            self.seen.add(seen)
+            self.total += 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(problem)
 
     def text(self, column: str) -> pa.Array:
         """The column as text (null where absent)."""
@@ -119,23 +142,30 @@ class Checker:
         )
 
     def required(self, columns: Iterable[str]) -> None:
+        """Every required column there (one problem per missing column; its cells are then not checked) and
+        filled."""
+        names = self.raw.table.column_names
         for column in columns:
-            if column not in self.raw.table.column_names:
-                self.problems.append(Problem("required column is missing", file=self.raw.name, row=1, column=column))
+            if column not in names:
+                has = f"the header has {', '.join(names)}" if names else "the file has no other column"
+                self.put(self.raw.problem(f"required column {column!r} is missing ({has})", None, column))
+                self.missing.add(column)
             elif column not in NULLABLE_REQUIRED:
                 self.add(pc.is_null(self.text(column)), column, "empty value in a required column")
+
+    def unknown(self, values: pa.Array, column: str, codes: list[str]) -> None:
+        """Report every code that is not one of ``codes``, with the file's hint for it (did you mean...)."""
+        hints = self.raw.hints
+        self.add(
+            pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, pa.array(codes, pa.string())))),
+            column,
+            lambda i: f"unknown {column} {values[i].as_py()!r}" + hints.get((column, values[i].as_py()), ""),
+        )
 
     def one_of(self, values: pa.Array, column: str, allowed: Iterable[str]) -> None:
         allowed = list(allowed)
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, pa.array(allowed))))
         self.add(bad, column, lambda i: f"{values[i].as_py()!r} is not one of {', '.join(allowed)}")
-
-    def unique_columns(self, table: pa.Table, column: str) -> None:
-        """Report rows whose key (all columns of ``table``) repeats; fast when there are none."""
-        counts = table.group_by(table.column_names, use_threads=True).aggregate([([], "count_all")])
-        if counts.num_rows == table.num_rows:
-            return
-        self.unique(pc.binary_join_element_wise(*[c.cast(pa.string()) for c in table.columns], "\x1f"), column)
 
     def unique(self, key: pa.Array, column: str) -> None:
         enc = (
@@ -154,8 +184,10 @@ class Checker:
         col = self.raw.table.column(column).combine_chunks() if column in self.raw.table.column_names else None
         if col is not None and (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
             values = col.cast(pa.float64())
-        else:
-            text = self.text(column)
+        else:  # a null mark (—, …, -, /) is an empty cell
+            text = pc.if_else(
+                pc.is_in(self.text(column), pa.array(NULLS)), pa.scalar(None, pa.string()), self.text(column)
+            )
             ok = pc.match_substring_regex(text, _NUMBER)
             self.add(pc.invert(ok), column, lambda i: f"{text[i].as_py()!r} is not a number")
             values = pc.if_else(ok, text, pa.scalar(None, pa.string())).cast(pa.float64())
@@ -199,15 +231,20 @@ def _too_long(size: pa.ChunkedArray, most: int) -> Callable[[int], str]:
     return lambda i: f"{size[i].as_py()} characters; at most {most} are accepted"
 
 
-def validate(raw: RawTable, catalog: Catalog, today: date) -> tuple[pa.Table | None, list[Problem]]:
-    """Check one decoded file; return the typed table (or None) and the problems found."""
+class Checked(NamedTuple):
+    table: pa.Table | None
+    problems: list[Problem]  # the first MAX_PROBLEMS
+    total: int  # how many there are
+
+
+def validate(raw: RawTable, catalog: Catalog, today: date) -> Checked:
+    """Check one decoded file; return the typed table (or None) and every problem found (the first MAX_PROBLEMS,
+    and their number), those of the file's header and of all its rows at once."""
     raw, problems = coerce(raw)
     if problems:
-        return None, problems
+        return Checked(None, list(raw.problems) + problems, len(raw.problems) + len(problems))
     check = Checker(raw)
     check.required(REQUIRED_COLUMNS[raw.kind])
-    if check.problems:
-        return None, check.problems
     build = {
         "regions": _regions,
         "indicators": _indicators,
@@ -216,7 +253,9 @@ def validate(raw: RawTable, catalog: Catalog, today: date) -> tuple[pa.Table | N
     }
     table = build[raw.kind](check, catalog, today)
     check.lengths(table)
-    return (None, check.problems) if check.problems else (table, [])
+    if not check.total:
+        return Checked(table, [], 0)
+    return Checked(None, sorted(check.problems, key=lambda p: p.row or 0), check.total)  # in the file's order
 
 
 def _regions(check: Checker, catalog: Catalog, today: date) -> pa.Table:
@@ -289,33 +328,26 @@ def _sources(check: Checker, catalog: Catalog, today: date) -> pa.Table:
 
 def _observations(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     indicator, region, label = check.text("indicator"), check.text("region"), check.text("period")
-    check.add(
-        pc.invert(pc.is_in(indicator, pa.array(catalog.known("indicators"), pa.string()))),
-        "indicator",
-        lambda i: f"unknown indicator {indicator[i].as_py()!r}",
-    )
-    check.add(
-        pc.invert(pc.is_in(region, pa.array(catalog.known("regions"), pa.string()))),
-        "region",
-        lambda i: f"unknown region {region[i].as_py()!r}",
-    )
+    check.unknown(indicator, "indicator", catalog.known("indicators"))
+    check.unknown(region, "region", catalog.known("regions"))
     source = check.text("source")
-    check.add(
-        pc.and_(pc.is_valid(source), pc.invert(pc.is_in(source, pa.array(catalog.known("sources"), pa.string())))),
-        "source",
-        lambda i: f"unknown source {source[i].as_py()!r}",
-    )
+    check.unknown(source, "source", catalog.known("sources"))
     status = pc.fill_null(check.text("status"), "A")
     check.one_of(status, "status", STATUSES)
     value = check.floats("value")
+    written = check.text("value")  # empty, or a null mark: not a value that failed to read as a number
+    blank = pc.or_(pc.is_null(written), pc.fill_null(pc.is_in(written, pa.array(NULLS)), False))
     check.add(
-        pc.and_(pc.is_null(value), pc.is_null(check.text("status"))),
+        pc.and_(blank, pc.is_null(check.text("status"))),
         "value",
         "an empty value needs an explicit status",
     )
     published = check.dates("published", not_after=today)
-    canon, start, end = _periods(check, indicator, label, catalog)
-    check.unique_columns(pa.table([indicator, region, canon, published], names=["i", "r", "p", "d"]), "period")
+    canon, start, end, bad, why = labels.parse(indicator, label, catalog.indicators)
+    check.add(bad, "period", why)
+    keys = pa.table([indicator, region, canon, published, label], names=["i", "r", "p", "d", "l"])
+    twice = labels.repeated(keys, catalog.indicators, check.where)
+    check.add(np.isin(np.arange(len(label)), list(twice)), "period", lambda i: twice[i])
     return pa.table(
         {
             "indicator": indicator,
@@ -352,39 +384,3 @@ def _cycles(stored: dict[str, str | None], codes: list[str | None], parents: lis
             safe.update(path)
             out.append(None)
     return out
-
-
-def _periods(
-    check: Checker, indicator: pa.Array, label: pa.Array, catalog: Catalog
-) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Canonical label, start and end date for every row; parsing runs once per distinct (indicator, label)."""
-    key = pc.binary_join_element_wise(pc.fill_null(indicator, ""), pc.fill_null(label, ""), "\x1f")
-    enc = pc.dictionary_encode(key)
-    canon: list[str | None] = []
-    starts: list[date | None] = []
-    ends: list[date | None] = []
-    errors: dict[int, str] = {}
-    for j, k in enumerate(enc.dictionary.to_pylist()):
-        ind, text = k.split("\x1f", 1)
-        info = catalog.indicators.get(ind)
-        try:
-            if info is None:
-                raise periods.PeriodError("")
-            p = periods.parse(text, info.frequency, info.accumulation)
-            canon.append(p.label)
-            starts.append(p.start_date(info.accumulation))
-            ends.append(p.end_date())
-        except periods.PeriodError as exc:
-            canon.append(None)
-            starts.append(None)
-            ends.append(None)
-            if info is not None:
-                errors[j] = str(exc)
-    idx = enc.indices
-    bad = np.isin(np.asarray(idx), np.fromiter(errors, dtype=np.int64, count=len(errors)))
-    check.add(bad, "period", lambda i: errors[int(idx[i].as_py())])
-    return (
-        pa.array(canon, pa.string()).take(idx),
-        pa.array(starts, pa.date32()).take(idx),
-        pa.array(ends, pa.date32()).take(idx),
-    )

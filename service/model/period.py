@@ -6,13 +6,16 @@ the label names the period the cumulation runs *through*: ``2022-Q3`` is January
 Accepted input forms (see docs/data-model.md):
 ``2022``, ``2022-A1``, ``2022A1``, ``2022年``, ``2022-Q3``, ``2022Q3``, ``2022年第三季度``, ``2022-09``,
 ``2022-M09``, ``2022M9``, ``2022年9月``, SDMX time ranges ``2022-01/P9M``, ``2022-07/P3M``, ``2022-01/P1Y``,
-and cumulative spans ``2022年1-9月``, ``2022年1—9月``, ``2022年前三季度``, ``2022年上半年``, ``2022年1-2月``.
+and cumulative spans ``2022年1-9月``, ``2022年1—9月``, ``2022年前三季度``, ``2022年上半年``, ``2022年1-2月``;
+also as statistical tables write them: ``2023年1-3月份``, ``2023年3月末`` (a stock at the month's end: that month),
+``2023年末``, ``2023.03``, and any of these in full-width digits (``２０２３年３月``) or with spaces.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -77,13 +80,14 @@ class Period:
 
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^([12]\d{3})(?:-?A1?|年(?:度|全年)?)?$"), "A"),
+    (re.compile(r"^([12]\d{3})(?:-?A1?|年(?:度|全年|末|底)?)?$"), "A"),
     (re.compile(r"^([12]\d{3})-?Q([1-4])$"), "Q"),
     (re.compile(r"^([12]\d{3})年第?([一二三四1-4])季度$"), "Q"),
     (re.compile(r"^([12]\d{3})-(0[1-9]|1[0-2])$"), "M"),
     (re.compile(r"^([12]\d{3})-?M(0?[1-9]|1[0-2])$"), "M"),
-    (re.compile(r"^([12]\d{3})年(0?[1-9]|1[0-2])月(?:份)?$"), "M"),
-    (re.compile(r"^([12]\d{3})年(0?1)[-—–~至到](0?[1-9]|1[0-2])月$"), "YTD_M"),
+    (re.compile(r"^([12]\d{3})年(0?[1-9]|1[0-2])月(?:份|末|底)?$"), "M"),
+    (re.compile(r"^([12]\d{3})\.(0[1-9]|1[0-2])$"), "M"),
+    (re.compile(r"^([12]\d{3})年(0?1)[-—–~至到](0?[1-9]|1[0-2])月(?:份)?$"), "YTD_M"),
     (re.compile(r"^([12]\d{3})年前([一二三四1-4])季度$"), "YTD_Q"),
     (re.compile(r"^([12]\d{3})年(上)半年$"), "H1"),
     (re.compile(r"^([12]\d{3})-(0[1-9]|1[0-2])/P(\d{1,2})([MY])$"), "SDMX"),
@@ -119,11 +123,16 @@ def _span_from_match(kind: str, groups: tuple[str, ...]) -> Span:
 
 def parse_span(text: str) -> Span:
     """Read any accepted label form into a Span; raise PeriodError naming the label otherwise."""
-    s = text
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))  # full-width digits and dashes as ASCII
     for pattern, kind in _PATTERNS:
         m = pattern.match(s)
         if m:
             return _span_from_match(kind, m.groups())
+    if re.fullmatch(r"[12]\d{3}\.\d", s):
+        raise PeriodError(
+            f"period label {text!r} is ambiguous: {s[:4]}.{s[5]}0 typed as a number loses its 0 (October), so write "
+            f"{s[:4]}-0{s[5]} or {s[:4]}-{s[5]}0"
+        )
     raise PeriodError(
         f"unreadable period label {text!r}: expected e.g. 2022, 2022-Q3, 2022-09, 2022M9, 2022-01/P9M, 2022年1-9月"
     )

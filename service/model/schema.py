@@ -137,6 +137,19 @@ INPUT_COLUMNS: Final = {
         "note",
     ],
 }
+# Columns POST /v1/extract writes beside the ingest columns of an observation: read and dropped, so its rows can be
+# posted as they are (the period label decides the dates, the indicator the unit).
+ANNOTATIONS: Final = {
+    "observations": (
+        "indicator_name",
+        "period_start",
+        "period_end",
+        "unit",
+        "span",
+        "confidence",
+        "new_indicator",
+    )
+}
 REQUIRED_COLUMNS: Final = {
     "regions": ["code", "name", "level"],
     "indicators": ["code", "name", "unit", "kind", "frequency"],

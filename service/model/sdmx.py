@@ -1,6 +1,6 @@
 """SDMX 2.1's view of Yardstick's model: the one dataflow's identifiers, its data structure (dimensions, attributes,
 concepts, the codelists it names), the status mapping, and how codes become SDMX IDs. What goes into a message is
-chosen in service/query/sdmx.py; encoding is in service/formats/sdmx.py; docs/interop.md has the mapping.
+chosen in service/query/sdmx.py; encoding is in service/formats/sdmx/; docs/interop.md has the mapping.
 
 Identifiers: SDMX IDs cannot contain dots, and the key syntax uses them as separators, so an indicator code's dots
 become hyphens (``industry.value_added.growth`` <-> ``industry-value_added-growth``). Indicator codes never contain

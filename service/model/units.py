@@ -26,6 +26,11 @@ UNITS = {
         Unit("cny", "元", "yuan", "元", 0, "CNY", 2),
         Unit("count", "个", "count", "个", 0, "NUMBER", 0),
         Unit("rank", "名", "rank", "名", 0, "RANK", 0),
+        Unit("10k_persons", "万人", "10 thousand persons", "万人", 4, "PERSONS", 2),
+        Unit("10k_t", "万吨", "10 thousand tonnes", "万吨", 4, "T", 2),
+        Unit("k_ha", "千公顷", "thousand hectares", "千公顷", 3, "HA", 2),
+        Unit("100m_kwh", "亿千瓦时", "100 million kWh", "亿千瓦时", 8, "KWH", 2),
+        Unit("index", "指数", "index", "", 0, "IX"),
     )
 }
 

@@ -7,13 +7,14 @@ from one aggregate query cached per snapshot.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from service.model.catalog import Indicator, Region
+from service.model.catalog import Indicator, Region, Source
 from service.model.schema import INDICATORS, REGIONS, SOURCES
 from service.model.units import UNITS, describe, unit
 from service.query.series import catalog as series_catalog
@@ -112,6 +113,11 @@ UNITS_SCHEMA = pa.schema(
 
 def sources(snap: Snapshot) -> pa.Table:
     return pa.Table.from_pylist([asdict(s) for s in snap.sources.values()], schema=SOURCES.remove_metadata())
+
+
+def cited(snap: Snapshot, ids: Iterable[str | None]) -> list[Source]:
+    """The known sources among these ids, each once, in order of first mention."""
+    return [snap.sources[s] for s in dict.fromkeys(s for s in ids if s) if s in snap.sources]
 
 
 def series(

@@ -1,6 +1,6 @@
 """SDMX 2.1 views of a snapshot: the codelists of its regions and indicators, and data queries by SDMX key. The data
 structure itself (identifiers, dimensions, concepts, status mapping) is model: service/model/sdmx.py. Encoding is in
-service/formats/sdmx.py; docs/interop.md has the mapping."""
+service/formats/sdmx/; docs/interop.md has the mapping."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ import pyarrow.compute as pc
 from service.errors import YardstickError
 from service.model.catalog import Indicator
 from service.model.period import PeriodError, bounds
-from service.model.sdmx import ACCUMULATION, DIMENSIONS, FREQUENCIES, MULTIPLIERS, Code, sdmx_id, unit_of
+from service.model.sdmx import (
+    ACCUMULATION,
+    AGENCY,
+    DIMENSIONS,
+    FLOW,
+    FREQUENCIES,
+    MULTIPLIERS,
+    VERSION,
+    Code,
+    sdmx_id,
+    unit_of,
+)
 from service.store import vintage
 from service.store.snapshot import Memo, Snapshot
 
@@ -109,6 +120,27 @@ class Series:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.indicator.frequency, self.region, sdmx_id(self.indicator.code))
+
+
+def check_flow(flow: str, provider: str) -> None:
+    """The flowRef (YARDSTICK, or agency,id[,version]) and providerRef of a data query name this service's: 404 if
+    not."""
+    parts = flow.split(",")
+    if parts[0] not in ("all", AGENCY, FLOW) or (len(parts) > 1 and parts[1] != FLOW) or len(parts) > 3:
+        raise SdmxNoResults(f"no dataflow {flow!r}: this service has {AGENCY},{FLOW},{VERSION}")
+    if len(parts) == 3 and parts[2] not in ("latest", VERSION):
+        raise SdmxNoResults(f"no version {parts[2]!r} of dataflow {FLOW}: it has {VERSION}")
+    if provider not in ("all", AGENCY, f"{AGENCY},{AGENCY}"):
+        raise SdmxNoResults(f"no data provider {provider!r}: this service's is {AGENCY}")
+
+
+def names(snap: Snapshot, series: list[Series]) -> dict[str, dict[str, str]]:
+    """The names of the codes the series' keys hold: dimension -> id -> name (SDMX-JSON shows them)."""
+    return {
+        "FREQ": {k: en for k, (en, _) in FREQUENCIES.items()},
+        "REGION": {s.region: snap.regions[s.region].name for s in series},
+        "INDICATOR": {sdmx_id(s.indicator.code): s.indicator.name for s in series},
+    }
 
 
 def parse_key(key: str) -> list[set[str] | None]:

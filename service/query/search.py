@@ -148,6 +148,9 @@ def _rank(entry: Entry, whole: tuple[str, ...], every_term: bool, loose: bool) -
     return 0, 0.0
 
 
+Found = list[tuple[tuple[Any, ...], dict[str, Any]]]  # (sort key, row)
+
+
 def search(snap: Snapshot, q: str, synonym_file: Path) -> pa.Table:
     """Every match for ``q``, best first, with how it matched."""
     quoted = len(q) >= 2 and q[0] == q[-1] == '"'
@@ -157,7 +160,17 @@ def search(snap: Snapshot, q: str, synonym_file: Path) -> pa.Table:
     terms = [alternatives(t, table) for t in ([text] if quoted else text.split())]
     if not terms:
         return pa.Table.from_pylist([], schema=SEARCH_SCHEMA)
-    found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    found, matched = _matching_entries(snap, whole, terms, quoted)
+    found += _matching_series(snap, matched)
+    found.sort(key=lambda pair: pair[0])
+    return pa.Table.from_pylist([row for _, row in found], schema=SEARCH_SCHEMA)
+
+
+def _matching_entries(
+    snap: Snapshot, whole: tuple[str, ...], terms: list[tuple[str, ...]], quoted: bool
+) -> tuple[Found, list[dict[str, set[str]]]]:
+    """Indicators and regions that match, and for each term the codes it matched (to find series)."""
+    found: Found = []
     matched: list[dict[str, set[str]]] = [{"indicator": set(), "region": set()} for _ in terms]
     for entry in _entries(snap):
         has = [_has(entry, alts, not quoted) for alts in terms]
@@ -176,6 +189,12 @@ def search(snap: Snapshot, q: str, synonym_file: Path) -> pa.Table:
                 "score": round(score, 3),
             }
             found.append(((-rank, -score, TYPES[entry.type], entry.depth, len(entry.name), entry.code), row))
+    return found, matched
+
+
+def _matching_series(snap: Snapshot, matched: list[dict[str, set[str]]]) -> Found:
+    """Series whose indicator or region each term matched."""
+    found: Found = []
     cat = series_catalog(snap)
     for ind, reg in zip(cat.column("indicator").to_pylist(), cat.column("region").to_pylist(), strict=True):
         if all(ind in m["indicator"] or reg in m["region"] for m in matched):
@@ -192,8 +211,7 @@ def search(snap: Snapshot, q: str, synonym_file: Path) -> pa.Table:
                 "score": 0.0,
             }
             found.append(((-TERMS, 0.0, TYPES["series"], 0, len(name), row["code"]), row))
-    found.sort(key=lambda pair: pair[0])
-    return pa.Table.from_pylist([row for _, row in found], schema=SEARCH_SCHEMA)
+    return found
 
 
 SEARCH_SCHEMA = pa.schema(

@@ -12,8 +12,10 @@ inserts the log row: all of them or none, as Iceberg's REST catalog does with a 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pyiceberg.catalog import Catalog
@@ -104,3 +106,21 @@ class LakeCatalog(SqlCatalog):
 def _key(identifier: str | Identifier) -> tuple[str, str]:
     parts = Catalog.identifier_to_tuple(identifier)
     return Catalog.namespace_to_string(Catalog.namespace_from(parts)), Catalog.table_name_from(parts)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing (SQLite keeps the mode, and gives it to its journal)."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+
+
+def catalog_url(uri: str) -> str:
+    """PostgreSQL through psycopg 3 (the driver we ship), whichever way the URL was written, and a connect timeout
+    (a catalog host that does not answer is a quick 503, not a hung request)."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if uri.startswith(prefix):
+            uri = "postgresql+psycopg://" + uri.removeprefix(prefix)
+    if uri.startswith("postgresql+psycopg://") and "connect_timeout=" not in uri:
+        uri += ("&" if "?" in uri else "?") + "connect_timeout=3"
+    return uri

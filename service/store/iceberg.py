@@ -1,17 +1,9 @@
 """The lake on Apache Iceberg: four Iceberg v2 tables behind pyiceberg's SQL catalog, and a commit log beside them.
 
-Layout (see docs/design.md, "The lake on Iceberg")::
-
-    catalog database (YARDSTICK_CATALOG_URI; default sqlite:///DATA_DIR/catalog.db)
-      iceberg_tables, iceberg_namespace_properties    pyiceberg's SQL catalog
-      yardstick_snapshots                              the commit log: one row per Yardstick snapshot, with its
-                                                       files (rows, bytes, sha256) and the Iceberg snapshot id it
-                                                       pins in each table
-      yardstick_keys, yardstick_idempotency            API keys (hashed) and replayable upload answers
-    warehouse (YARDSTICK_WAREHOUSE; default DATA_DIR/warehouse)
-      yardstick/observations/data/indicator=<code>/<snapshot>-<uuid>.parquet    partitioned by indicator
-      yardstick/{regions,indicators,sources}/data/<snapshot>-<uuid>.parquet
-      yardstick/<table>/metadata/...                                             Iceberg's metadata
+The catalog database (YARDSTICK_CATALOG_URI) holds pyiceberg's SQL catalog, the commit log (one row per Yardstick
+snapshot: its files and the Iceberg snapshot it pins in each table), API keys and upload answers; the warehouse
+(YARDSTICK_WAREHOUSE) holds the tables' data and metadata, observations partitioned by indicator. The layout, file by
+file, is in docs/design.md ("The lake on Iceberg").
 
 One Yardstick commit, one snapshot, for every reader: each touched table's Iceberg commit is held (its metadata
 written, its pointer unmoved: ``service/store/catalog.py``), then one transaction of the catalog database moves
@@ -26,8 +18,6 @@ session advisory lock for a shared catalog (released by the server when the writ
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -35,63 +25,22 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow.parquet as pq
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, In
-from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
-from pyiceberg.schema import Schema
 from pyiceberg.table import Table
-from pyiceberg.table.sorting import SortField, SortOrder
-from pyiceberg.transforms import IdentityTransform
-from pyiceberg.types import DateType, DoubleType, IcebergType, LongType, NestedField, StringType, TimestamptzType
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from service.config import Settings
-from service.errors import Busy, YardstickError, storage_errors
-from service.model.schema import KEYS, TABLES
+from service.errors import YardstickError, storage_errors
+from service.model.schema import TABLES
 from service.store.beacon import Beacon
-from service.store.catalog import LakeCatalog
-from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer
+from service.store.catalog import LakeCatalog, catalog_url, private_file
+from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer, flock_writer, wait_or_busy
+from service.store.layout import NAMESPACE, iceberg_schema, table_layout
 from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
 from service.store.warehouse import Warehouse
-
-NAMESPACE = "yardstick"
-_TYPES: dict[str, IcebergType] = {
-    "string": StringType(),
-    "double": DoubleType(),
-    "date32[day]": DateType(),
-    "timestamp[us, tz=UTC]": TimestamptzType(),
-    "int64": LongType(),
-}
-
-
-def iceberg_schema(table: str) -> Schema:
-    """The Iceberg schema of a table, from the one Arrow schema (field docs included)."""
-    fields = [
-        NestedField(
-            field_id=i,
-            name=f.name,
-            field_type=_TYPES[str(f.type)],
-            required=not f.nullable,
-            doc=(f.metadata or {}).get(b"description", b"").decode() or None,
-        )
-        for i, f in enumerate(TABLES[table], start=1)
-    ]
-    return Schema(*fields)
-
-
-def _layout(table: str, schema: Schema) -> tuple[PartitionSpec, SortOrder]:
-    """observations: partitioned by indicator; every table sorted by its key (region, period_end, published)."""
-    keys = ("region", "period_end", "published") if table == "observations" else KEYS[table]
-    order = SortOrder(
-        *[SortField(source_id=schema.find_field(k).field_id, transform=IdentityTransform()) for k in keys]
-    )
-    if table != "observations":
-        return UNPARTITIONED_PARTITION_SPEC, order
-    source = schema.find_field("indicator").field_id
-    return PartitionSpec(PartitionField(source, 1000, IdentityTransform(), "indicator")), order
 
 
 class IcebergLake(Lake):
@@ -126,8 +75,8 @@ class IcebergLake(Lake):
         root.mkdir(parents=True, exist_ok=True)
         self.warehouse = Warehouse.of(str(warehouse or root / "warehouse"), cache or root / "cache")
         if catalog_uri is None:  # keys' hashes and upload answers live there: readable by the service's user only
-            _private_file(root / "catalog.db")
-        self.catalog_uri = _driver(catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}")
+            private_file(root / "catalog.db")
+        self.catalog_uri = catalog_url(catalog_uri or f"sqlite:///{root.resolve() / 'catalog.db'}")
         self.catalog = LakeCatalog(
             "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
         )
@@ -189,7 +138,7 @@ class IcebergLake(Lake):
             return self.catalog.load_table(identifier)
         except NoSuchTableError:
             schema = iceberg_schema(name)
-            spec, order = _layout(name, schema)
+            spec, order = table_layout(name, schema)
             self.catalog.create_namespace_if_not_exists(NAMESPACE)
             return self.catalog.create_table_if_not_exists(
                 identifier,
@@ -204,6 +153,19 @@ class IcebergLake(Lake):
                     "write.metadata.previous-versions-max": "20",
                 },
             )
+
+    def describe(self, manifest: Manifest) -> dict[str, Any]:
+        """What other engines need to read a snapshot with no Yardstick code: the namespace, the warehouse, each
+        table's metadata file, and the Iceberg snapshot id the Yardstick snapshot pins (for time travel)."""
+        pins = self.pins(manifest.id)
+        return {
+            "namespace": NAMESPACE,
+            "warehouse": self.warehouse.uri,
+            "tables": {
+                name: {"identifier": f"{NAMESPACE}.{name}", "metadata_location": location, "snapshot_id": pins[name]}
+                for name, location in self.metadata_locations().items()
+            },
+        }
 
     def metadata_locations(self) -> dict[str, str]:
         """Each table's current Iceberg metadata file (what engines without a catalog open)."""
@@ -222,28 +184,8 @@ class IcebergLake(Lake):
         Metadata is only swept where snapshots were expired: reading every live snapshot's manifest list on every
         commit would cost a commit time growing with the retained history."""
         kept = self.retained_manifests()
-        pinned: dict[str, set[int]] = {name: set() for name in TABLES}
         referenced = {f.path for m in kept for f in m.files}
-        # Iceberg snapshots (time travel for other engines) only for the newest retain_snapshots: every Iceberg
-        # snapshot lives in each table's metadata, which every commit copies, so a day of history there would make
-        # commits slower as it grows. Readers of older retained snapshots read their files through the log.
-        for sid in [m.id for m in kept][-self.retain_snapshots :]:
-            for name, pin in self.pins(sid).items():
-                if pin is not None:
-                    pinned[name].add(pin)
-        swept: set[str] = set()
-        for name in TABLES:
-            table = self.table(name)
-            current = table.current_snapshot()
-            expire = [
-                s.snapshot_id
-                for s in table.snapshots()
-                if s.snapshot_id not in pinned[name] and (current is None or s.snapshot_id != current.snapshot_id)
-            ]
-            if expire:
-                table.maintenance.expire_snapshots().by_ids(expire).commit()
-                referenced |= self._metadata_in_use(self.table(name))
-                swept.add(name)
+        swept = self._expire(self._pinned(kept), referenced)
         horizon = time.time() - self.retain_seconds
         removed = []
         for rel, mtime in list(self.warehouse.files(NAMESPACE)):
@@ -253,6 +195,34 @@ class IcebergLake(Lake):
                 self.warehouse.remove(rel)
                 removed.append(rel)
         return removed + self._gc_built({m.id for m in kept})
+
+    def _pinned(self, kept: list[Manifest]) -> dict[str, set[int]]:
+        """Each table's Iceberg snapshots to keep: those the newest ``retain_snapshots`` retained snapshots pin.
+
+        Only those: every Iceberg snapshot lives in each table's metadata, which every commit copies, so a day of
+        history there would make commits slower as it grows. Readers of older retained snapshots read their files
+        through the log."""
+        pinned: dict[str, set[int]] = {name: set() for name in TABLES}
+        for sid in [m.id for m in kept][-self.retain_snapshots :]:
+            for name, pin in self.pins(sid).items():
+                if pin is not None:
+                    pinned[name].add(pin)
+        return pinned
+
+    def _expire(self, pinned: dict[str, set[int]], referenced: set[str]) -> set[str]:
+        """Expire every unpinned Iceberg snapshot but the current one; add the metadata files still in use to
+        ``referenced``; return the tables that expired some (their metadata is swept)."""
+        swept: set[str] = set()
+        for name in TABLES:
+            table = self.table(name)
+            current = table.current_snapshot()
+            keep = pinned[name] | ({current.snapshot_id} if current is not None else set())
+            expire = [s.snapshot_id for s in table.snapshots() if s.snapshot_id not in keep]
+            if expire:
+                table.maintenance.expire_snapshots().by_ids(expire).commit()
+                referenced |= self._metadata_in_use(self.table(name))
+                swept.add(name)
+        return swept
 
     def _metadata_in_use(self, table: Table) -> set[str]:
         """A table's metadata files that readers may still open: the current and logged metadata files, and the
@@ -281,27 +251,18 @@ class IcebergLake(Lake):
     @contextlib.contextmanager
     def _lock(self, wait_seconds: float) -> Iterator[None]:
         """One writer at a time, across processes (flock) or across machines (PostgreSQL advisory lock)."""
-        deadline = time.monotonic() + wait_seconds
-        if self.engine.dialect.name == "postgresql":
-            with connect(self.engine) as c:
-                while not c.execute(text("select pg_try_advisory_lock(hashtext('yardstick-writer'))")).scalar():
-                    _wait_or_busy(deadline)
-                try:
-                    yield
-                finally:
-                    c.execute(text("select pg_advisory_unlock(hashtext('yardstick-writer'))"))
+        if self.engine.dialect.name != "postgresql":
+            with flock_writer(self.root / "LOCK", wait_seconds):
+                yield
             return
-        fd = os.open(self.root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    _wait_or_busy(deadline)
-            yield
-        finally:
-            os.close(fd)
+        deadline = time.monotonic() + wait_seconds
+        with connect(self.engine) as c:
+            while not c.execute(text("select pg_try_advisory_lock(hashtext('yardstick-writer'))")).scalar():
+                wait_or_busy(deadline)
+            try:
+                yield
+            finally:
+                c.execute(text("select pg_advisory_unlock(hashtext('yardstick-writer'))"))
 
     def drift(self) -> list[str]:
         """Tables whose current Iceberg snapshot is not the one the newest log row pins: what other engines would
@@ -351,33 +312,9 @@ class MovedLake(YardstickError):
     title = "The lake's tables live elsewhere"
 
 
-def _private_file(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 if missing (SQLite keeps the mode, and gives it to its journal)."""
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
-        path.chmod(0o600)
-
-
 def _plain(location: str) -> str:
     """A location without the file:// scheme (Iceberg writes local paths either way)."""
     return location.removeprefix("file://")
-
-
-def _driver(uri: str) -> str:
-    """PostgreSQL through psycopg 3 (the driver we ship), whichever way the URL was written, and a connect timeout
-    (a catalog host that does not answer is a quick 503, not a hung request)."""
-    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
-        if uri.startswith(prefix):
-            uri = "postgresql+psycopg://" + uri.removeprefix(prefix)
-    if uri.startswith("postgresql+psycopg://") and "connect_timeout=" not in uri:
-        uri += ("&" if "?" in uri else "?") + "connect_timeout=3"
-    return uri
-
-
-def _wait_or_busy(deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise Busy("another writer is committing; try again shortly", extra={"headers": {"retry-after": "1"}})
-    time.sleep(0.05)
 
 
 class IcebergWriter(Writer):
@@ -457,47 +394,3 @@ def _partitions(files: tuple[FileEntry, ...]) -> Partitions:
     for f in files:
         out.setdefault((f.table, f.indicator), set()).add(f.path)
     return out
-
-
-def describe(lake: IcebergLake, manifest: Manifest) -> dict[str, Any]:
-    """What other engines need to read a snapshot with no Yardstick code: the namespace, the warehouse, each
-    table's metadata file, and the Iceberg snapshot id the Yardstick snapshot pins (for time travel)."""
-    pins = lake.pins(manifest.id)
-    return {
-        "namespace": NAMESPACE,
-        "warehouse": lake.warehouse.uri,
-        "tables": {
-            name: {"identifier": f"{NAMESPACE}.{name}", "metadata_location": location, "snapshot_id": pins[name]}
-            for name, location in lake.metadata_locations().items()
-        },
-    }
-
-
-def migrate(old: Lake, new: IcebergLake) -> Manifest:
-    """Copy a lake of the old format into an empty Iceberg lake: the commit log's history (who, when, counts and
-    changes of every snapshot, with no files: they were not kept) and the current snapshot's files, row for row, as
-    a snapshot of the same id and commit time. Run it with the service stopped."""
-    if new.current_id() != 0:
-        raise YardstickError(f"{new.root} already has an Iceberg lake (snapshot {new.current_id()}): nothing migrated")
-    current = old.manifest()
-    if current.id == 0:
-        raise YardstickError(f"{old.root} has no snapshot to migrate")
-    with new._lock(30.0), connect(new.engine, begin=True) as c:
-        for sid in old.snapshot_ids():
-            if sid < current.id:
-                m = old.manifest(sid)
-                history = Manifest(m.id, m.committed_at, m.author, m.message, (), m.counts, m.changes)
-                c.execute(
-                    insert(LOG).values(
-                        id=m.id,
-                        committed_at=m.committed_at,
-                        manifest=history.to_json().decode(),
-                        pins=orjson.dumps(dict.fromkeys(TABLES)).decode(),
-                    )
-                )
-    with new.writer() as writer:
-        if writer.id != current.id:
-            raise YardstickError(f"the old lake's snapshots are not numbered 1..{current.id}: nothing migrated")
-        for entry in current.files:
-            writer.put(entry.table, pq.read_table(old.path(entry), schema=TABLES[entry.table]), entry.indicator)
-        return writer.commit(current.author, current.message, current.changes, current.committed_at)

@@ -1,18 +1,10 @@
-"""The Parquet lake on disk: immutable files, one JSON manifest per snapshot, a CURRENT pointer, a writer lock.
+"""The storage interface: what the rest of the service uses of a lake, whatever holds it.
 
-Layout (see docs/design.md)::
-
-    DATA_DIR/
-      CURRENT                                  id of the newest committed snapshot, e.g. "000007"
-      LOCK                                     flock(2) held by the one writer; the OS releases it if the writer dies
-      snapshots/000007.json                    manifest: id, time, author, counts, and every file with rows/bytes/sha256
-      tables/<table>/000007-<uuid>.parquet     regions, indicators, sources
-      tables/observations/<indicator>/000007-<uuid>.parquet
-      staging/                                 files being written; never referenced, cleared by the next writer
-
-Commit protocol: write new files in staging/ → fsync → rename into tables/ (unreferenced, so invisible) → write the
-manifest (staging, fsync, rename) → replace CURRENT atomically (staging, fsync, rename, fsync dir). A crash before
-the last rename leaves the previous snapshot current and only unreferenced files behind.
+A lake is a sequence of snapshots. Each snapshot is a ``Manifest`` (its files, with rows, bytes and sha256); a
+``Writer`` makes the next one, all or nothing; records (API keys, idempotency answers) live beside the snapshots;
+retention removes what no retained snapshot needs. ``IcebergLake`` (service/store/iceberg.py) is the store;
+``service.store.stores.open_lake`` opens the one the settings name. The first release's format
+(service/store/oldformat.py) is read only by ``yardstick migrate``.
 """
 
 from __future__ import annotations
@@ -24,22 +16,20 @@ import os
 import shutil
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from service.config import Settings
-from service.errors import Busy, YardstickError, storage_errors
+from service.errors import Busy, YardstickError
 from service.model.schema import KEYS, TABLES, with_field_ids
-
-if TYPE_CHECKING:
-    from service.store.iceberg import IcebergLake
+from service.store.records import Idempotency, KeyStore
 
 ROW_GROUP_SIZE = 64 * 1024
 
@@ -106,56 +96,35 @@ class OldFormat(YardstickError):
     title = "The lake is in the old format"
 
 
-class Lake:
-    """The storage interface (manifests, files, a writer) and its first implementation, the old format: Parquet
-    files, JSON manifests and CURRENT in one folder. The store is ``IcebergLake``; this format is kept so that
-    ``yardstick migrate`` can read it."""
+class Lake(ABC):
+    """A lake: snapshots to read, one writer at a time, records, retention. See the module's docstring."""
 
-    def __init__(self, root: Path, retain_snapshots: int = 10, retain_seconds: float = 86400) -> None:
-        self.root = root
-        self.retain_snapshots = retain_snapshots
-        self.retain_seconds = retain_seconds
-        self.root.mkdir(parents=True, exist_ok=True)
-        for sub in ("snapshots", "tables", "staging"):
-            (self.root / sub).mkdir(exist_ok=True)
-
-    @classmethod
-    def open(cls, root: Path) -> IcebergLake:
-        """The store at ``root`` (an Iceberg lake; see ``from_settings``)."""
-        return cls.from_settings(Settings(data_dir=root))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IcebergLake:
-        """The store of these settings: the Iceberg lake. A folder holding a lake of the old format and no catalog
-        is refused with one line that says how to migrate it."""
-        from service.store.iceberg import IcebergLake
-
-        root = settings.data_dir
-        if (root / "CURRENT").exists() and not settings.catalog_uri and not (root / "catalog.db").exists():
-            raise OldFormat(
-                f"{root.resolve()} holds a lake in the old format (CURRENT, snapshots/, tables/): "
-                f"convert it in place with `yardstick --data-dir {root} migrate`"
-            )
-        return IcebergLake.of(settings)
+    root: Path  # the data folder (the writer lock, built bulk files)
+    retain_snapshots: int
+    retain_seconds: float
+    keys: KeyStore  # API keys, shared by every replica
+    idempotency: Idempotency  # answers to uploads with an Idempotency-Key
 
     # -- reading -------------------------------------------------------------------------------------------------
+    @abstractmethod
     def current_id(self) -> int:
-        try:
-            return int((self.root / "CURRENT").read_text().strip())
-        except FileNotFoundError:
-            return 0
+        """The newest committed snapshot's id (0: an empty lake)."""
 
+    @abstractmethod
     def manifest(self, snapshot: int | None = None) -> Manifest:
-        snapshot = self.current_id() if snapshot is None else snapshot
-        if snapshot == 0:
-            return EMPTY
-        return Manifest.from_json((self.root / "snapshots" / f"{snapshot:06d}.json").read_bytes())
+        """A snapshot's manifest (the current one by default)."""
 
+    @abstractmethod
     def snapshot_ids(self) -> list[int]:
-        return sorted(int(p.stem) for p in (self.root / "snapshots").glob("*.json") if p.stem.isdigit())
+        """Every snapshot in the commit log, oldest first."""
 
+    @abstractmethod
     def path(self, entry: FileEntry) -> Path:
-        return self.root / entry.path
+        """A local path to one of a snapshot's files."""
+
+    @abstractmethod
+    def commit_times(self) -> list[tuple[int, float]]:
+        """Every snapshot's id and commit time (seconds since the epoch), oldest first."""
 
     def read_table(self, manifest: Manifest, table: str) -> pa.Table:
         files = [str(self.path(f)) for f in manifest.of(table)]
@@ -164,17 +133,28 @@ class Lake:
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
+    def describe(self, manifest: Manifest) -> dict[str, Any] | None:
+        """How engines without Yardstick read this snapshot (tables, metadata, snapshot ids), if they can."""
+        return None
+
+    # -- one machine's processes and other engines ----------------------------------------------------------------
     def announce(self, snapshot: int) -> None:
         """Tell this machine's other processes that ``snapshot`` was just committed (see ``store.beacon``)."""
+        return None
 
     def seen(self) -> int:
         """The newest snapshot a process of this machine announced (0 if none)."""
         return 0
 
     def drift(self) -> list[str]:
-        """Where other engines would read something else than the current snapshot (none in this format)."""
+        """Where other engines would read something else than the current snapshot."""
         return []
 
+    def repair(self) -> list[str]:
+        """Bring what drifted back to the current snapshot; what was repaired."""
+        return []
+
+    # -- retention -----------------------------------------------------------------------------------------------
     def retained(self) -> set[int]:
         """Snapshots whose files are kept: the newest ``retain_snapshots`` and any younger than retain_seconds."""
         return {m.id for m in self.retained_manifests()}
@@ -187,24 +167,9 @@ class Lake:
         keep |= {sid for sid, when in times if when >= horizon}
         return [self.manifest(sid) for sid in sorted(keep)]
 
-    def commit_times(self) -> list[tuple[int, float]]:
-        """Every snapshot's id and commit time (seconds since the epoch), oldest first."""
-        return [(sid, (self.root / "snapshots" / f"{sid:06d}.json").stat().st_mtime) for sid in self.snapshot_ids()]
-
+    @abstractmethod
     def gc(self) -> list[str]:
-        """Delete files no retained snapshot references (and old orphans of dead writers); call under the lock.
-
-        Manifests stay (the audit trail); bulk files of expired snapshots go with them."""
-        kept = self.retained_manifests()
-        referenced = {f.path for m in kept for f in m.files}
-        horizon = time.time() - self.retain_seconds
-        removed = []
-        for p in (self.root / "tables").rglob("*.parquet"):
-            rel = p.relative_to(self.root).as_posix()
-            if rel not in referenced and p.stat().st_mtime < horizon:
-                p.unlink(missing_ok=True)
-                removed.append(rel)
-        return removed + self._gc_built({m.id for m in kept})
+        """Delete what no retained snapshot needs; call under the writer lock. Returns what was removed."""
 
     def _gc_built(self, keep: set[int]) -> list[str]:
         """Whole-table bulk files of snapshots no longer retained (exports live in the cache folder, bounded there)."""
@@ -217,31 +182,33 @@ class Lake:
         return removed
 
     # -- writing -------------------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
-        """Hold the one-writer lock (across processes) for the duration of a commit."""
-        fd = os.open(self.root / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + wait_seconds
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise Busy(
-                            "another writer is committing; try again shortly",
-                            extra={"headers": {"retry-after": "1"}},
-                        ) from None
-                    time.sleep(0.05)
-            _clear(self.root / "staging")
+    @abstractmethod
+    def writer(self, wait_seconds: float = 30.0) -> contextlib.AbstractContextManager[Writer]:
+        """Hold the one-writer lock for a commit and give its ``Writer`` (nothing is visible until it commits)."""
+
+
+@contextlib.contextmanager
+def flock_writer(path: Path, wait_seconds: float) -> Iterator[None]:
+    """The one-writer lock of a lake on one machine: ``flock`` on ``path``, released by the kernel if the writer
+    dies; a second writer waits up to ``wait_seconds``, then 503 with Retry-After."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
             try:
-                with storage_errors():
-                    yield Writer(self, self.manifest())
-            finally:
-                _clear(self.root / "staging")  # whatever was not committed
-        finally:
-            os.close(fd)  # releases the lock
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                wait_or_busy(deadline)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def wait_or_busy(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise Busy("another writer is committing; try again shortly", extra={"headers": {"retry-after": "1"}})
+    time.sleep(0.05)
 
 
 class Writer:
@@ -301,8 +268,7 @@ class Writer:
 
     def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
         """Where a new file is written, where it ends up, and the path the manifest records."""
-        folder = f"tables/{table}" + (f"/{indicator}" if indicator else "")
-        return self.lake.root / "staging" / name, self.lake.root / folder / name, f"{folder}/{name}"
+        raise NotImplementedError
 
     def commit(self, author: str, message: str, changes: dict[str, int], committed_at: str | None = None) -> Manifest:
         """Publish the staged files as the next snapshot (atomic)."""
@@ -317,14 +283,8 @@ class Writer:
         return manifest
 
     def _publish(self, manifest: Manifest) -> None:
-        for staged, final in self.staged:  # new names: invisible until the manifest below references them
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, final)
-        for entry in manifest.files:
-            if not self.lake.path(entry).exists():
-                raise YardstickError(f"refusing to commit: {entry.path} is missing")
-        _atomic_write(self.lake.root / "snapshots" / f"{self.id:06d}.json", manifest.to_json(), self.lake.root)
-        _atomic_write(self.lake.root / "CURRENT", f"{self.id:06d}\n".encode(), self.lake.root)
+        """Make ``manifest`` the current snapshot, atomically for every reader."""
+        raise NotImplementedError
 
 
 def _clear(folder: Path) -> None:

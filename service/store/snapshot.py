@@ -22,6 +22,7 @@ from service.model.schema import OBSERVATIONS
 from service.store import frames
 from service.store.lake import Lake, Manifest
 from service.store.statements import statement
+from service.store.stores import open_lake
 
 T = TypeVar("T")
 
@@ -165,9 +166,9 @@ def open_snapshot(lake: Lake, manifest: Manifest, shared: frames.FrameCache | No
 class Store:
     """The current snapshot of a lake for one process; checks CURRENT at most every ``refresh_seconds``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, lake: Lake | None = None) -> None:
         self.settings = settings
-        self.lake = Lake.from_settings(settings)
+        self.lake = lake if lake is not None else open_lake(settings)
         self._lock = threading.Lock()
         self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), settings.cache_path() / "frames")
         self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots

@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from service.api import create_app
 from service.config import Settings
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, obs, seeded_copy
 
 HUNAN_PREFECTURES = [
@@ -73,9 +73,9 @@ def rich_rows() -> list[list[object]]:
 def rich_lake(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rich") / "lake"
     seeded_copy(root)
-    ingest(Lake.open(root), [("indicators.csv", INDICATORS), ("rich.csv", csv_bytes(rich_rows()))])
+    ingest(lake_at(root), [("indicators.csv", INDICATORS), ("rich.csv", csv_bytes(rich_rows()))])
     # A revision: Hengyang's 2022-Q3 output revised from 363 to 365 on 2023-01-20.
-    ingest(Lake.open(root), [("rev.csv", csv_bytes([obs("test.output", "430400", "2022-Q3", 365, "2023-01-20")]))])
+    ingest(lake_at(root), [("rev.csv", csv_bytes([obs("test.output", "430400", "2022-Q3", 365, "2023-01-20")]))])
     return root
 
 

@@ -10,12 +10,12 @@ from asgi_lifespan import LifespanManager
 from service.api import create_app
 from service.config import Settings
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import lake_at, open_lake
 from tests.helpers import csv_bytes, obs
 
 
 def revise(lake_dir: Path, value: float, day: str, settings: Settings | None = None) -> None:
-    lake = Lake.from_settings(settings) if settings else Lake.open(lake_dir)
+    lake = open_lake(settings) if settings else lake_at(lake_dir)
     ingest(lake, [("r.csv", csv_bytes([obs("industry.value_added.growth", "430400", "2022-Q3", value, day)]))])
 
 

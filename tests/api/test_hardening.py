@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import fingerprint
 
 VA = "industry.value_added.growth"
@@ -35,7 +35,7 @@ async def app_client(settings: Settings, **client: Any) -> AsyncIterator[httpx.A
 
 @pytest.fixture
 def keys(lake_dir: Path) -> dict[str, str]:
-    store = Lake.open(lake_dir).keys
+    store = lake_at(lake_dir).keys
     keys = {"read": store.create("dash", "read")[1], "write": store.create("bureau", "write")[1]}
     keys["revoked"] = store.create("old", "read")[1]
     store.revoke("old")
@@ -367,6 +367,6 @@ async def test_metrics_follow_the_key_setting(lake_dir: Path, keys: dict[str, st
 
 
 def test_the_catalog_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    lake = Lake.open(tmp_path / "lake")
+    lake = lake_at(tmp_path / "lake")
     lake.keys.create("bureau", "write")
     assert (tmp_path / "lake" / "catalog.db").stat().st_mode & 0o777 == 0o600

@@ -26,12 +26,12 @@ async def test_etag_changes_with_the_snapshot(writable_client: httpx.AsyncClient
     from pathlib import Path
 
     from service.ingest.load import ingest
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
     from tests.helpers import csv_bytes, obs
 
     first = await writable_client.get(URL)
     ingest(
-        Lake.open(Path(str(lake_dir))),
+        lake_at(Path(str(lake_dir))),
         [("r.csv", csv_bytes([obs("industry.value_added.growth", "430400", "2022-Q3", 8.5, "2023-02-01")]))],
     )
     second = await writable_client.get(URL, headers={"if-none-match": first.headers["etag"]})
@@ -169,14 +169,14 @@ async def test_a_cursor_pins_the_snapshot_of_its_first_page(
     from pathlib import Path
 
     from service.ingest.load import ingest
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
     from tests.helpers import csv_bytes, obs
 
     url = "/v1/observations?indicator=industry.value_added.growth&limit=2"
     first = (await writable_client.get(url)).json()
     assert first["snapshot"] == "000001" and first["total"] == 3 and first["next"]
     rows = [obs("industry.value_added.growth", c, "2022-Q3", 5.0) for c in ("430100", "430200", "430300")]
-    ingest(Lake.open(Path(str(lake_dir))), [("more.csv", csv_bytes(rows))])  # a commit between two pages
+    ingest(lake_at(Path(str(lake_dir))), [("more.csv", csv_bytes(rows))])  # a commit between two pages
     second = (await writable_client.get(first["next"])).json()
     assert second["snapshot"] == "000001" and second["total"] == 3 and second["next"] is None
     seen = [(r["region"], r["value"]) for r in first["observations"] + second["observations"]]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from service.query.series import ObservationsQuery, Vintage, from_frames, gather, observations, with_realtime
-from service.store.lake import Lake
 from service.store.snapshot import open_snapshot
 from service.store.statements import run
+from service.store.stores import lake_at
 
 CASES = [
     {},
@@ -29,7 +29,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
 def test_frames_and_sql_agree(rich_lake: Path, case: dict[str, object]) -> None:
-    lake = Lake.open(rich_lake)
+    lake = lake_at(rich_lake)
     snap = open_snapshot(lake, lake.manifest())
     q = ObservationsQuery(
         ["test.output", "test.growth", "industry.value_added.growth", "test.monthly"],
@@ -79,7 +79,7 @@ def test_align_is_the_cross_join_of_series_and_period_labels(rich_lake: Path, in
 
     from service.query.series import align
 
-    lake = Lake.open(rich_lake)
+    lake = lake_at(rich_lake)
     snap = open_snapshot(lake, lake.manifest())
     rows = gather(snap, ObservationsQuery(indicators, ["430400", "430000", "CN", "430100"]), None, None)
     con = duckdb.connect()

@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, fingerprint, obs
 
 VA = "industry.value_added.growth"
@@ -26,7 +26,7 @@ VA = "industry.value_added.growth"
 
 @pytest.fixture
 def keys(lake_dir: Path) -> dict[str, str]:
-    store = Lake.open(lake_dir).keys
+    store = lake_at(lake_dir).keys
     return {"write": store.create("bureau", "write")[1], "read": store.create("dashboard", "read")[1]}
 
 
@@ -69,7 +69,7 @@ async def test_keys_and_scopes(api: httpx.AsyncClient, keys: dict[str, str]) -> 
 
 
 async def test_revoked_key_is_refused(api: httpx.AsyncClient, keys: dict[str, str], lake_dir: Path) -> None:
-    Lake.open(lake_dir).keys.revoke("bureau")
+    lake_at(lake_dir).keys.revoke("bureau")
     r = await api.post("/v1/observations", content=b"x", headers=bearer(keys["write"]))
     assert r.status_code == 401
 
@@ -188,4 +188,4 @@ def test_keys_command_line(lake_dir: Path) -> None:
     listed = run("list").stdout
     assert "nbs" in listed and "active" in listed and secret not in listed
     assert run("revoke", "nbs").returncode == 0
-    assert Lake.open(lake_dir).keys.check(secret) is None
+    assert lake_at(lake_dir).keys.check(secret) is None

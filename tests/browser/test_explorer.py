@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, obs, seeded_copy
 from tests.live import free_port, live_server
 from tests.reliability.conftest import ARTIFACTS
@@ -39,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The shipped data and one revision: Hengyang's taxes paid, 44.5 亿元, revised to 44.6 on 2023-01-15."""
     lake = seeded_copy(tmp_path_factory.mktemp("explorer") / "lake")
     row = obs("industry.taxes_paid", "430400", "2022-Q3", 44.6, "2023-01-15")
-    ingest(Lake.open(lake), [("revision.csv", csv_bytes([row]))])
+    ingest(lake_at(lake), [("revision.csv", csv_bytes([row]))])
     with live_server(lake, YARDSTICK_RATE_LIMIT_PER_MINUTE="0") as live:
         yield live.base
 

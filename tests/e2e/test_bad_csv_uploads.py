@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.bad_files import ARROW_WORDS, BAD_FILES
 from tests.helpers import fingerprint
 from tests.live import live_server
@@ -39,7 +39,7 @@ def test_the_command_line_says_what_is_wrong_with_each_file(lake_dir: Path, tmp_
 
 
 def test_a_live_server_says_what_is_wrong_with_each_upload(lake_dir: Path) -> None:
-    key = Lake.open(lake_dir).keys.create("bureau", "write")[1]
+    key = lake_at(lake_dir).keys.create("bureau", "write")[1]
     before = fingerprint(lake_dir)
     with (
         live_server(lake_dir, YARDSTICK_RATE_LIMIT_PER_MINUTE="0") as live,

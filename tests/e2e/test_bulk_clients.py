@@ -25,7 +25,7 @@ import pytest
 
 from bench.generate import county_codes, write_inputs
 from service.ingest.load import ingest, ingest_paths
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.e2e.test_serve import free_port
 from tests.helpers import seeded_copy
 
@@ -39,7 +39,7 @@ def server(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     root = tmp_path_factory.mktemp("bulk")
     lake = root / "lake"
     seeded_copy(lake)
-    ingest_paths(Lake.open(lake), write_inputs(root / "in", indicators=40, regions=200, months=250))  # 2,000,000 rows
+    ingest_paths(lake_at(lake), write_inputs(root / "in", indicators=40, regions=200, months=250))  # 2,000,000 rows
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "service", "--data-dir", str(lake), "serve", "--port", str(port)],
@@ -247,7 +247,7 @@ def test_a_download_spanning_a_commit_finishes_on_its_bytes(server: str) -> None
         chunks = r.iter_raw(64 * 1024)
         digest.update(next(chunks))
         rev = "indicator,region,period,value,published\nindustry.value_added.growth,430400,2022-Q3,8.5,2023-02-01\n"
-        ingest(Lake.open(LAKES[server]), [("rev.csv", rev.encode())])  # a new snapshot while the download runs
+        ingest(lake_at(LAKES[server]), [("rev.csv", rev.encode())])  # a new snapshot while the download runs
         time.sleep(0.6)  # the server has moved to it
         assert httpx.get(f"{server}/healthz").json()["snapshot"] != entry["snapshot"]
         for chunk in chunks:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 from tests.live import live_server
 
@@ -33,7 +33,7 @@ def test_one_key_sent_to_two_replicas_at_once_commits_once(tmp_path: Path) -> No
         "YARDSTICK_CATALOG_URI": f"sqlite:///{shared / 'catalog.db'}",
         "YARDSTICK_WAREHOUSE": str(shared / "warehouse"),
     }
-    lake = Lake.open(shared)
+    lake = lake_at(shared)
     _, key = lake.keys.create("bureau", "write")
     with live_server(tmp_path / "a", **env) as a, live_server(tmp_path / "b", **env) as b:
         for trial in range(TRIALS):
@@ -63,7 +63,7 @@ def test_one_key_sent_to_two_replicas_at_once_commits_once(tmp_path: Path) -> No
 
 
 def test_a_failed_upload_releases_its_key(lake_dir: Path) -> None:
-    _, key = Lake.open(lake_dir).keys.create("bureau", "write")
+    _, key = lake_at(lake_dir).keys.create("bureau", "write")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv", "Idempotency-Key": "retry-me"}
     bad = "indicator,region,period,value,published\nindustry.taxes_paid,nowhere,2022-Q3,1,2023-05-01\n"
     with live_server(lake_dir) as live:

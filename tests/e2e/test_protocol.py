@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import fingerprint, seeded_copy
 from tests.live import live_server
 
@@ -171,7 +171,7 @@ async def test_a_full_disk_is_507_and_the_lake_is_untouched(seeded_lake: Path, t
     with small_filesystem(tmp_path / "small") as small:
         lake = small / "lake"
         seeded_copy(lake)
-        key = Lake.open(lake).keys.create("bureau", "write")[1]
+        key = lake_at(lake).keys.create("bureau", "write")[1]
         before = fingerprint(lake)
         filler = fill(small, leave=64 * 1024)
         settings = Settings(data_dir=lake, cache_dir=small / "cache", load_seed=False, refresh_seconds=0)

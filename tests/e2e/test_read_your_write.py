@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 from tests.live import live_server
 
@@ -29,7 +29,7 @@ def latest(base: str, **headers: str) -> tuple[int, float | None, str]:
 
 
 def test_every_worker_serves_the_write_as_soon_as_the_201_leaves(lake_dir: Path) -> None:
-    _, key = Lake.open(lake_dir).keys.create("bureau", "write")
+    _, key = lake_at(lake_dir).keys.create("bureau", "write")
     with live_server(lake_dir, workers=2, YARDSTICK_REFRESH_SECONDS="30") as live:
         for attempt in range(10):
             before = [latest(live.base) for _ in range(6)]  # warm both workers on the current snapshot
@@ -51,7 +51,7 @@ def test_a_replica_serves_a_named_snapshot_at_once(tmp_path: Path, seeded_lake: 
         "YARDSTICK_WAREHOUSE": str(shared / "warehouse"),
         "YARDSTICK_REFRESH_SECONDS": "30",
     }
-    _, key = Lake.open(shared).keys.create("bureau", "write")
+    _, key = lake_at(shared).keys.create("bureau", "write")
     with live_server(tmp_path / "a", **env) as a, live_server(tmp_path / "b", **env) as b:
         assert latest(b.base)[1] == 44.5  # the seed's figure, opened at start
         written = upload(a.base, key, 61.0, "2023-03-01")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.config import REPO_DATA
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.live import live_server
 
 pytestmark = pytest.mark.slow
@@ -65,7 +65,7 @@ def test_every_readme_command_works_as_written(lake_dir: Path, workdir: Path) ->
     curls = commands("curl")
     clis = commands(".venv/bin/yardstick")
     assert len(curls) >= 15 and len(clis) >= 4
-    key = Lake.open(lake_dir).keys.create("readme", "write")[1]
+    key = lake_at(lake_dir).keys.create("readme", "write")[1]
     venv_bin = Path(sys.executable).parent
     with live_server(lake_dir, YARDSTICK_RATE_LIMIT_PER_MINUTE="0") as live:
         env = {

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bench.generate import county_codes
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 from tests.live import live_server
 
@@ -202,7 +202,7 @@ REGIONS = iter(county_codes(400)[1:])  # 110101 is GOOD's; every case gets a reg
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     lake = seeded_copy(tmp_path_factory.mktemp("types") / "lake")
-    key = Lake.open(lake).keys.create("types", "write")[1]
+    key = lake_at(lake).keys.create("types", "write")[1]
     with live_server(lake, YARDSTICK_RATE_LIMIT_PER_MINUTE="0") as live:
         yield live.base, key
 

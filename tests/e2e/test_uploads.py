@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from service.config import REPO_DATA
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.e2e.test_protocol import exchange
 from tests.helpers import seeded_copy
 from tests.live import Live, live_server
@@ -146,7 +146,7 @@ class _tempfile:
 @pytest.fixture(scope="module")
 def writable(seeded_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, str]]:
     lake = seeded_copy(tmp_path_factory.mktemp("uploads") / "lake")
-    _, key = Lake.open(lake).keys.create("bureau", "write")
+    _, key = lake_at(lake).keys.create("bureau", "write")
     with live_server(lake, workers=2, YARDSTICK_MAX_BODY_MB="160") as live:
         yield live, key
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, fingerprint, obs
 
 
@@ -44,7 +44,7 @@ def test_dry_run_then_commit_then_check(lake_dir: Path, tmp_path: Path) -> None:
     log = yardstick(lake_dir, "snapshots")
     assert log.stdout.splitlines()[-1].startswith("000002") and "good.csv" in log.stdout
     assert yardstick(lake_dir, "check").stdout.strip() == "ok"
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     victim = lake.path(lake.manifest().of("regions")[0])
     victim.write_bytes(victim.read_bytes()[:-10])
     broken = yardstick(lake_dir, "check")

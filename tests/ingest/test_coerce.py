@@ -17,6 +17,7 @@ from service.errors import InvalidData
 from service.ingest.coerce import describe
 from service.ingest.load import ingest, ingest_paths
 from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import fingerprint
 
 VA = "industry.value_added.growth"
@@ -43,7 +44,7 @@ def stored(lake: Lake) -> list[dict[str, object]]:
 
 
 def test_convertible_types_are_stored_as_meant(lake_dir: Path) -> None:
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     body = parquet(
         region=pa.array([110101, 110102], pa.int64()),
         value=pa.array([decimal.Decimal("7.1"), decimal.Decimal("-0.3")], pa.decimal128(38, 10)),
@@ -71,7 +72,7 @@ def test_cells_that_cannot_convert_are_located(lake_dir: Path, tmp_path: Path, s
     )
     before = fingerprint(lake_dir)
     with pytest.raises(InvalidData) as caught:
-        ingest_paths(Lake.open(lake_dir), [path], stream_rows=stream_rows)
+        ingest_paths(lake_at(lake_dir), [path], stream_rows=stream_rows)
     found = [(p.row, p.column, p.detail) for p in caught.value.problems]
     assert found == [
         (2, "value", "4611686018427387904 is beyond ±2^53, where numbers stop being exact "
@@ -88,7 +89,7 @@ def test_a_nested_column_is_refused_by_name_and_type(lake_dir: Path, tmp_path: P
     path = tmp_path / "nested.parquet"
     path.write_bytes(parquet(value=pa.array([[1.0], [2.0, 3.0]]), period=pa.array([{"y": 2022}, {"y": 2023}])))
     with pytest.raises(InvalidData) as caught:
-        ingest_paths(Lake.open(lake_dir), [path], stream_rows=stream_rows)
+        ingest_paths(lake_at(lake_dir), [path], stream_rows=stream_rows)
     assert [(p.file, p.column, p.detail) for p in caught.value.problems] == [
         ("nested.parquet", "period", "column 'period' is a record with fields y; expected text"),
         ("nested.parquet", "value", "column 'value' is a list of numbers; expected a number"),

@@ -10,7 +10,7 @@ import pytest
 from service.errors import InvalidData
 from service.ingest import csvfile, readers
 from service.ingest.load import ingest_paths
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.bad_files import ARROW_WORDS, BAD_FILES, HEADER, ROW
 from tests.helpers import fingerprint
 
@@ -56,7 +56,7 @@ def test_a_streamed_csv_is_refused_at_the_right_row(
     path.write_bytes(HEADER + rows)
     before = fingerprint(lake_dir)
     with pytest.raises(InvalidData) as caught:
-        ingest_paths(Lake.open(lake_dir), [path], stream_rows=0)
+        ingest_paths(lake_at(lake_dir), [path], stream_rows=0)
     said = str(caught.value)
     assert not [w for w in ARROW_WORDS if w in said], said
     assert caught.value.problems[0].row == row and words in caught.value.problems[0].detail, said

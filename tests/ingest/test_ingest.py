@@ -12,14 +12,14 @@ import pytest
 
 from service.errors import Conflict, InvalidData
 from service.ingest.load import ingest
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, fingerprint, obs
 
 VA = "industry.value_added.growth"
 
 
 def test_gbk_csv_is_detected_and_loaded(lake_dir: Path) -> None:
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     data = csv_bytes([obs(VA, "430100", "2022年前三季度", 7.0, status="A")], encoding="gbk")
     data = data.replace(b",,,\n", ",,长沙,\n".encode("gbk"))  # Chinese text in the quote column
     result = ingest(lake, [("gbk.csv", data)])
@@ -31,12 +31,12 @@ def test_gbk_csv_is_detected_and_loaded(lake_dir: Path) -> None:
 
 def test_utf8_bom_csv_is_loaded(lake_dir: Path) -> None:
     data = "\ufeff".encode() + csv_bytes([obs(VA, "430200", "2022Q3", 6.5)])
-    result = ingest(Lake.open(lake_dir), [("bom.csv", data)])
+    result = ingest(lake_at(lake_dir), [("bom.csv", data)])
     assert result.files[0]["encoding"] == "utf-8-sig" and result.added == 1
 
 
 def test_jsonl_and_parquet_inputs(lake_dir: Path) -> None:
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     jsonl = b"\n".join(
         orjson.dumps(r)
         for r in [
@@ -87,7 +87,7 @@ BAD_ROWS = [
 def test_each_bad_row_rejects_the_file_and_stores_nothing(
     lake_dir: Path, case: str, row: list[object], column: str, message: str
 ) -> None:
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     before = fingerprint(lake_dir)
     good = obs(VA, "430100", "2022-Q3", 7.1)
     with pytest.raises(InvalidData) as err:
@@ -102,7 +102,7 @@ def test_duplicate_key_within_a_file(lake_dir: Path) -> None:
     before = fingerprint(lake_dir)
     rows = [obs(VA, "430100", "2022-Q3", 7.1), obs(VA, "430100", "2022年前三季度", 7.2)]
     with pytest.raises(InvalidData) as err:
-        ingest(Lake.open(lake_dir), [("dup.csv", csv_bytes(rows))])
+        ingest(lake_at(lake_dir), [("dup.csv", csv_bytes(rows))])
     assert {(p.row, p.column) for p in err.value.problems} == {(2, "period"), (3, "period")}
     assert fingerprint(lake_dir) == before
 
@@ -118,7 +118,7 @@ def test_duplicate_key_within_a_file(lake_dir: Path) -> None:
         (
             "cols.csv",
             b"indicator,region,period,value,published,colour\nx,y,2022,1,2022-01-01,red\n",
-            "columns that observations do not",
+            "a column that observations do not have",  # reported with the rows' problems, at once
         ),
         ("what.csv", b"a,b\n1,2\n", "cannot tell"),
         ("nested.jsonl", b'{"indicator": {"x": 1}}\n', "not valid JSON Lines"),
@@ -129,7 +129,7 @@ def test_duplicate_key_within_a_file(lake_dir: Path) -> None:
 def test_bad_files_are_rejected_whole(lake_dir: Path, name: str, data: bytes, message: str) -> None:
     before = fingerprint(lake_dir)
     with pytest.raises(InvalidData) as err:
-        ingest(Lake.open(lake_dir), [(name, data)])
+        ingest(lake_at(lake_dir), [(name, data)])
     assert message in str(err.value)
     assert all(p.file == name for p in err.value.problems)
     assert fingerprint(lake_dir) == before
@@ -138,7 +138,7 @@ def test_bad_files_are_rejected_whole(lake_dir: Path, name: str, data: bytes, me
 def test_missing_required_column(lake_dir: Path) -> None:
     with pytest.raises(InvalidData) as err:
         ingest(
-            Lake.open(lake_dir), [("x.csv", b"indicator,region,period,value\n" + VA.encode() + b",430100,2022-Q3,1\n")]
+            lake_at(lake_dir), [("x.csv", b"indicator,region,period,value\n" + VA.encode() + b",430100,2022-Q3,1\n")]
         )
     assert [(p.row, p.column) for p in err.value.problems] == [(1, "published")]
 
@@ -148,14 +148,14 @@ def test_a_bad_file_rejects_the_whole_batch(lake_dir: Path) -> None:
     good = ("good.csv", csv_bytes([obs(VA, "430100", "2022-Q3", 7.1)]))
     bad = ("bad.csv", csv_bytes([obs(VA, "nowhere", "2022-Q3", 7.1)]))
     with pytest.raises(InvalidData):
-        ingest(Lake.open(lake_dir), [good, bad])
+        ingest(lake_at(lake_dir), [good, bad])
     assert fingerprint(lake_dir) == before
 
 
 def test_identical_reingest_is_a_no_op(lake_dir: Path) -> None:
     before = fingerprint(lake_dir)
     data = (Path(__file__).parents[2] / "data" / "observations.csv").read_bytes()
-    result = ingest(Lake.open(lake_dir), [("observations.csv", data)])
+    result = ingest(lake_at(lake_dir), [("observations.csv", data)])
     assert (result.added, result.unchanged, result.revised) == (0, 55, 0)
     assert result.snapshot == "000001"
     assert fingerprint(lake_dir) == before
@@ -164,14 +164,14 @@ def test_identical_reingest_is_a_no_op(lake_dir: Path) -> None:
 def test_conflicting_value_for_the_same_vintage(lake_dir: Path) -> None:
     before = fingerprint(lake_dir)
     with pytest.raises(Conflict) as err:
-        ingest(Lake.open(lake_dir), [("c.csv", csv_bytes([obs(VA, "430400", "2022-Q3", 8.5, status="A")]))])
+        ingest(lake_at(lake_dir), [("c.csv", csv_bytes([obs(VA, "430400", "2022-Q3", 8.5, status="A")]))])
     assert err.value.status == 409
     assert "stored value 8.4" in err.value.problems[0].detail and err.value.problems[0].row == 2
     assert fingerprint(lake_dir) == before
 
 
 def test_revision_is_a_new_vintage_and_dry_run_commits_nothing(lake_dir: Path) -> None:
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     revised = ("rev.csv", csv_bytes([obs(VA, "430400", "2022-Q3", 8.3, published="2023-01-20")]))
     before = fingerprint(lake_dir)
     dry = ingest(lake, [revised], dry_run=True)
@@ -191,12 +191,12 @@ def test_catalog_rows_in_the_same_batch_can_be_used(lake_dir: Path) -> None:
     regions = b"code,name,name_en,level,parent\n430400Z99,Test zone,,zone,430400\n"
     indicators = b"code,name,unit,kind,frequency,accumulation\ntest.output,Output,100m_cny,level,M,ytd\n"
     observations = csv_bytes([obs("test.output", "430400Z99", "2022年1-2月", 10)])
-    result = ingest(Lake.open(lake_dir), [("o.csv", observations), ("i.csv", indicators), ("r.csv", regions)])
+    result = ingest(lake_at(lake_dir), [("o.csv", observations), ("i.csv", indicators), ("r.csv", regions)])
     assert result.added == 1 and result.catalog_rows == {"regions": 1, "indicators": 1}
 
 
 def test_control_characters_in_the_header_are_a_located_problem(lake_dir: Path) -> None:
     # found by schemathesis: a carriage return inside the first line used to escape as a 500
     with pytest.raises(InvalidData) as err:
-        ingest(Lake.open(lake_dir), [("x.csv", "¦H¯U+ª\x1c\r]xÞ\x13ò Y".encode())])
+        ingest(lake_at(lake_dir), [("x.csv", "¦H¯U+ª\x1c\r]xÞ\x13ò Y".encode())])
     assert err.value.problems[0].file == "x.csv"

@@ -28,6 +28,7 @@ from service.errors import InvalidData
 from service.ingest import csvfile, load, readers
 from service.ingest.load import ingest_paths
 from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import fingerprint, seeded_copy
 
 ORDER = [(k, "ascending") for k in ("indicator", "region", "period", "published")]
@@ -53,7 +54,7 @@ def test_streaming_gives_what_the_in_memory_path_gives(small_batches: None, tmp_
     pq.write_table(table.append_column("published", pa.array(["2024-06-01"] * table.num_rows)), revision)
     results = {}
     for name, stream_bytes in (("memory", 1 << 40), ("stream", 0)):
-        lake = Lake.open(seeded_copy(tmp_path / name))
+        lake = lake_at(seeded_copy(tmp_path / name))
         first = ingest_paths(lake, files, stream_bytes=stream_bytes)
         second = ingest_paths(lake, [revision, files[1]], stream_bytes=stream_bytes)  # a revision and a repeat
         results[name] = (first, second, observations(lake))
@@ -75,7 +76,7 @@ def test_a_bad_row_in_a_later_batch_is_located_and_nothing_is_stored(small_batch
     regions = table.column("region").to_pylist()
     regions[2000] = "999999"  # file row 2,001, in the third batch
     pq.write_table(table.set_column(1, "region", pa.array(regions)), files[1])
-    lake = Lake.open(seeded_copy(tmp_path / "lake"))
+    lake = lake_at(seeded_copy(tmp_path / "lake"))
     ingest_paths(lake, files[:1])  # the indicators first
     before = fingerprint(lake.root)
     with pytest.raises(InvalidData) as caught:
@@ -89,7 +90,7 @@ def test_a_key_repeated_across_batches_is_refused(small_batches: None, tmp_path:
     files = write_inputs(tmp_path / "in", indicators=1, regions=30, months=40)  # 1,200 rows: 2 batches
     table = pq.read_table(files[1])
     pq.write_table(pa.concat_tables([table, table.slice(5, 1)]), files[1])  # row 6 again as row 1,201
-    lake = Lake.open(seeded_copy(tmp_path / "lake"))
+    lake = lake_at(seeded_copy(tmp_path / "lake"))
     ingest_paths(lake, files[:1])
     with pytest.raises(InvalidData) as caught:
         ingest_paths(lake, files[1:], stream_bytes=0)
@@ -115,7 +116,7 @@ def test_a_file_is_streamed_by_its_rows_and_decoded_size_not_its_size_on_disk(tm
         ("by-decoded-size", 1 << 40, (size + measured.uncompressed) // 2, True),  # the footer's size, not the disk's
         ("in-memory", 1 << 40, 1 << 40, False),
     ):
-        lake = Lake.open(seeded_copy(tmp_path / name))
+        lake = lake_at(seeded_copy(tmp_path / name))
         result = ingest_paths(lake, files, stream_rows=rows, stream_bytes=decoded)
         entry = next(f for f in result.files if f["kind"] == "observations")
         assert (entry["streamed"], entry["rows"], result.added) == (streamed, 199_680, 199_680), name
@@ -143,7 +144,7 @@ def test_a_streamed_csv_gives_what_the_in_memory_path_gives(
         files[1] = gbk_copy(files[1], tmp_path / "in" / "gbk.csv")
     results = {}
     for name, stream_rows in (("memory", 1 << 40), ("stream", 0)):
-        lake = Lake.open(seeded_copy(tmp_path / name))
+        lake = lake_at(seeded_copy(tmp_path / name))
         result = ingest_paths(lake, files, stream_rows=stream_rows)
         results[name] = (result.files[1], result.added, observations(lake))
     (mfile, madded, mrows), (sfile, sadded, srows) = results["memory"], results["stream"]
@@ -163,7 +164,7 @@ def test_problems_in_a_streamed_csv_keep_the_files_row_numbers(
     lines[2001] = lines[2001].replace(b",A,", b",Z,")  # the file's row 2,002 (the header is row 1)
     kept, lines[2300] = lines[2300], b"synthetic.i001,110101\n"  # row 2,301: two fields
     files[1].write_bytes(b"".join(lines))
-    lake = Lake.open(seeded_copy(tmp_path / "lake"))
+    lake = lake_at(seeded_copy(tmp_path / "lake"))
     ingest_paths(lake, files[:1])
     before = fingerprint(lake.root)
     with pytest.raises(InvalidData) as ragged:
@@ -182,7 +183,7 @@ def test_problems_in_a_streamed_csv_keep_the_files_row_numbers(
 @pytest.fixture
 async def upload_api(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str, Path]]:
     root = seeded_copy(tmp_path / "lake")
-    key = Lake.open(root).keys.create("bureau", "write")[1]
+    key = lake_at(root).keys.create("bureau", "write")[1]
     app = create_app(Settings(data_dir=root, load_seed=False, refresh_seconds=0, rate_limit_per_minute=0))
     async with (
         LifespanManager(app) as m,
@@ -248,7 +249,7 @@ def test_ten_million_rows_of_a_20mb_parquet_file_in_under_2_gib(tmp_path: Path) 
     result, peak = ingest_peak(seeded_copy(tmp_path / "lake"), files, tmp_path / "out.json")
     print(f"\n10M-row Parquet ({files[1].stat().st_size / 2**20:.0f} MB): peak RSS {peak:.0f} MiB")
     assert result["added"] == 9_984_000 and result["committed"] is True
-    assert Lake.open(tmp_path / "lake").manifest().counts["observations"] == 55 + 9_984_000
+    assert lake_at(tmp_path / "lake").manifest().counts["observations"] == 55 + 9_984_000
     assert peak < PEAK_MIB
 
 
@@ -259,5 +260,5 @@ def test_three_million_rows_of_csv_in_under_2_gib(tmp_path: Path) -> None:
     print(f"\n3M-row CSV ({files[1].stat().st_size / 2**20:.0f} MB): peak RSS {peak:.0f} MiB")
     assert result["added"] == 2_995_200
     assert [f["streamed"] for f in result["files"]] == [False, True]  # type: ignore[union-attr, index]
-    assert Lake.open(tmp_path / "lake").manifest().counts["observations"] == 55 + 2_995_200
+    assert lake_at(tmp_path / "lake").manifest().counts["observations"] == 55 + 2_995_200
     assert peak < PEAK_MIB

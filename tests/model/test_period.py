@@ -35,6 +35,17 @@ CASES = [
     ("2022年1-2月", "M", "ytd", "2022-02"),
     ("2022-Q3", "M", "ytd", "2022-09"),
     ("2021年", "Q", "ytd", "2021-Q4"),
+    # as statistical tables write them (issue 24)
+    ("2023年1-3月份", "Q", "ytd", "2023-Q1"),
+    ("2023年1－3月份", "M", "ytd", "2023-03"),
+    ("２０２３年３月", "M", "period", "2023-03"),
+    ("２０２３－Ｑ１", "Q", "period", "2023-Q1"),
+    ("2023.03", "M", "period", "2023-03"),
+    ("2023.12", "Q", "ytd", "2023-Q4"),
+    ("2023年3月末", "M", "period", "2023-03"),
+    ("2023年6月底", "Q", "ytd", "2023-Q2"),
+    ("2023年末", "A", "period", "2023"),
+    ("2023 年 3 月", "M", "period", "2023-03"),
 ]
 
 
@@ -104,3 +115,9 @@ def test_shift_is_invertible(p: Period, n: int) -> None:
 def test_shift_by_a_year_keeps_the_index(p: Period) -> None:
     per_year = {"A": 1, "Q": 4, "M": 12}[p.freq]
     assert p.shift(per_year) == Period(p.year + 1, p.freq, p.index)
+
+
+def test_a_year_and_one_digit_after_a_dot_is_refused_as_ambiguous() -> None:
+    with pytest.raises(PeriodError) as caught:
+        parse("2023.1", "M")
+    assert "'2023.1' is ambiguous: 2023.10 typed as a number loses its 0" in str(caught.value)

@@ -21,6 +21,6 @@ def record(name: str, figures: dict[str, object]) -> None:
 
 @pytest.fixture
 def write_key(lake_dir: Path) -> str:
-    from service.store.lake import Lake
+    from service.store.stores import lake_at
 
-    return Lake.open(lake_dir).keys.create("reliability", "write")[1]
+    return lake_at(lake_dir).keys.create("reliability", "write")[1]

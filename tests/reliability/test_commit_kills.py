@@ -23,7 +23,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from service.config import Settings
 from service.store.iceberg import IcebergLake
 from service.store.integrity import check
-from service.store.lake import Lake
+from service.store.stores import open_lake
 from tests import services
 from tests.live import live_server
 from tests.reliability.conftest import SCALE, record
@@ -38,7 +38,7 @@ from pathlib import Path
 from service.config import Settings
 from service.ingest.load import ingest
 from service.store.lake import Lake
-lake = Lake.from_settings(Settings(data_dir=Path(sys.argv[1])))
+lake = open_lake(Settings(data_dir=Path(sys.argv[1])))
 print("ready", flush=True)
 while True:
     k = lake.current_id() + 1
@@ -94,7 +94,7 @@ def test_other_engines_never_see_a_commit_the_log_did_not_make(kind: str, tmp_pa
         data = tmp_path / "lake"
         environ = {**os.environ, **env}
         subprocess.run([sys.executable, "-m", "service", "--data-dir", str(data), "seed"], check=True, env=environ)
-        lake = Lake.from_settings(
+        lake = open_lake(
             Settings(
                 data_dir=data, catalog_uri=env.get("YARDSTICK_CATALOG_URI"), warehouse=env.get("YARDSTICK_WAREHOUSE")
             )

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from service.store.integrity import check
-from service.store.lake import Lake
 from service.store.snapshot import open_snapshot
+from service.store.stores import lake_at
 from tests.reliability.conftest import SCALE, record
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from service.ingest.load import ingest
 from service.store.lake import Lake
-lake, target = Lake.open(Path(sys.argv[1])), int(sys.argv[2])
+lake, target = lake_at(Path(sys.argv[1])), int(sys.argv[2])
 print("ready", flush=True)  # imports done and the lake open: the kill clock starts here, whatever the machine's load
 while True:
     done = lake.current_id() - 1  # snapshot 1 is the seed; revision k makes snapshot k + 1
@@ -48,7 +48,7 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
     rng = random.Random(int(os.environ.get("YARDSTICK_SEED", "2022")))
     reported: set[str] = set()
     kills = runs = stalled = 0
-    while (before := Lake.open(lake_dir).current_id()) - 1 < COMMITS:
+    while (before := lake_at(lake_dir).current_id()) - 1 < COMMITS:
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(lake_dir), str(COMMITS)],
             stdout=subprocess.PIPE,
@@ -65,9 +65,9 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
         out, _ = proc.communicate(timeout=60)
         reported |= {line.split()[1] for line in out.splitlines() if line.startswith("committed ")}
         _assert_consistent(lake_dir)
-        stalled = stalled + 1 if Lake.open(lake_dir).current_id() == before else 0
+        stalled = stalled + 1 if lake_at(lake_dir).current_id() == before else 0
         assert stalled < 30, "the writer made no progress in 30 runs"
-    lake = Lake.open(lake_dir)
+    lake = lake_at(lake_dir)
     visible = {f"{sid:06d}" for sid in lake.snapshot_ids()}
     assert reported <= visible, "a snapshot reported as committed is missing"
     for sid in lake.snapshot_ids():  # every visible snapshot is whole: its files exist with their digests
@@ -91,8 +91,8 @@ def test_sigkill_during_commits(lake_dir: Path) -> None:
 
 
 def _assert_consistent(lake_dir: Path) -> None:
-    lake = Lake.open(lake_dir)
-    assert check(Lake.open(lake_dir)) == []  # CURRENT's manifest: every file present, sizes and sha256 match
+    lake = lake_at(lake_dir)
+    assert check(lake_at(lake_dir)) == []  # CURRENT's manifest: every file present, sizes and sha256 match
     manifest = lake.manifest()
     referenced = {f.path for f in manifest.files}
     assert not any(p.startswith("staging/") for p in referenced)

@@ -14,8 +14,8 @@ import pytest
 
 from bench.generate import write_inputs
 from service.store.integrity import check
-from service.store.lake import Lake
 from service.store.snapshot import open_snapshot
+from service.store.stores import lake_at
 from tests.helpers import fingerprint
 
 pytestmark = pytest.mark.slow
@@ -36,13 +36,13 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
             os.kill(proc.pid, signal.SIGKILL)
             killed_mid_way += 1
         proc.wait(timeout=60)
-        lake = Lake.open(lake_dir)
+        lake = lake_at(lake_dir)
         if proc.returncode == -signal.SIGKILL:
             assert lake.current_id() == 1, "a killed writer must not move CURRENT"
             now = fingerprint(lake_dir)
             assert {k: v for k, v in now.items() if k in before} == before  # committed files untouched
             assert set(now) - set(before) <= {k for k in now if k.startswith("tables/")}  # only orphans
-        assert check(Lake.open(lake_dir)) == []
+        assert check(lake_at(lake_dir)) == []
         snap = open_snapshot(lake, lake.manifest())
         total = snap.con.execute("select count(*) from observations").fetchone()
         assert total is not None and total[0] == lake.manifest().counts["observations"]
@@ -52,8 +52,8 @@ def test_kill_9_mid_ingest_leaves_previous_snapshot(lake_dir: Path, tmp_path: Pa
     # The lock died with the writer: the next writer commits normally.
     done = subprocess.run(_ingest_cmd(lake_dir, *inputs), capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert Lake.open(lake_dir).manifest().counts["observations"] == 55 + 720_000
-    assert check(Lake.open(lake_dir)) == []
+    assert lake_at(lake_dir).manifest().counts["observations"] == 55 + 720_000
+    assert check(lake_at(lake_dir)) == []
 
 
 READER = r"""
@@ -61,7 +61,7 @@ import sys, time
 from pathlib import Path
 from service.store.lake import Lake
 from service.store.snapshot import open_snapshot
-lake = Lake.open(Path(sys.argv[1])); seen = set(); done = Path(sys.argv[2]); ready = Path(sys.argv[3])
+lake = lake_at(Path(sys.argv[1])); seen = set(); done = Path(sys.argv[2]); ready = Path(sys.argv[3])
 deadline = time.time() + 300  # a bound, not a pace: the reader stops when the writer is done
 while time.time() < deadline and not (done.exists() and len(seen) >= 2):
     m = lake.manifest()
@@ -105,7 +105,7 @@ def test_two_readers_see_whole_snapshots_while_one_writes(lake_dir: Path, tmp_pa
             if r.poll() is None:
                 r.kill()
             r.communicate()
-    assert Lake.open(lake_dir).current_id() == commits + 1
+    assert lake_at(lake_dir).current_id() == commits + 1
 
 
 def _write_revisions(lake_dir: Path, tmp_path: Path, count: int) -> int:

@@ -15,7 +15,7 @@ from service.api import create_app
 from service.config import Settings
 from service.ingest.load import ingest_paths
 from service.store import frames
-from service.store.lake import Lake
+from service.store.stores import lake_at
 from tests.helpers import seeded_copy
 
 INDICATORS, REGIONS, MONTHS = 12, 40, 60
@@ -25,7 +25,7 @@ INDICATORS, REGIONS, MONTHS = 12, 40, 60
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("frames")
     seeded_copy(root / "lake")
-    ingest_paths(Lake.open(root / "lake"), write_inputs(root / "in", INDICATORS, REGIONS, MONTHS))
+    ingest_paths(lake_at(root / "lake"), write_inputs(root / "in", INDICATORS, REGIONS, MONTHS))
     return root / "lake"
 
 
@@ -63,8 +63,8 @@ async def test_a_small_budget_evicts_and_answers_stay_exact(lake: Path, tmp_path
 
 
 def test_frames_are_memory_mapped_and_shared(lake: Path, tmp_path: Path) -> None:
-    manifest = Lake.open(lake).manifest()
-    paths = [str(Lake.open(lake).path(f)) for f in manifest.of("observations")]
+    manifest = lake_at(lake).manifest()
+    paths = [str(lake_at(lake).path(f)) for f in manifest.of("observations")]
     first = frames.FrameCache(0, tmp_path / "frames")
     loaded = [first.get(p) for p in paths]
     assert len(list((tmp_path / "frames").glob("*.arrow"))) == len(paths)
@@ -81,7 +81,7 @@ def test_frames_are_memory_mapped_and_shared(lake: Path, tmp_path: Path) -> None
 
 
 def test_a_cache_folder_that_cannot_be_written_falls_back_to_memory(lake: Path, tmp_path: Path) -> None:
-    path = str(Lake.open(lake).path(Lake.open(lake).manifest().of("observations")[0]))
+    path = str(lake_at(lake).path(lake_at(lake).manifest().of("observations")[0]))
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be")
     frame = frames.FrameCache(0, blocked).get(path)

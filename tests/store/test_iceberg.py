@@ -25,6 +25,8 @@ from service.ingest.load import ingest
 from service.ingest.seed import ensure_seed
 from service.store.iceberg import LOG, IcebergLake
 from service.store.lake import Lake, OldFormat
+from service.store.oldformat import OldLake
+from service.store.stores import lake_at, open_lake
 from tests.helpers import csv_bytes, obs
 
 VA = "industry.value_added.growth"
@@ -33,9 +35,9 @@ ROW = ["indicator", "region", "period", "published", "value"]
 
 @pytest.fixture
 def lake(tmp_path: Path) -> IcebergLake:
-    found = Lake.from_settings(Settings(data_dir=tmp_path / "lake"))
+    found = open_lake(Settings(data_dir=tmp_path / "lake"))
     assert isinstance(found, IcebergLake)
-    ensure_seed(found, REPO_DATA)
+    ensure_seed(found, REPO_DATA, reviewed=False)
     return found
 
 
@@ -185,11 +187,11 @@ def test_retention_expires_snapshots_and_files_but_keeps_what_is_pinned(lake: Ic
 
 
 def test_formats_are_detected_and_the_log_is_the_commit_point(tmp_path: Path, lake: IcebergLake) -> None:
-    old = Lake(tmp_path / "old")  # a lake in the old format
-    ensure_seed(old, REPO_DATA)
+    old = OldLake(tmp_path / "old")  # a lake in the old format
+    ensure_seed(old, REPO_DATA, reviewed=False)
     with pytest.raises(OldFormat, match="migrate"):
-        Lake.from_settings(Settings(data_dir=tmp_path / "old"))
-    assert isinstance(Lake.open(lake.root), IcebergLake)
+        open_lake(Settings(data_dir=tmp_path / "old"))
+    assert isinstance(lake_at(lake.root), IcebergLake)
     with lake.engine.connect() as c:
         assert c.execute(LOG.select()).fetchone() is not None
     with pytest.raises(FileNotFoundError):
@@ -197,12 +199,12 @@ def test_formats_are_detected_and_the_log_is_the_commit_point(tmp_path: Path, la
 
 
 def test_migrate_keeps_every_row_and_the_commit_log(tmp_path: Path) -> None:
-    from service.store.iceberg import migrate
     from service.store.integrity import check
+    from service.store.oldformat import migrate
 
     root = tmp_path / "old"
-    old = Lake(root)  # the old format, written as before
-    ensure_seed(old, REPO_DATA)
+    old = OldLake(root)  # the old format, written as before
+    ensure_seed(old, REPO_DATA, reviewed=False)
     revise(old, 8.6, "2023-01-20")
     before = {t: old.read_table(old.manifest(), t).sort_by(KEYS_OF[t]) for t in KEYS_OF}
     new = IcebergLake(root)
@@ -214,7 +216,7 @@ def test_migrate_keeps_every_row_and_the_commit_log(tmp_path: Path) -> None:
     for table, rows in before.items():
         assert new.read_table(new.manifest(), table).sort_by(KEYS_OF[table]).equals(rows), table
     assert check(new) == []
-    assert isinstance(Lake.open(root), IcebergLake)  # the catalog wins over the old files left beside it
+    assert isinstance(lake_at(root), IcebergLake)  # the catalog wins over the old files left beside it
 
 
 def test_migrate_brings_api_keys_and_idempotency_records_into_the_catalog(tmp_path: Path) -> None:
@@ -254,7 +256,7 @@ def test_a_service_pointed_at_an_old_lake_refuses_in_one_line(tmp_path: Path) ->
     import subprocess
     import sys
 
-    ensure_seed(Lake(tmp_path / "old"), REPO_DATA)
+    ensure_seed(OldLake(tmp_path / "old"), REPO_DATA, reviewed=False)
     run = subprocess.run(
         [sys.executable, "-m", "service", "--data-dir", str(tmp_path / "old"), "serve", "--port", "1"],
         capture_output=True,
@@ -270,7 +272,7 @@ def test_a_service_pointed_at_an_old_lake_refuses_in_one_line(tmp_path: Path) ->
         timeout=120,
     )
     assert migrated.returncode == 0 and "migrated snapshot 000001" in migrated.stdout, migrated.stderr
-    assert isinstance(Lake.open(tmp_path / "old"), IcebergLake)
+    assert isinstance(lake_at(tmp_path / "old"), IcebergLake)
 
 
 async def test_bulk_names_the_iceberg_tables_of_the_snapshot(lake: IcebergLake) -> None:

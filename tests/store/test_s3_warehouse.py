@@ -45,7 +45,7 @@ def stored(s3: services.S3, prefix: str) -> set[str]:
 
 def test_commits_reads_retention_and_integrity_on_a_bucket(env: services.S3, tmp_path: Path) -> None:
     lake = IcebergLake(tmp_path / "a", 1, 0, warehouse="s3://lake/t1", cache=tmp_path / "a-cache")
-    ensure_seed(lake, REPO_DATA)
+    ensure_seed(lake, REPO_DATA, reviewed=False)
     for k in range(3):
         revise(lake, 8.5 + k / 10, f"2023-0{k + 2}-01")
     referenced = {f.path for f in lake.manifest().files}
@@ -72,7 +72,7 @@ def test_commits_reads_retention_and_integrity_on_a_bucket(env: services.S3, tmp
 
 def test_a_changed_object_is_refused_not_served(env: services.S3, tmp_path: Path) -> None:
     lake = IcebergLake(tmp_path / "a", warehouse="s3://lake/t2", cache=tmp_path / "a-cache")
-    ensure_seed(lake, REPO_DATA)
+    ensure_seed(lake, REPO_DATA, reviewed=False)
     entry = lake.manifest().of("observations")[0]
     with bucket(env).open_output_stream(f"lake/t2/{entry.path}") as out:
         out.write(b"not the file the log names")
@@ -100,7 +100,7 @@ async def test_an_object_store_outage_is_a_503_with_retry_after_and_nothing_is_c
             data_dir=tmp_path / "lake", warehouse="s3://lake/outage", load_seed=False, refresh_seconds=0
         )
         lake = IcebergLake.of(settings)
-        ensure_seed(lake, REPO_DATA)
+        ensure_seed(lake, REPO_DATA, reviewed=False)
         _, key = lake.keys.create("bureau", "write")
         app = create_app(settings)
         async with (

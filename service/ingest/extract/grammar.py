@@ -12,22 +12,19 @@ import re
 from dataclasses import dataclass, field, replace
 
 from service.ingest.extract.numbers import STOCK_UNITS, Num, is_negative_word, numbers, unit_at
-from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, When, is_compared, read
+from service.ingest.extract.periods import CURRENT, PERIOD, PREVIOUS, SINCE, STOCK_NAME, When, is_compared, read
+from service.ingest.extract.qualifiers import approx_note, not_a_figure
 from service.ingest.extract.regions import Mention, RegionIndex
 
-SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n]")
-CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a]|:(?!\d)")
+SENTENCE_END = re.compile(r"[。;\uff1b!?！？\n【】]")
+CLAUSE_END = re.compile(r"[,\uff0c;\uff1b。!?！？\n\uff1a【】]|:(?!\d)")
+_INDEX_BEFORE = re.compile(r"指数(?:为|是|达到|达|:|：)?\s*$")
 _LIST_GAPS = {"", "、", "和", "及", "与", "、和"}
 _RATIO_GAPS = {":", "："}
-_APPROX_BEFORE = re.compile(r"(?:近|约|超过|超|逾|接近)$")
 _FLOW = re.compile(r"新增|新登记|净增|当年|增加|减少|新设|引进|签约")
 _CHANGE_BEFORE = re.compile(r"(?:增加|减少|净增额?|净减)(?:了|达到?|为)?$")
 _GROWTH = re.compile(r"增长|下降|增速|增幅|回落|下滑|减少|降低|同比|比上年|提高|上升|上涨|下跌")
 _SHARE = re.compile(r"比重|占比|占[^,\uff0c。]{0,12}$|结构")
-RANK = re.compile(
-    r"(?:(?:居|排|位列|位居|排名|列|排在)[^,\uff0c。;\uff1b第]{0,12}?|(?:全省|全国|全市|市州|A类市州|省内))"
-    r"第(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})(?![0-9]|产业|季度|次|批|届|章|条)(?:位|名)?"
-)
 NAME_TRIM = re.compile(
     r"^(?:其中|全年|初步核算|根据[^,\uff0c]*|按[^,\uff0c]*计算|此外|同时|另外|实现|完成)+|"
     r"(?:实现|完成|达到|达|为|是|总量|累计|同比|比上年|的|以|则|分别|增长|下降|增速|均|共)+$"
@@ -73,6 +70,7 @@ class Context:
     home: str
     default: When
     mentions: list[Mention] = field(default_factory=list)
+    now: int = 0  # the year of writing, for 去年 and 今年
     structure: dict[int, Draft] = field(default_factory=dict)
     skip: set[int] = field(default_factory=set)
     aside: list[tuple[int, int, str]] = field(default_factory=list)
@@ -90,6 +88,8 @@ def items(text: str, skip: set[int]) -> list[Item]:
         if num.start in skip:
             continue
         u = unit_at(text, num.end)
+        if u is None and _INDEX_BEFORE.search(text, max(0, num.start - 8), num.start):
+            u = ("", "index", num.end)  # 居民消费价格指数为100.9: an index (the base period = 100), no unit
         item = Item(num, u[1] if u else None, u[2] if u else num.end, 0, 0)
         prev = out[-1] if out else None
         gap = _gap(text, prev, num) if prev else None
@@ -130,38 +130,35 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
     return start, m.start() if m else len(text)
 
 
-def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -> str:
-    """The subject region: the last subject mention before the number in its sentence; a list of regions is
-    distributed over a list of numbers of the same length."""
-    subjects = [m for m in ctx.mentions if sent <= m.start < item_start and m.subject]
+def subject_group(ctx: Context, sent: int, pos: int) -> list[Mention]:
+    """The last subject before ``pos`` in its sentence, with the regions listed with it (A、B和C)."""
+    subjects = [m for m in ctx.mentions if sent <= m.start < pos and m.subject]
     if not subjects:
-        return paragraph_subject(ctx, sent) or ctx.home
+        return []
     group = [subjects[-1]]
     for m in reversed(subjects[:-1]):
         if ctx.text[m.end : group[0].start] in ("、", "和", "及", "与"):
             group.insert(0, m)
         else:
             break
+    return group
+
+
+_LABEL_GAP = re.compile(r"\s*[(（:：]\s*")
+
+
+def region_of(ctx: Context, sent: int, item_start: int, index: int, size: int) -> str:
+    """The subject region: the last subject mention before the number in its sentence; a list of regions is
+    distributed over a list of numbers of the same length."""
+    labelled = next((m for m in ctx.mentions if _LABEL_GAP.fullmatch(ctx.text, m.end, item_start)), None)
+    if labelled is not None and size == 1:
+        return labelled.code  # 株洲(6.1%)、湘潭(5.9%); 长沙:3500.1亿元
+    group = subject_group(ctx, sent, item_start)
+    if not group:
+        return paragraph_subject(ctx, sent) or ctx.home
     if size > 1 and len(group) == size:
         return group[index].code
     return group[-1].code
-
-
-_FOREIGN = re.compile(
-    r"[^,\uff0c。;\uff1b、:\uff1a\s]{2,24}?(?:产业园|工业园|园区|开发区|高新区|经开区|集中区|集团|有限公司|公司|厂)"
-)
-_HEAD_WORDS = re.compile(r"^(?:据悉|其中|此外|同时|另外|目前|\s)+")
-
-
-def foreign_subject(ctx: Context, sent: int) -> str | None:
-    """A firm or park opening the sentence (衡山汽车制造有限公司…, 船山时间谷钟表产业园…) that is no region of the
-    catalog: its figures are left for a person, not given to the document's region."""
-    head = ctx.text[sent : sent + 60]
-    head = _HEAD_WORDS.sub("", PERIOD.sub("", head[: len(head) - len(head.lstrip())] + head.lstrip(), count=1))
-    m = _FOREIGN.match(head)
-    if m is None or re.search(r"级|以上|全|各|所有|重点|规模", m.group()):
-        return None
-    return None if ctx.index.mentions(m.group()) else m.group()
 
 
 def paragraph_subject(ctx: Context, sent: int) -> str | None:
@@ -177,21 +174,49 @@ def paragraph_subject(ctx: Context, sent: int) -> str | None:
     )
 
 
-def period_of(ctx: Context, sent: int, pos: int) -> When:
-    """The period written last before ``pos`` in the sentence (not after 比/较/同), else the document's."""
-    when = ctx.default
+def _previous(m: re.Match[str], default: When, now: int) -> When:
+    """去年 (said from the time of writing): the year before it; 上年 (the year before the one spoken of): the year
+    before the document's; 去年同期: the document's period a year before (同月: its last month)."""
+    if m.group().startswith("上年"):
+        now = default.year
+    if m.group("same") == "同月":
+        return When(now - 1, default.last, default.last)
+    if m.group("same"):
+        return replace(default, year=now - 1)
+    return When(now - 1, 1, 12)
+
+
+_TARGET_AFTER = re.compile(r"\s*(?:目标|计划|任务)")
+
+
+def _marks(ctx: Context, sent: int, pos: int) -> list[tuple[int, str, re.Match[str]]]:
+    """The periods, 去年 and 今年 written in [sent, pos), in order; 由上年的A:B:C调整为… keeps 上年 to its list."""
     marks: list[tuple[int, str, re.Match[str]]] = []
     for pattern, kind in ((PERIOD, "p"), (PREVIOUS, "prev"), (CURRENT, "cur")):
         marks += [(m.start(), kind, m) for m in pattern.finditer(ctx.text, sent, pos)]
-    for start, kind, m in sorted(marks, key=lambda x: x[0]):
-        if kind == "prev" and re.search(r"\d", ctx.text[m.end() : pos]):
-            continue  # 由上年的A:B:C调整为D:E:F: 上年 is the first list's only
+    keep = [x for x in marks if not (x[1] == "prev" and re.search(r"\d", ctx.text[x[2].end() : pos]))]
+    return sorted(keep, key=lambda x: x[0])
+
+
+def period_of(ctx: Context, sent: int, pos: int) -> When:
+    """The period written last before ``pos`` in the sentence (not after 比/较/同, not a target's 全年目标), else the
+    document's. 去年/今年 give the year to the periods after them in their clause (去年一季度)."""
+    when = base = ctx.default
+    now = ctx.now or ctx.default.year
+    scope = pos
+    for start, kind, m in _marks(ctx, sent, pos):
+        if start >= scope:
+            base = ctx.default
         if kind == "prev":
-            when = ctx.default.earlier_year()
+            when = base = _previous(m, ctx.default, now)
         elif kind == "cur":
-            when = ctx.default
-        elif not is_compared(ctx.text, start):
-            when = read(m, ctx.default) or when
+            since = SINCE.match(ctx.text, m.end()) or PERIOD.match(ctx.text, m.end())
+            when = base = ctx.default if since else When(now, 1, 12)
+        elif not is_compared(ctx.text, start) and not _TARGET_AFTER.match(ctx.text, m.end()):
+            when = read(m, base) or when
+        if kind != "p":
+            end = CLAUSE_END.search(ctx.text, m.end(), pos)
+            scope = end.start() if end else pos
     return when
 
 
@@ -207,6 +232,15 @@ def measure_of(lead: str, it: Item) -> str:
     return "level"
 
 
+_GROWTH_AFTER = re.compile(r"\s*的(?:增速|增幅|增长|速度)")
+_GROWTH_BEFORE = re.compile(r"(?:增速|增幅|增长速度)[^\d,，]{0,6}[,，]$")
+
+
+def _growth_around(text: str, sent: int, cs: int, end: int) -> bool:
+    """以8.2%的增速; 增速最低,仅为2.1%: a rate named right after it or in the clause just before."""
+    return bool(_GROWTH_AFTER.match(text, end) or (cs > sent and _GROWTH_BEFORE.search(text, max(sent, cs - 12), cs)))
+
+
 def _percent_measure(lead: str) -> str:
     if "贡献率" in lead:
         return "contribution"
@@ -215,11 +249,14 @@ def _percent_measure(lead: str) -> str:
     return "growth" if _GROWTH.search(lead) else "percent"
 
 
+_GROUP_WORDS = re.compile(r"^[、和及与]*(?:(?:[两二三四五六七八九十]|\d{1,2})(?:地|市|县|区|者)的?)?")
+
+
 def name_of(lead: str, ctx: Context) -> str:
-    name = PERIOD.sub("", lead)
+    name = re.sub(r"[(（][^()（）]*\d[^()（）]*[)）]|[(（:：]+\s*$", "", PERIOD.sub("", lead))
     for m in reversed(ctx.index.mentions(name)):
         name = name[: m.start] + name[m.end :]
-    name = NAME_TRIM.sub("", name.strip())
+    name = _GROUP_WORDS.sub("", NAME_TRIM.sub("", name.strip()))
     return NAME_TRIM.sub("", name).strip(" 、,:")
 
 
@@ -236,34 +273,44 @@ def unit_code(it: Item) -> str:
 
 
 def stock_period(when: When, it: Item, lead: str, ctx: Context) -> When:
-    """A count of registered units (户) is a stock at the end of the period unless the clause says it is a flow."""
+    """A count of registered units (户) is a stock at the end of the period unless the clause says it is a flow;
+    so is a population (常住人口, 城镇人口) and the urbanisation rate."""
     word = ctx.text[it.num.end : it.end]
-    if it.unit in STOCK_UNITS and word.endswith("户") and when.first < when.last and not _FLOW.search(lead):
+    stock = it.unit in STOCK_UNITS and word.endswith("户") and not _FLOW.search(lead)
+    if (stock or STOCK_NAME.search(name_of(lead, ctx))) and not when.point:
         return When(when.year, when.last, when.last, point=True)
     return when
+
+
+def _rejected(text: str, it: Item, lead: str, measure: str) -> bool:
+    """Numbers that are no figure: 1家企业+1名领导 (a method's name), a share or ratio without its words, a ratio
+    cut off by the end of the text, thresholds and counts of regions (qualifiers.not_a_figure)."""
+    if text[it.num.start - 1 : it.num.start] in ("+", "“") or text[it.end : it.end + 1] == "+":
+        return True
+    if measure == "share" and it.unit is None and not re.search(r"比重|占比|结构|比例", lead):
+        return True
+    if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
+        return True
+    if it.ratio and it.index == it.size - 1 and not text[it.end :].strip():
+        return True  # 由13.2:2 (the excerpt ends inside the ratio): the last number is cut off
+    return not_a_figure(text, lead, it.unit, it.end)
 
 
 def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
     """One stated figure from an item with its context."""
     if it.unit is None and not it.ratio and not it.num.glued:
         return None
-    if ctx.text[it.num.start - 1 : it.num.start] in ("+", "“") or ctx.text[it.end : it.end + 1] == "+":
-        return None  # 1家企业+1名领导: the name of a working method, not a figure
     cs = clause_start(ctx.text, group_start)
     lead = ctx.text[cs:group_start]
     measure = measure_of(lead, it)
-    if measure == "share" and it.unit is None and not re.search(r"比重|占比|结构|比例", lead):
-        return None
-    if it.ratio and it.size < 3 and not re.search(r"结构|比例|之比", lead):
+    if measure == "percent" and _growth_around(ctx.text, sent, cs, it.end):
+        measure = "growth"
+    if _rejected(ctx.text, it, lead, measure):
         return None
     value = signed(it.num.value, lead, measure)
     when = stock_period(period_of(ctx, sent, group_start), it, lead, ctx)
     region = region_of(ctx, sent, group_start, it.index, it.size)
-    note = "approximate: " + lead[-2:] if _APPROX_BEFORE.search(lead) else None
-    if ctx.text[it.num.end : it.num.end + 1] in ("多", "余"):
-        note = "approximate: more than (" + ctx.text[it.num.end] + ")"
-    if ctx.text.startswith("以上", it.end):
-        note = "approximate: 以上 (at least)"
+    note = approx_note(ctx.text, lead, it.num.end, it.end)
     status = "E" if "预计" in ctx.text[sent : it.num.start] else "A"
     start = cs + len(lead) - len(lead.lstrip())
     return Draft(
@@ -281,25 +328,6 @@ def draft(ctx: Context, it: Item, sent: int, group_start: int) -> Draft | None:
         it.num.written,
         it.num.start,
     )
-
-
-def rank_drafts(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Draft]:
-    """居全省第N, 排A类市州第3: a rank, of the figure written just before it in the sentence."""
-    from service.ingest.extract.numbers import chinese_int
-
-    out: list[Draft] = []
-    for m in RANK.finditer(ctx.text, sent, end):
-        n = chinese_int(m.group("n"))
-        if n is None:
-            continue
-        prior = [d for d in before if d.at < m.start() and d.status != "D" and d.unit not in ("times", "pp")]
-        base = prior[-1] if prior else None
-        region = base.region if base else region_of(ctx, sent, m.start(), 0, 1)
-        when = base.when if base else period_of(ctx, sent, m.start())
-        cs = clause_start(ctx.text, m.start())
-        name = (base.name if base else name_of(ctx.text[cs : m.start()], ctx)) + " rank"
-        out.append(Draft(cs, m.end(), float(n), "rank", "rank", region, when, name, written=m.group("n"), at=m.start()))
-    return out
 
 
 def with_group_start(its: list[Item]) -> list[tuple[Item, int]]:

@@ -16,6 +16,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("平方米", "m2"),
     ("亿美元", "100m_usd"),
     ("万美元", "10k_usd"),
+    ("美元", "usd"),
     ("万亿元", "trn_cny"),
     ("亿立方米", "100m_m3"),
     ("万立方米", "10k_m3"),
@@ -32,6 +33,12 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("公顷", "ha"),
     ("万亩", "10k_mu"),
     ("亩", "mu"),
+    ("万头", "10k_head"),
+    ("万只", "10k_head"),
+    ("万羽", "10k_head"),
+    ("头", "head"),
+    ("只", "head"),
+    ("羽", "head"),
     ("万人次", "10k_person_times"),
     ("人次", "person_times"),
     ("万人", "10k_persons"),
@@ -49,13 +56,18 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("个", "count"),
     ("%", "percent"),
     ("％", "percent"),
+    ("‰", "permille"),
     ("倍", "times"),
 )
 STOCK_UNITS = {"count", "10k_count", "persons", "10k_persons"}
 NEGATIVE_WORDS = ("下降", "减少", "回落", "下滑", "降低", "收窄", "下跌", "减")
 _CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
-_RUN = re.compile(r"(?<![0-9.])-?[0-9][0-9.]*(?:-[0-9][0-9.]*)*")
+_BARE_YI = re.compile(r"亿(?=$|[\s的,，。;；、)）左以多余大]|元)")
+_RUN = re.compile(
+    r"(?<![0-9.,])-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9,])"  # 35,420.5: thousands separated
+    r"|(?<![0-9.])-?[0-9][0-9.]*(?:-[0-9][0-9.]*)*"
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,9 @@ def numbers(text: str) -> list[Num]:
         run = m.group()
         if re.fullmatch(r"\d{1,2}-\d{1,2}", run):
             continue
+        if "," in run:
+            found.append(Num(m.start(), m.end(), float(run.replace(",", "")), run, k))
+            continue
         pos = m.start()
         pieces = _pieces(run)
         for piece in pieces:
@@ -118,6 +133,23 @@ def unit_at(text: str, pos: int) -> tuple[str, str, int] | None:
     for word, code in UNITS:
         if text.startswith(word, pos):
             return word, code, pos + len(word)
+    if _BARE_YI.match(text, pos):
+        return "亿", "100m_cny", pos + 1  # 3293.39亿, 800亿大关: 亿 alone is an amount of yuan
+    return None
+
+
+_MONEY_NAME = re.compile(r"GDP|生产总值|产值|增加值|收入|支出|总额|投资|利润|利税|税|额|值")
+_PEOPLE_NAME = re.compile(r"人口|人数|人员|就业")
+
+
+def bare_unit(word: str, name: str) -> str | None:
+    """亿 or 万 written without what they count (3293.39亿, 常住人口(万)): the indicator's name says which."""
+    if word == "亿" and not _PEOPLE_NAME.search(name):
+        return "100m_cny"
+    if word == "万" and _PEOPLE_NAME.search(name):
+        return "10k_persons"
+    if word == "万" and _MONEY_NAME.search(name):
+        return "10k_cny"
     return None
 
 

@@ -33,29 +33,34 @@ class When:
 
 _Q = "[一二三四1-4]"
 PERIOD = re.compile(
+    r"(?P<yend>(?:19|20)\d{2})\s*年\s*(?:末|底)(?!\d)|"
     r"(?:(?P<year>(?:19|20)\d{2})\s*年\s*)?"
     r"(?:(?P<whole>全年|年度|当年)|(?P<h1>上半年)|(?P<h2>下半年)|前(?P<qs>[一二三])季度"
     rf"|第?(?P<q>{_Q})季度|(?P<m1>\d{{1,2}})\s*(?:[-—–~至到])\s*(?P<m2>\d{{1,2}})\s*月"
     r"|(?P<ye>年末|年底)|(?P<cur>当月)|(?P<m>\d{1,2})\s*月(?P<mtail>份|末|底|当月)?)"
     r"|(?P<yonly>(?:19|20)\d{2})\s*年(?![末底度初\d])"
 )
-PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?!同期|同月)")
+PREVIOUS = re.compile(r"(?<![比较同与])(?:去年|上年)(?P<same>同期|同月)?(?!比|相比)")
 CURRENT = re.compile(r"今年|本年")
+# A population is counted at the end of its period (年末常住人口), and so is the urbanisation rate.
+STOCK_NAME = re.compile(r"(?<!出生|死亡|迁入|迁出|转移|脱贫|新增|减少|返乡|流入|流出)人口(?:数)?$|城镇化率")
+# 今年以来/今年来: January to the period reported; 今年 alone: the year of writing.
+SINCE = re.compile(r"\s*(?:以来|来)")
 YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 # A period after one of these is what a figure is compared with, not the figure's own period.
 _COMPARED = ("比", "较", "同", "与", "于")
 
 
+_FIXED = {"yonly": (1, 12), "whole": (1, 12), "yend": (12, 12), "ye": (12, 12), "h1": (1, 6), "h2": (7, 12)}
+
+
 def _months(m: re.Match[str], current: When) -> tuple[int, int] | None:
     g = m.groupdict()
-    if g["yonly"]:
-        return 1, 12
+    fixed = next((months for key, months in _FIXED.items() if g[key]), None)
+    if fixed:
+        return fixed
     if g["cur"]:
         return current.last, current.last
-    if g["whole"] or g["ye"]:
-        return (1, 12) if g["whole"] else (12, 12)
-    if g["h1"] or g["h2"]:
-        return (1, 6) if g["h1"] else (7, 12)
     if g["qs"]:
         return 1, 3 * (chinese_int(g["qs"]) or 1)
     if g["q"]:
@@ -73,8 +78,8 @@ def read(m: re.Match[str], current: When) -> When | None:
     months = _months(m, current)
     if months is None or not (1 <= months[0] <= months[1] <= 12):
         return None
-    y = int(m.group("year") or m.group("yonly") or year)
-    point = bool(m.group("ye")) or m.group("mtail") in ("末", "底")
+    y = int(m.group("year") or m.group("yonly") or m.group("yend") or year)
+    point = bool(m.group("ye") or m.group("yend")) or m.group("mtail") in ("末", "底")
     if point and m.string[max(0, m.start() - 2) : m.start()] in ("截至", "截止"):
         return When(y, 1, months[1])  # 截至9月底: what happened from January to the end of September
     return When(y, *months, point=point)
@@ -106,9 +111,29 @@ def parse_label(label: str, year: int | None) -> When | None:
     return read(m2, When(y, 1, 12)) if y else None
 
 
+_FULL_DATE = re.compile(r"\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
 def doc_year(text: str, published: date | None) -> int | None:
-    """The year a document reports: the first 20XX年 of its lead, else the year it was published."""
-    m = YEAR.search(text[:600])
-    if m:
+    """The year a document reports: the year of its title (the first line), else the year written most often (not
+    in a full date, not after the publication; the latest of equals), else the year it was published."""
+    title = text.strip().split("\n", 1)[0]
+    if (m := YEAR.search(title)) and not _FULL_DATE.match(title, m.end()):
         return int(m.group(1))
+    counts: dict[int, int] = {}
+    for m in YEAR.finditer(text):
+        year = int(m.group(1))
+        if _FULL_DATE.match(text, m.end()) or is_compared(text, m.start()) or (published and year > published.year):
+            continue
+        counts[year] = counts.get(year, 0) + 1
+    if counts:
+        return max(counts, key=lambda y: (counts[y], y))
     return published.year if published else None
+
+
+def writing_year(text: str, year: int, published: date | None) -> int:
+    """The year the text is written in, for 去年: the year it reports when it calls that year 今年, else the
+    publication's (a report on last year published in January says 去年 of the year it reports)."""
+    if CURRENT.search(text) or published is None:
+        return year
+    return published.year

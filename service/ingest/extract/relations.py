@@ -204,10 +204,20 @@ def fractions(ctx: Context, sent: int, end: int, before: list[Draft]) -> list[Dr
     return out
 
 
+_NEW_FLOW = re.compile(r"新入库|新增|新登记|新设|新引进|新建|新开工|新培育|引进|签约|当年")
+
+
+def _net_of_a_flow(ctx: Context, d: Draft, base: Draft) -> bool:
+    """新入库1943家、净增556家: the net change is the stock's (entries less exits), not the change of the entries."""
+    lead = ctx.text[clause_start(ctx.text, d.at) : d.at]
+    base_lead = ctx.text[clause_start(ctx.text, base.at) : base.at]
+    return bool(re.search(r"净增|净减", lead)) and _NEW_FLOW.search(base_lead) is not None
+
+
 def level_change(ctx: Context, d: Draft, before: list[Draft]) -> list[Draft]:
     """增加 0.09 千公顷 after 85.76 千公顷: last year's level."""
     base = next((b for b in reversed(before) if b.unit == d.unit and b.measure == "level" and b.status == "A"), None)
-    if base is None or base.at > d.at:
+    if base is None or base.at > d.at or _net_of_a_flow(ctx, d, base):
         return []
     value = _rounded(base.value - d.value, base.written, d.written)
     sign = "−" if d.value >= 0 else "+"

@@ -106,11 +106,11 @@ def region_table(text: str, index: RegionIndex, base: When) -> tuple[list[Draft]
     unit = _unit(unit_headers)
     periods = _column_periods(text, headers, base, found[-1][1][-1].end)
     drafts: list[Draft] = []
-    for _, nums, code in found:
+    for i, nums, code in found:
         for col, c in enumerate(nums):
             drafts.append(
                 Draft(
-                    c.start,
+                    cs[i].start,  # the quote runs from the row's label to the number
                     c.end,
                     float(c.text),
                     unit,
@@ -177,8 +177,14 @@ def indicator_table(text: str, home: str, base: When) -> tuple[list[Draft], set[
 
 
 def read_tables(text: str, index: RegionIndex, home: str, base: When) -> tuple[list[Draft], set[int]]:
-    """Figures of the tables of ``text`` and the positions of the numbers they used."""
+    """Figures of the tables of ``text`` and the positions of the numbers they used: grids (a row a line) first,
+    then tables of a cell a line in what the grids leave."""
+    from service.ingest.extract.grid import read_grids
+
+    grids, skip, spans = read_grids(text, index, base, home)
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
     drafts, used = region_table(text, index, base)
     if not drafts:
         drafts, used = indicator_table(text, home, base)
-    return drafts, used
+    return grids + drafts, used | skip

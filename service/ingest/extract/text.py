@@ -1,18 +1,27 @@
 """Normalised text with an offset map back to the original, so every quote is a verbatim slice of what was sent.
 
-Two steps change the text: a character converter (traditional to simplified; pluggable, one character for one) and
-the removal of pinyin glosses glued inside words, ``衡(heng)陽(yang)``. ``Normal.orig`` maps each normalised
-position to its original one.
+Steps that change the text, each only deleting characters or replacing one by one (``Normal.orig`` maps every
+normalised position to its original one):
+- pinyin glosses glued inside words dropped, ``衡(heng)陽(yang)``;
+- traditional to simplified, one character for one (OpenCC's t2s where it keeps the length, else character by
+  character; the built-in table of the bulletin vocabulary when OpenCC is not installed);
+- the mess of real pages (``tidy``): page furniture lines (责任编辑:…, 浏览次数:…, 打印 关闭), footnote markers
+  glued to numbers (``总值[1]300.5``, ①, ¹) and stray ``?`` (a character the page lost) dropped, spaces between
+  Chinese characters and numbers dropped (``总产值 12.5 亿元``), a line break inside a sentence joined, and tables
+  pasted with tabs (or a ``|`` on each line) written as ``|`` cells, so the table reader sees one row per line.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-# Traditional -> simplified for the characters of statistical bulletins. OpenCC is not installed; a full converter
-# can be passed to extract() as ``convert`` (it must map one character to one character).
+# Traditional -> simplified for the characters of statistical bulletins: the fallback where OpenCC is not installed
+# (a converter passed to extract() as ``convert`` must map one character to one character).
 _PAIRS = (
     "產产業业實实現现區区經经濟济與与會会發发統统計计報报縣县國国縣县億亿長长陽阳暉晖總总屬属據据間间來来這这個个"
     "為为對对從从後后東东車车門门電电農农糧粮稅税費费預预資资貨货運运輸输價价幣币銀银貸贷儲储險险證证"
@@ -52,6 +61,7 @@ _PAIRS = (
     "衆众襲袭覆覆訓训詞词詩诗誇夸諮咨謂谓豎竖賤贱趲趱跡迹躉趸軸轴輯辑轟轰遞递邁迈鄒邹"
     "釀酿釘钉鈴铃銅铜鋁铝鋒锋錦锦鍋锅鎮镇鏡镜鐘钟鑽钻閥阀闡阐隴陇雛雏雞鸡韓韩頰颊頻频"
     "颳刮颶飓餅饼饒饶饋馈馬马駁驳駝驼驚惊骯肮鬧闹鯉鲤鴨鸭鵝鹅鶴鹤黴霉齣出"
+    "豬猪遊游蠶蚕菸烟麼么夥伙鍍镀"
     "則则別别堅坚貢贡財财創创義义脫脱沖冲們们傢家鐘钟臺台灣湾擴扩縂总誌志鑫鑫"
     "衡衡溪溪辰辰懷怀邵邵岳岳湘湘郴郴婁娄蒸蒸鼓鼓雁雁峰峰暉晖珠珠"
 )
@@ -70,6 +80,36 @@ def builtin_t2s(text: str) -> str:
     return text.translate(_T2S)
 
 
+@cache
+def _opencc() -> Any | None:
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - a declared dependency; the built-in table stands in
+        return None
+    return opencc.OpenCC("t2s")
+
+
+def opencc_t2s(text: str) -> str:
+    """Traditional to simplified with OpenCC (phrases, then characters), one character for one: a line whose
+    conversion changes its length (a phrase mapped to a longer or shorter one) is converted character by
+    character, each by OpenCC where it gives one character, else by the built-in table."""
+    cc = _opencc()
+    if cc is None:
+        return builtin_t2s(text)
+    out: list[str] = []
+    for line in text.split("\n"):
+        converted: str = cc.convert(line)
+        if len(converted) != len(line):
+            converted = "".join(_one(cc, c) for c in line)
+        out.append(converted)
+    return "\n".join(out)
+
+
+def _one(cc: Any, char: str) -> str:
+    converted: str = cc.convert(char)
+    return converted if len(converted) == 1 else builtin_t2s(char)
+
+
 @dataclass(frozen=True)
 class Normal:
     """The normalised text and, for each of its positions, the original position (plus one past the end)."""
@@ -82,8 +122,8 @@ class Normal:
         return self.orig[start], self.orig[end - 1] + 1 if end > start else self.orig[start]
 
 
-def normalise(text: str, convert: Converter | None = builtin_t2s) -> Normal:
-    """Drop pinyin glosses, convert characters (length kept), and keep the offset map."""
+def normalise(text: str, convert: Converter | None = opencc_t2s, tidy: bool = True) -> Normal:
+    """Drop pinyin glosses, convert characters (length kept), tidy the mess of pages, and keep the offset map."""
     keep: list[int] = []
     pos = 0
     for m in _GLOSS.finditer(text):
@@ -94,4 +134,109 @@ def normalise(text: str, convert: Converter | None = builtin_t2s) -> Normal:
     converted = convert(stripped) if convert else stripped
     if len(converted) != len(stripped):
         converted = stripped  # a converter that changes the length would break the spans: not used
-    return Normal(converted.translate(_WIDTH), (*keep, len(text)))
+    norm = Normal(converted.translate(_WIDTH), (*keep, len(text)))
+    return tidied(norm) if tidy else norm
+
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SPACE = "[ \u3000\xa0]"
+# Lines of page furniture: who edited, where from, how often read, print/close/share buttons, the site's footer.
+_FURNITURE = re.compile(
+    r"^[ \t\u3000\xa0]*[\[【(（]?[ \u3000]*"
+    r"(?:责任编辑|责编|编辑|来源|作者|浏览次数|浏览|阅读次数|阅读|点击数|点击量|访问量"
+    r"|打印本页|打印|关闭窗口|关闭|分享到|分享|扫一扫|上一篇|下一篇|相关链接|相关新闻|网站地图|版权所有|主办单位|承办单位"
+    r"|联系电话|联系我们|字号|收藏|当前位置|【大|ICP备)(?:[:：\s\]】)]|$)[^\n]{0,100}$",
+    re.M,
+)
+_FOOTNOTE = re.compile(
+    rf"(?<=[{_CJK}0-9%)）])(?:\[\d{{1,2}}\]|［\d{{1,2}}］|〔\d{{1,2}}〕|[\u2460-\u2473]|[¹²³\u2070\u2074-\u2079]+)"
+)
+_STRAY = re.compile(rf"(?:(?<=[{_CJK}0-9%，、。；：])|(?<=\s)|^)[?\ufffd]+(?=[{_CJK}0-9，、。；：]|\s|$)|\ufffd", re.M)
+_GAP = re.compile(rf"(?<=[{_CJK}%])(?:{_SPACE}+)(?=[{_CJK}0-9%-])|(?<=[0-9])(?:{_SPACE}+)(?=[{_CJK}%])")
+_HEADING = re.compile(
+    r"\s*(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十0-9]+[)）]|[0-9]+[、.．](?![0-9])|第[一二三四五六七八九十0-9]+[章节部分]|注[:：0-9]|[■●◆▲★])"
+)
+_SEPARATED = re.compile(r"[|｜\t]")
+_OPEN_END = re.compile(rf"[{_CJK}0-9%，,、（(“]$")
+_TITLE_END = re.compile(r"(?:公报|报告|情况|概况|综述|通报|简析|分析)$")  # a title line is never continued
+_OPEN_START = re.compile(rf"[{_CJK}0-9%，,、)）”]")
+
+
+def _apply(norm: Normal, edits: list[tuple[int, int, str]]) -> Normal:
+    """Replace each normalised [start, end) by a text no longer than it (its characters take the first positions)."""
+    if not edits:
+        return norm
+    chars: list[str] = []
+    orig: list[int] = []
+    pos = 0
+    for start, end, repl in sorted(edits):
+        if start < pos:
+            continue
+        chars.append(norm.text[pos:start])
+        orig.extend(norm.orig[pos:start])
+        chars.append(repl)
+        orig.extend(norm.orig[start : start + len(repl)])
+        pos = end
+    chars.append(norm.text[pos:])
+    orig.extend(norm.orig[pos:])
+    return Normal("".join(chars), tuple(orig))
+
+
+def _drop(norm: Normal, pattern: re.Pattern[str]) -> Normal:
+    return _apply(norm, [(m.start(), m.end(), "") for m in pattern.finditer(norm.text) if m.end() > m.start()])
+
+
+def tidied(norm: Normal) -> Normal:
+    """The mess of real pages cleaned (see the module's docstring); the offset map kept."""
+    for pattern in (_FURNITURE, _FOOTNOTE, _STRAY, _GAP):  # a table's rules stay: the grid reader skips them
+        norm = _drop(norm, pattern)
+    return _joined(_cells(norm))
+
+
+def _cells(norm: Normal) -> Normal:
+    """Tables pasted with tabs or ``|``: every separator a ``|``, and the end of a row that does not close with one
+    a ``|`` too (within a block of two or more such lines), so the table reader's cells never run across rows."""
+    lines = _lines(norm.text)
+    table = [bool(_SEPARATED.search(norm.text[a:b])) for a, b in lines]
+    edits: list[tuple[int, int, str]] = []
+    for i, (a, b) in enumerate(lines):
+        if not table[i]:
+            continue
+        for m in re.finditer(r"[ \u3000\xa0]*[\t｜][ \t\u3000\xa0]*", norm.text[a:b]):
+            edits.append((a + m.start(), a + m.end(), "|"))
+        block = (i > 0 and table[i - 1]) or (i + 1 < len(lines) and table[i + 1])
+        closing = norm.text[a:b].rstrip()
+        if block and i + 1 < len(lines) and table[i + 1] and not closing.endswith(("|", "\t", "｜")):
+            edits.append((b, b + 1, "|"))  # the line's end: a cell boundary
+    return _apply(norm, edits)
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for m in re.finditer("\n", text):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return out
+
+
+def _joined(norm: Normal) -> Normal:
+    """A line break inside a sentence (a long line that stops mid-clause, and a next line that goes on) removed."""
+    lines = _lines(norm.text)
+    edits: list[tuple[int, int, str]] = []
+    for (a, b), (c, d) in itertools.pairwise(lines):
+        line, following = norm.text[a:b].rstrip(), norm.text[c:d]
+        nxt = following.lstrip()
+        if (
+            len(line.strip()) >= 16
+            and _OPEN_END.search(line)
+            and not _TITLE_END.search(line)
+            and nxt
+            and _OPEN_START.match(nxt)
+            and not _HEADING.match(line)
+            and not _HEADING.match(following)
+            and not _SEPARATED.search(line)
+            and not _SEPARATED.search(following)
+        ):
+            edits.append((a + len(line), c + len(following) - len(nxt), ""))
+    return _apply(norm, edits)

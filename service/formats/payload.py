@@ -1,0 +1,25 @@
+"""What a /v1 handler hands to the encoders: rows as Arrow, and the JSON document they sit in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+Labels = dict[str, dict[str, dict[str, Any]]]  # dimension -> code -> the catalog entry (name, name_en, unit...)
+
+
+def _no_labels() -> Labels:
+    return {}
+
+
+@dataclass
+class Payload:
+    table: pa.Table
+    document: dict[str, Any] = field(default_factory=dict)
+    rows_key: str | None = "data"  # where the rows go in the JSON document; None: the document is complete
+    name: str = "data"  # of the file (Content-Disposition)
+    metadata: dict[str, str] = field(default_factory=dict)  # Parquet and Arrow schema metadata
+    labels: Callable[[], Labels] = _no_labels  # names and units of the codes the rows hold, looked up when asked
