@@ -205,41 +205,49 @@ def long_schema(v: Vintage) -> pa.Schema:
 
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
     """One page of many series as a long table, and the total row count."""
-    v = q.vintage
-    params = _filter(q)
-    if from_frames(q) and q.units == "lin" and not q.align_periods:
-        full = gather(snap, q, q.start, q.end)
-        return full.slice(offset, q.limit), full.num_rows
     if q.units == "lin" and not q.align_periods:
-        if v.realtime_start or v.realtime_end:
-            raise bad_parameter(
-                "realtime_start",
-                f"realtime_start/realtime_end select among the releases of up to {MAX_TRANSFORMED_SERIES} named "
-                "series: narrow indicator and region",
-            )
-        name = "observations_realtime" if v.all else "observations"  # every release: with its interval
-        page = run(snap.cursor(), name, start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
-        total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
-        return page.drop_columns(["total"]), total
+        if from_frames(q):
+            full = gather(snap, q, q.start, q.end)
+            return full.slice(offset, q.limit), full.num_rows
+        return _sql_page(snap, q, offset)
+    full = _transformed(snap, q)
+    return full.slice(offset, q.limit), full.num_rows
+
+
+def _sql_page(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
+    """A page of every matching row, cut in DuckDB (no transforms: many series, any number of rows)."""
+    v, params = q.vintage, _filter(q)
+    if v.realtime_start or v.realtime_end:
+        raise bad_parameter(
+            "realtime_start",
+            f"realtime_start/realtime_end select among the releases of up to {MAX_TRANSFORMED_SERIES} named "
+            "series: narrow indicator and region",
+        )
+    name = "observations_realtime" if v.all else "observations"  # every release: with its interval
+    page = run(snap.cursor(), name, start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
+    total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
+    return page.drop_columns(["total"]), total
+
+
+def _transformed(snap: Snapshot, q: ObservationsQuery) -> pa.Table:
+    """Every row of a few named series, transformed (``units``) and/or aligned on common periods, then cut."""
     if not q.indicators or not q.regions or len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
         raise bad_parameter(
             "units",
             f"transforms and align_periods take at most {MAX_TRANSFORMED_SERIES} series at "
             "once: narrow indicator or region",
         )
-    if v.all:
+    if q.vintage.all:
         raise bad_parameter("vintages", "vintages=all cannot be combined with units or align_periods")
     if from_frames(q):
         full = gather(snap, q, None, None)
     else:
-        full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **params)
+        full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **_filter(q))
         full = full.drop_columns(["total"])
     if q.units != "lin":
         full = _transform_each(snap, full, q.units)
     full = cut(full, Window(start=q.start, end=q.end))
-    if q.align_periods:
-        full = align(full)
-    return full.slice(offset, q.limit), full.num_rows
+    return align(full) if q.align_periods else full
 
 
 def align(rows: pa.Table) -> pa.Table:

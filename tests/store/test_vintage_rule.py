@@ -36,9 +36,9 @@ from service.query.series import ObservationsQuery, SeriesQuery, Vintage, export
 from service.store import vintage
 from service.store.frames import SERIES_COLUMNS
 from service.store.lake import Lake
-from service.store.stores import lake_at
 from service.store.snapshot import Snapshot, open_snapshot
 from service.store.statements import run, statement
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, seeded_copy
 
 FOREVER = date(9999, 12, 31)
@@ -107,7 +107,9 @@ BASE = date(2022, 4, 1)
 near = st.integers(-3, 40).map(lambda n: BASE + timedelta(days=n))  # few days: many ties, many same-day as_of
 
 
-def releases(indicators: list[str], regions: list[str], ends: st.SearchStrategy[date], published: st.SearchStrategy[date]):
+def releases(
+    indicators: list[str], regions: list[str], ends: st.SearchStrategy[date], published: st.SearchStrategy[date]
+):
     one = st.builds(
         lambda i, r, e, p, v, b: Release(i, r, e.isoformat(), e, p, v, b),
         st.sampled_from(indicators),
@@ -154,13 +156,18 @@ def series_of(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
     """Each series' rows as a frame holds them (no indicator or region column)."""
     out = {}
     for i, r in {(i, r) for i, r in zip(table["indicator"].to_pylist(), table["region"].to_pylist(), strict=True)}:
-        mask = [a == i and b == r for a, b in zip(table["indicator"].to_pylist(), table["region"].to_pylist(), strict=True)]
+        mask = [
+            a == i and b == r for a, b in zip(table["indicator"].to_pylist(), table["region"].to_pylist(), strict=True)
+        ]
         out[(i, r)] = table.filter(pa.array(mask)).select(SERIES_COLUMNS)
     return out
 
 
 def ids(rows: pa.Table, indicator: str, region: str) -> list[Id]:
-    return [(indicator, region, p, d) for p, d in zip(rows["period"].to_pylist(), rows["published"].to_pylist(), strict=True)]
+    return [
+        (indicator, region, p, d)
+        for p, d in zip(rows["period"].to_pylist(), rows["published"].to_pylist(), strict=True)
+    ]
 
 
 def spans(rows: pa.Table) -> list[tuple[date, date]]:
@@ -180,7 +187,11 @@ MODES = [(False, False), (True, False), (False, True)]  # (initial, every): late
 def check_arrow(history: list[Release], table: pa.Table, as_of: date | None) -> None:
     series = series_of(table)
     for initial, every in MODES:
-        got = [i for (ind, reg), rows in sorted(series.items()) for i in ids(vintage.pick(rows, as_of, initial, every), ind, reg)]
+        got = [
+            i
+            for (ind, reg), rows in sorted(series.items())
+            for i in ids(vintage.pick(rows, as_of, initial, every), ind, reg)
+        ]
         assert got == [r.id for r in in_order(expected(history, as_of, initial, every).values())], (initial, every)
     latest = current(history, as_of)
     ends = sorted({r.period_end for r in history} | {date(2022, 1, 1)})  # and a period no series has
@@ -190,7 +201,9 @@ def check_arrow(history: list[Release], table: pa.Table, as_of: date | None) -> 
             assert ([] if at < 0 else ids(rows.slice(at, 1), ind, reg)) == want, (ind, reg, end)
 
 
-def check_realtime(history: list[Release], table: pa.Table, as_of: date | None, start: date | None, end: date | None) -> None:
+def check_realtime(
+    history: list[Release], table: pa.Table, as_of: date | None, start: date | None, end: date | None
+) -> None:
     want = intervals(history, as_of, start, end)
     got: dict[Id, tuple[date, date]] = {}
     for (ind, reg), rows in series_of(table).items():  # one series at a time, as the frames give them
@@ -198,24 +211,65 @@ def check_realtime(history: list[Release], table: pa.Table, as_of: date | None, 
         got.update(zip(ids(out, ind, reg), spans(out), strict=True))
     assert got == want
     long = vintage.realtime(vintage.known(table, as_of), start, end)  # a long table: series told apart by key
-    got = dict(zip([(*k, d) for *k, d in zip(long["indicator"].to_pylist(), long["region"].to_pylist(), long["period"].to_pylist(), long["published"].to_pylist(), strict=True)], spans(long), strict=True))
+    got = dict(
+        zip(
+            [
+                (*k, d)
+                for *k, d in zip(
+                    long["indicator"].to_pylist(),
+                    long["region"].to_pylist(),
+                    long["period"].to_pylist(),
+                    long["published"].to_pylist(),
+                    strict=True,
+                )
+            ],
+            spans(long),
+            strict=True,
+        )
+    )
     assert got == want
 
 
-def check_sql(con: duckdb.DuckDBPyConnection, history: list[Release], as_of: date | None, window: tuple[date | None, date | None], after: int | None) -> None:
+def check_sql(
+    con: duckdb.DuckDBPyConnection,
+    history: list[Release],
+    as_of: date | None,
+    window: tuple[date | None, date | None],
+    after: int | None,
+) -> None:
     start, end = window
     updated_after = None if after is None else T0 + timedelta(hours=after)
     for initial, every in MODES:
         out = run(
-            con, "observations_realtime" if every else "observations",
-            indicators=[], regions=[], as_of=as_of, start=start, end=end, initial=initial, all_vintages=every,
-            updated_after=updated_after, limit=None, offset=0,
+            con,
+            "observations_realtime" if every else "observations",
+            indicators=[],
+            regions=[],
+            as_of=as_of,
+            start=start,
+            end=end,
+            initial=initial,
+            all_vintages=every,
+            updated_after=updated_after,
+            limit=None,
+            offset=0,
         )
         want = [
-            r for r in in_order(expected(history, as_of, initial, every).values())
-            if (start is None or r.period_end >= start) and (end is None or r.period_end <= end) and (after is None or r.batch > after)
+            r
+            for r in in_order(expected(history, as_of, initial, every).values())
+            if (start is None or r.period_end >= start)
+            and (end is None or r.period_end <= end)
+            and (after is None or r.batch > after)
         ]
-        got = list(zip(out["indicator"].to_pylist(), out["region"].to_pylist(), out["period"].to_pylist(), out["published"].to_pylist(), strict=True))
+        got = list(
+            zip(
+                out["indicator"].to_pylist(),
+                out["region"].to_pylist(),
+                out["period"].to_pylist(),
+                out["published"].to_pylist(),
+                strict=True,
+            )
+        )
         assert got == [r.id for r in want], (initial, every)
         assert out["value"].to_pylist() == [r.value for r in want]
         if every:  # the intervals of every release known on as_of, whatever updated_after and the window leave
@@ -242,7 +296,13 @@ def test_arrow_and_sql_pick_what_the_rule_picks(data: st.DataObject) -> None:
         if start and end and start > end:  # refused by the API (deps.get_vintage)
             start, end = end, start
         check_realtime(history, table, as_of, start, end)
-        check_sql(con, history, as_of, data.draw(windows, label="window"), data.draw(st.none() | st.integers(0, 2), label="after"))
+        check_sql(
+            con,
+            history,
+            as_of,
+            data.draw(windows, label="window"),
+            data.draw(st.none() | st.integers(0, 2), label="after"),
+        )
 
 
 # Every reader, through its real code path over a real lake: fewer histories (each is ingested, batch by batch).
@@ -277,13 +337,26 @@ def lake_history(code: str) -> st.SearchStrategy[list[Release]]:
 
 def load(lake: Lake, code: str, history: list[Release]) -> list[datetime]:
     """Ingest the history in its order of arrival (one commit per batch); the time before each batch."""
-    catalog = INDICATORS + f"{code},V,percent,growth,Q,period,,,test\n{code}_rank,R,rank,rank,Q,period,{code},siblings,test\n"
+    catalog = (
+        INDICATORS + f"{code},V,percent,growth,Q,period,,,test\n{code}_rank,R,rank,rank,Q,period,{code},siblings,test\n"
+    )
     marks = []
     for b in range(3):
         files = [("indicators.csv", catalog.encode())] if b == 0 else []
         rows = [
-            [r.indicator, r.region, r.period, "" if r.value is None else r.value, "" if r.value is not None else "E", r.published, "", "", ""]
-            for r in history if r.batch == b
+            [
+                r.indicator,
+                r.region,
+                r.period,
+                "" if r.value is None else r.value,
+                "" if r.value is not None else "E",
+                r.published,
+                "",
+                "",
+                "",
+            ]
+            for r in history
+            if r.batch == b
         ]
         if rows:
             files.append((f"batch{b}.csv", csv_bytes(rows)))
@@ -311,7 +384,9 @@ def long_ids(out: pa.Table) -> list[Id]:
     return list(zip(*columns, strict=True))
 
 
-def check_observations(snap: Snapshot, code: str, history: list[Release], as_of: date | None, marks: list[datetime]) -> None:
+def check_observations(
+    snap: Snapshot, code: str, history: list[Release], as_of: date | None, marks: list[datetime]
+) -> None:
     """The frames (a few named series) and DuckDB (every region) paths, pages, and the streamed export."""
     spans_of = intervals(history, as_of)
     for (initial, every), after in itertools.product(MODES, [None, 1, 2]):
@@ -358,7 +433,9 @@ def check_figures(snap: Snapshot, code: str, history: list[Release], as_of: date
     assert latest_period(snap, code, REGIONS, as_of) == last
     for region in REGIONS:
         mine = sorted(r.period_end for r in latest.values() if r.key[:2] == (code, region))
-        assert periods_between(snap, code, region, None, None, as_of) == [e and next(p for p in PERIODS if ENDS[p] == e) for e in mine]
+        assert periods_between(snap, code, region, None, None, as_of) == [
+            e and next(p for p in PERIODS if ENDS[p] == e) for e in mine
+        ]
 
 
 def check_rankings(snap: Snapshot, code: str, history: list[Release], as_of: date | None) -> None:
