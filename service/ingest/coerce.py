@@ -58,14 +58,18 @@ def _column(raw: RawTable, name: str, column: pa.ChunkedArray, role: str) -> tup
         return values.cast(pa.string()), []
     if _is_binary(typ):
         return _utf8(raw, name, values, role)
-    if role == "number" and (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)):
+    if role == "number" and _is_numeric(typ):
         return _number(raw, name, values)
-    if role == "text" and (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)):
+    if role == "text" and _is_numeric(typ):
         return values.cast(pa.string()), []
     if role == "date" and (pa.types.is_date(typ) or pa.types.is_timestamp(typ)):
         return values.cast(pa.date32()), []
     problem = Problem(f"column '{name}' is {describe(typ)}; expected {EXPECTED[role]}", file=raw.name, column=name)
     return pa.nulls(len(values), TARGET[role]), [problem]
+
+
+def _is_numeric(typ: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ))
 
 
 def _is_text(typ: pa.DataType) -> bool:

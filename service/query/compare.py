@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
 from service.model.period import parse_canonical
-from service.store.frames import pick_vintage
+from service.store import vintage
 from service.store.snapshot import Snapshot
 
 DIGITS = 10  # gaps and ratios are rounded here to drop binary noise (8.4 - 7.4 = 1.0000000000000009)
@@ -55,19 +55,15 @@ def figures(
 ) -> dict[tuple[str, str], Figure]:
     """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame).
 
-    A region's rows are sorted by (period_end, published), so the latest release of a period is found by a binary
-    search on period_end: no filtering of whole series per request."""
+    Each region's release of each period current on ``as_of`` is found by binary search (``vintage.find``): no
+    filtering of whole series per request."""
     frame = snap.frame(indicator)
-    ends = {p: np.datetime64(parse_canonical(p).end_date(), "D") for p in periods}
+    ends = np.array([parse_canonical(p).end_date() for p in periods], dtype="datetime64[D]")
     out = {}
     for code in regions:
         rows = frame.rows(code)
-        if as_of is not None:
-            rows = rows.filter(pc.less_equal(rows.column("published"), pa.scalar(as_of, pa.date32())))
-        period_ends = rows.column("period_end").to_numpy()
-        for p in periods:
-            at = int(np.searchsorted(period_ends, ends[p], side="right")) - 1
-            if at >= 0 and period_ends[at] == ends[p]:
+        for p, at in zip(periods, vintage.find(rows, ends, as_of).tolist(), strict=True):
+            if at >= 0:
                 row = rows.slice(at, 1).select(FIGURE_FIELDS).to_pylist()[0]
                 out[(code, p)] = Figure(snap.regions[code], p, **row)
             else:
@@ -83,7 +79,7 @@ def latest_period(snap: Snapshot, indicator: str, regions: list[str], as_of: dat
     best: tuple[date, str] | None = None
     frame = snap.frame(indicator)
     for code in regions:
-        rows = pick_vintage(frame.rows(code), as_of, initial=False, every=False)
+        rows = vintage.pick(frame.rows(code), as_of, initial=False, every=False)
         rows = rows.filter(pc.is_valid(rows.column("value")))
         if rows.num_rows:
             last = (rows.column("period_end")[-1].as_py(), rows.column("period")[-1].as_py())
@@ -95,7 +91,7 @@ def periods_between(
     snap: Snapshot, indicator: str, region: str, start: date | None, end: date | None, as_of: date | None
 ) -> list[str]:
     """The periods ``region`` has between two dates (by period end), in order."""
-    rows = pick_vintage(snap.frame(indicator).rows(region), as_of, initial=False, every=False)
+    rows = vintage.pick(snap.frame(indicator).rows(region), as_of, initial=False, every=False)
     if start is not None:
         rows = rows.filter(pc.greater_equal(rows.column("period_end"), pa.scalar(start, pa.date32())))
     if end is not None:
@@ -143,41 +139,66 @@ def reported_ranks(
     return out
 
 
+def computed_rank(region: str, values: dict[str, float | None], descending: bool = True) -> dict[str, Any] | None:
+    """The region's competition rank among the siblings that have a value (at least two, the region among them)."""
+    present = {c: v for c, v in values.items() if v is not None}
+    if region not in present or len(present) < 2:
+        return None
+    return {
+        "rank": competition_ranks(present, descending)[region],
+        "of": len(present),
+        "complete": len(present) == len(values),
+        "missing": sorted(c for c, v in values.items() if v is None),
+    }
+
+
 def rank_block(
     region: str, period: str, values: dict[str, float | None], reported: tuple[int, str] | None, descending: bool = True
 ) -> dict[str, Any] | None:
-    present = {c: v for c, v in values.items() if v is not None}
-    computed = None
-    if region in present and len(present) >= 2:
-        computed = {
-            "rank": competition_ranks(present, descending)[region],
-            "of": len(present),
-            "complete": len(present) == len(values),
-            "missing": sorted(c for c, v in values.items() if v is None),
-        }
+    """The rank shown: computed when every sibling has a value (or nothing was reported), else the reported one;
+    both are kept, with whether they agree and a warning when they do not."""
+    computed = computed_rank(region, values, descending)
     rep = {"rank": reported[0], "indicator": reported[1]} if reported else None
     if computed is None and rep is None:
         return None
-    if computed is not None and (computed["complete"] or rep is None):
-        method, rank, of = "computed", computed["rank"], computed["of"]
-    else:
-        assert rep is not None
-        method, rank, of = "reported", rep["rank"], len(values)
+    chosen = computed if computed is not None and (computed["complete"] or rep is None) else None
+    rank, of = (chosen["rank"], chosen["of"]) if chosen else (rep["rank"], len(values))  # type: ignore[index]
     agree = None if computed is None or rep is None else computed["rank"] == rep["rank"]
     block: dict[str, Any] = {
         "rank": rank,
         "of": of,
-        "method": method,
+        "method": "computed" if chosen else "reported",
         "computed": computed,
         "reported": rep,
         "agree": agree,
     }
-    if agree is False and computed is not None and rep is not None:
+    if agree is False:
         block["warning"] = (
-            f"the rank computed from {computed['of']} of {len(values)} siblings "
-            f"({computed['rank']}) differs from the reported rank ({rep['rank']})"
+            f"the rank computed from {computed['of']} of {len(values)} siblings "  # type: ignore[index]
+            f"({computed['rank']}) differs from the reported rank ({rep['rank']})"  # type: ignore[index]
         )
     return block
+
+
+@dataclass(frozen=True)
+class Circle:
+    """Who a region is compared with: its ancestors, its siblings and (nationwide) every region of its level."""
+
+    region: Region
+    ancestors: list[Region]
+    siblings: list[str]
+    peers: list[str]
+
+    def codes(self) -> list[str]:
+        return list(dict.fromkeys([self.region.code, *[a.code for a in self.ancestors], *self.siblings, *self.peers]))
+
+
+def circle(snap: Snapshot, region: Region, nationwide: bool) -> Circle:
+    ancestors = snap.ancestors(region.code)
+    peers: list[str] = []
+    if nationwide:  # every region of its level in its tree (for a prefecture-level city: all of the nation's)
+        peers = snap.descendants(ancestors[-1].code, region.level) if ancestors else [region.code]
+    return Circle(region, ancestors, siblings(snap, region), peers)
 
 
 def compare(
@@ -190,57 +211,16 @@ def compare(
 ) -> tuple[dict[str, Any], pa.Table]:
     """The comparison document (JSON) and the same figures as one long table (CSV, Parquet, Arrow); with
     ``nationwide``, also the region's rank among all regions of its level in the tree."""
-    ancestors = snap.ancestors(region.code)
-    sibs = siblings(snap, region)
-    peers: list[str] = []
-    if nationwide:  # every region of its level in its tree (for a prefecture-level city: all of the nation's)
-        peers = snap.descendants(ancestors[-1].code, region.level) if ancestors else [region.code]
-    codes = list(dict.fromkeys([region.code, *[a.code for a in ancestors], *sibs, *peers]))
-    figs = figures(snap, indicator.code, codes, periods, as_of)
+    who = circle(snap, region, nationwide)
+    figs = figures(snap, indicator.code, who.codes(), periods, as_of)
     reported = reported_ranks(snap, indicator, [region.code], periods, as_of)
     out_periods, rows = [], []
     for p in periods:
-        own = figs[(region.code, p)]
-        against = [
-            {**figs[(a.code, p)].as_dict(), **relation(indicator, own.value, figs[(a.code, p)].value)}
-            for a in ancestors
-        ]
-        rank = rank_block(region.code, p, {c: figs[(c, p)].value for c in sibs}, reported.get((region.code, p)))
-        national = rank_block(region.code, p, {c: figs[(c, p)].value for c in peers}, None) if peers else None
-        out_periods.append({"period": p, **own.as_dict(), "against": against, "rank": rank})
-        if nationwide:
-            out_periods[-1]["rank_nation"] = national
-        rows.append(
-            {
-                "period": p,
-                "role": "region",
-                **own.as_dict(),
-                "gap_pp": None,
-                "ratio": None,
-                "share_pct": None,
-                "rank": rank and rank["rank"],
-                "rank_of": rank and rank["of"],
-                "rank_method": rank and rank["method"],
-                "rank_nation": national and national["rank"],
-                "rank_nation_of": national and national["of"],
-            }
-        )
-        rows.extend(
-            {
-                "period": p,
-                "role": "ancestor",
-                **a,
-                "gap_pp": a.get("gap_pp"),
-                "ratio": a.get("ratio"),
-                "share_pct": a.get("share_pct"),
-                "rank": None,
-                "rank_of": None,
-                "rank_method": None,
-                "rank_nation": None,
-                "rank_nation_of": None,
-            }
-            for a in against
-        )
+        block = period_block(indicator, who, p, figs, reported.get((region.code, p)))
+        if not nationwide:
+            del block["rank_nation"]
+        out_periods.append(block)
+        rows.extend(period_rows(block))
     measure = (
         "gap in percentage points (region minus ancestor)"
         if indicator.is_rate
@@ -248,6 +228,58 @@ def compare(
     )
     document = {"measure": measure, "periods": out_periods}
     return document, pa.Table.from_pylist(rows, schema=COMPARE_SCHEMA)
+
+
+def period_block(
+    indicator: Indicator,
+    who: Circle,
+    p: str,
+    figs: dict[tuple[str, str], Figure],
+    reported: tuple[int, str] | None,
+) -> dict[str, Any]:
+    """One period of a comparison: the region's figure, its ancestors' with the gaps, its ranks."""
+    own = figs[(who.region.code, p)]
+    against = [
+        {**figs[(a.code, p)].as_dict(), **relation(indicator, own.value, figs[(a.code, p)].value)}
+        for a in who.ancestors
+    ]
+    rank = rank_block(who.region.code, p, {c: figs[(c, p)].value for c in who.siblings}, reported)
+    national = rank_block(who.region.code, p, {c: figs[(c, p)].value for c in who.peers}, None) if who.peers else None
+    return {"period": p, **own.as_dict(), "against": against, "rank": rank, "rank_nation": national}
+
+
+NO_RANK = {"rank": None, "rank_of": None, "rank_method": None, "rank_nation": None, "rank_nation_of": None}
+
+
+def period_rows(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """A period block as long rows: the region's, then one per ancestor."""
+    rank, national = block["rank"], block.get("rank_nation")
+    own = {k: v for k, v in block.items() if k not in ("against", "rank", "rank_nation")}
+    region = {
+        **own,
+        "role": "region",
+        "gap_pp": None,
+        "ratio": None,
+        "share_pct": None,
+        "rank": rank and rank["rank"],
+        "rank_of": rank and rank["of"],
+        "rank_method": rank and rank["method"],
+        "rank_nation": national and national["rank"],
+        "rank_nation_of": national and national["of"],
+    }
+    ancestors = [
+        {
+            "period": block["period"],
+            "role": "ancestor",
+            **a,
+            "gap_pp": a.get("gap_pp"),
+            "ratio": a.get("ratio"),
+            "share_pct": a.get("share_pct"),
+            **NO_RANK,
+        }
+        for a in block["against"]
+    ]
+    return [region, *ancestors]
 
 
 FIGURE_COLUMNS = [

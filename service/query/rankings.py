@@ -60,8 +60,7 @@ def rankings(
     reported = reported_ranks(snap, indicator, kids, [period], as_of) if direct else {}
     rows = []
     for code in kids:
-        fig = figs[(code, period)]
-        rep = reported.get((code, period))
+        fig, rep = figs[(code, period)], reported.get((code, period))
         up = snap.regions.get(snap.regions[code].parent or "")
         rows.append(
             {
@@ -75,16 +74,7 @@ def rankings(
                 "reported_rank": rep[0] if rep else None,
             }
         )
-    rows.sort(
-        key=lambda r: (
-            r["rank"] is None,
-            r["rank"] or 0,
-            r["value"] is None,  # with too few values to rank, those with one still come first
-            r["reported_rank"] is None,
-            r["reported_rank"] or 0,
-            r["region"],
-        )
-    )
+    rows.sort(key=_league_order)
     meta = {
         "period": period,
         "order": "desc" if descending else "asc",
@@ -95,11 +85,27 @@ def rankings(
         "of": len(kids),
         "limit": limit,
         "missing": [r["region"] for r in rows if r["value"] is None],
-        "measure": "gap_pp = region minus parent, in percentage points"
-        if indicator.is_rate
-        else "ratio = region / parent; share_pct = ratio x 100",
+        "measure": MEASURES[indicator.is_rate],
     }
     return meta, pa.Table.from_pylist(rows[:limit], schema=RANKINGS_SCHEMA)
+
+
+MEASURES = {
+    True: "gap_pp = region minus parent, in percentage points",
+    False: "ratio = region / parent; share_pct = ratio x 100",
+}
+
+
+def _league_order(r: dict[str, Any]) -> tuple[Any, ...]:
+    """Ranked rows by rank; then (too few values to rank) those with a value; then by reported rank; then code."""
+    return (
+        r["rank"] is None,
+        r["rank"] or 0,
+        r["value"] is None,
+        r["reported_rank"] is None,
+        r["reported_rank"] or 0,
+        r["region"],
+    )
 
 
 def _gaps(indicator: Indicator, value: float | None, parent: float | None) -> dict[str, float | None]:

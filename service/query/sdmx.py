@@ -26,7 +26,7 @@ from service.model.sdmx import (
     sdmx_id,
     unit_of,
 )
-from service.store import frames
+from service.store import vintage
 from service.store.snapshot import Memo, Snapshot
 
 
@@ -206,7 +206,7 @@ def _matching(snap: Snapshot, indicators: list[Indicator], regions: set[str] | N
 
 
 def _cut(rows: pa.Table, q: DataQuery, start: date | None, end: date | None) -> pa.Table:
-    rows = frames.pick_vintage(rows, None, False, q.history)
+    rows = vintage.pick(rows, None, every=q.history)
     if start is not None:
         rows = rows.filter(pc.greater_equal(rows.column("period_end"), pa.scalar(start, pa.date32())))
     if end is not None:

@@ -17,7 +17,7 @@ from service.model.catalog import Indicator
 from service.model.period import Period, parse_canonical
 from service.model.schema import OBSERVATIONS
 from service.query import transforms
-from service.store import frames
+from service.store import frames, vintage
 from service.store.snapshot import Memo, Snapshot
 from service.store.statements import run, statement
 
@@ -36,7 +36,7 @@ class Vintage:
 
 def with_realtime(rows: pa.Table, v: Vintage) -> pa.Table:
     """With every release: each row's realtime_start and realtime_end (ALFRED), selected by the vintage's range."""
-    return frames.realtime(rows, v.realtime_start, v.realtime_end) if v.all else rows
+    return vintage.realtime(rows, v.realtime_start, v.realtime_end) if v.all else rows
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def series(snap: Snapshot, indicator: Indicator, region: str, q: SeriesQuery) ->
     v = q.vintage
     if v.all and q.units.code != "lin":
         raise bad_parameter("units", "transforms need one value per period: drop vintages=all or use units=lin")
-    table = frames.pick_vintage(snap.frame(indicator.code).rows(region), v.as_of, v.initial, v.all)
+    table = vintage.pick(snap.frame(indicator.code).rows(region), v.as_of, v.initial, v.all)
     table = with_realtime(table, v)
     if q.units.code != "lin" and table.num_rows:
         periods = [parse_canonical(p) for p in table.column("period").to_pylist()]
@@ -181,7 +181,7 @@ def gather(snap: Snapshot, q: ObservationsQuery, start: date | None, end: date |
     for code in sorted(q.indicators):
         frame = snap.frame(code)
         for region in sorted(q.regions):
-            rows = with_realtime(frames.pick_vintage(frame.rows(region), v.as_of, v.initial, v.all), v)
+            rows = with_realtime(vintage.pick(frame.rows(region), v.as_of, v.initial, v.all), v)
             if v.updated_after is not None:
                 rows = rows.filter(
                     pc.greater(rows.column("recorded_at"), pa.scalar(v.updated_after, pa.timestamp("us", "UTC")))
@@ -205,43 +205,49 @@ def long_schema(v: Vintage) -> pa.Schema:
 
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
     """One page of many series as a long table, and the total row count."""
-    v = q.vintage
-    params = _filter(q)
-    if from_frames(q) and q.units == "lin" and not q.align_periods:
-        full = gather(snap, q, q.start, q.end)
-        return full.slice(offset, q.limit), full.num_rows
     if q.units == "lin" and not q.align_periods:
-        if v.realtime_start or v.realtime_end:
-            raise bad_parameter(
-                "realtime_start",
-                f"realtime_start/realtime_end select among the releases of up to {MAX_TRANSFORMED_SERIES} named "
-                "series: narrow indicator and region",
-            )
-        ahead = int(v.all and q.limit is not None)  # one row more, so the page's last release sees the next one
-        limit = None if q.limit is None else q.limit + ahead
-        page = run(snap.cursor(), "observations", start=q.start, end=q.end, limit=limit, offset=offset, **params)
-        total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
-        page = with_realtime(page.drop_columns(["total"]), v)
-        return page.slice(0, q.limit), total
+        if from_frames(q):
+            full = gather(snap, q, q.start, q.end)
+            return full.slice(offset, q.limit), full.num_rows
+        return _sql_page(snap, q, offset)
+    full = _transformed(snap, q)
+    return full.slice(offset, q.limit), full.num_rows
+
+
+def _sql_page(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
+    """A page of every matching row, cut in DuckDB (no transforms: many series, any number of rows)."""
+    v, params = q.vintage, _filter(q)
+    if v.realtime_start or v.realtime_end:
+        raise bad_parameter(
+            "realtime_start",
+            f"realtime_start/realtime_end select among the releases of up to {MAX_TRANSFORMED_SERIES} named "
+            "series: narrow indicator and region",
+        )
+    name = "observations_realtime" if v.all else "observations"  # every release: with its interval
+    page = run(snap.cursor(), name, start=q.start, end=q.end, limit=q.limit, offset=offset, **params)
+    total = page.column("total")[0].as_py() if page.num_rows else _total(snap, params, q)
+    return page.drop_columns(["total"]), total
+
+
+def _transformed(snap: Snapshot, q: ObservationsQuery) -> pa.Table:
+    """Every row of a few named series, transformed (``units``) and/or aligned on common periods, then cut."""
     if not q.indicators or not q.regions or len(q.indicators) * len(q.regions) > MAX_TRANSFORMED_SERIES:
         raise bad_parameter(
             "units",
             f"transforms and align_periods take at most {MAX_TRANSFORMED_SERIES} series at "
             "once: narrow indicator or region",
         )
-    if v.all:
+    if q.vintage.all:
         raise bad_parameter("vintages", "vintages=all cannot be combined with units or align_periods")
     if from_frames(q):
         full = gather(snap, q, None, None)
     else:
-        full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **params)
+        full = run(snap.cursor(), "observations", start=None, end=None, limit=None, offset=0, **_filter(q))
         full = full.drop_columns(["total"])
     if q.units != "lin":
         full = _transform_each(snap, full, q.units)
     full = cut(full, Window(start=q.start, end=q.end))
-    if q.align_periods:
-        full = align(full)
-    return full.slice(offset, q.limit), full.num_rows
+    return align(full) if q.align_periods else full
 
 
 def align(rows: pa.Table) -> pa.Table:

@@ -19,7 +19,6 @@ import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -186,52 +185,3 @@ class FrameCache:
             for arrow in self.folder.glob("*.arrow"):
                 if arrow.name not in names:
                     arrow.unlink(missing_ok=True)  # a worker that mapped it keeps its mapping
-
-
-FOREVER = np.datetime64("9999-12-31", "D")  # ALFRED's realtime_end of a figure that is still the latest
-SERIES_KEY = ("indicator", "region", "period")
-
-
-def realtime(rows: pa.Table, start: date | None = None, end: date | None = None) -> pa.Table:
-    """Every release with when it was the latest known, as ALFRED gives it: ``realtime_start`` its published date,
-    ``realtime_end`` the day before the next release of the same period (9999-12-31 while it is the latest).
-    With ``start``/``end`` (dates), only releases that were the latest at some time between them, their interval
-    clipped to it. ``rows``: every release of one series or a long table, in (series, period_end, published)
-    order."""
-    n = rows.num_rows
-    published = rows.column("published").to_numpy().astype("datetime64[D]")
-    same = np.ones(max(n - 1, 0), dtype=bool)
-    for name in SERIES_KEY:
-        if name in rows.column_names:
-            column = rows.column(name).to_numpy(zero_copy_only=False)
-            same &= column[1:] == column[:-1]
-    until = np.full(n, FOREVER)
-    if n > 1:
-        until[:-1] = np.where(same, published[1:] - np.timedelta64(1, "D"), FOREVER)
-    since = published
-    keep = until >= since  # a release replaced on its own day was never the latest
-    if start is not None:
-        keep &= until >= np.datetime64(start, "D")
-        since = np.maximum(since, np.datetime64(start, "D"))
-    if end is not None:
-        keep &= published <= np.datetime64(end, "D")
-        until = np.minimum(until, np.datetime64(end, "D"))
-    out = rows.append_column("realtime_start", pa.array(since, pa.date32()))
-    out = out.append_column("realtime_end", pa.array(until, pa.date32()))
-    return out.filter(pa.array(keep))
-
-
-def pick_vintage(rows: pa.Table, as_of: object, initial: bool, every: bool) -> pa.Table:
-    """Keep one release per period (the latest, or the first), or every release; optionally as known on a date.
-
-    ``rows`` is one series in (period_end, published) order."""
-    if as_of is not None:
-        rows = rows.filter(pc.less_equal(rows.column("published"), pa.scalar(as_of, pa.date32())))
-    if every or rows.num_rows < 2:
-        return rows
-    ends = rows.column("period_end").to_numpy()
-    same_as_next = ends[1:] == ends[:-1]
-    if not same_as_next.any():
-        return rows  # one release per period: nothing to choose
-    keep = np.r_[True, ~same_as_next] if initial else np.r_[~same_as_next, True]
-    return rows.filter(pa.array(keep))
