@@ -258,14 +258,19 @@ def validate(raw: RawTable, catalog: Catalog, today: date) -> Checked:
     return Checked(None, sorted(check.problems, key=lambda p: p.row or 0), check.total)  # in the file's order
 
 
+def _known_and_new(catalog: Catalog, kind: str, code: pa.Array) -> pa.Array:
+    """The codes a reference may name: the lake's and this file's (a row without a code defines none)."""
+    new = pc.drop_null(code).to_pylist()
+    return pa.array(sorted(set(catalog.known(kind)) | set(new)), pa.string())
+
+
 def _regions(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     code, parent, level = check.text("code"), check.text("parent"), check.text("level")
     check.one_of(level, "level", LEVELS)
     check.grammar(code, "code", REGION_CODE_PATTERN, "a region code: letters, digits, '_' and '-'")
     check.unique(code, "code")
-    known = set(catalog.known("regions")) | set(code.to_pylist())
     check.add(
-        pc.and_(pc.is_valid(parent), pc.invert(pc.is_in(parent, pa.array(sorted(known), pa.string())))),
+        pc.and_(pc.is_valid(parent), pc.invert(pc.is_in(parent, _known_and_new(catalog, "regions", code)))),
         "parent",
         lambda i: f"unknown parent region {parent[i].as_py()!r}",
     )
@@ -299,9 +304,8 @@ def _indicators(check: Checker, catalog: Catalog, today: date) -> pa.Table:
     check.one_of(frequency, "frequency", FREQUENCIES)
     check.one_of(accumulation, "accumulation", ACCUMULATIONS)
     check.one_of(basis, "basis", BASES)
-    known = set(catalog.known("indicators")) | set(code.to_pylist())
     check.add(
-        pc.and_(pc.is_valid(rank_of), pc.invert(pc.is_in(rank_of, pa.array(sorted(known), pa.string())))),
+        pc.and_(pc.is_valid(rank_of), pc.invert(pc.is_in(rank_of, _known_and_new(catalog, "indicators", code)))),
         "rank_of",
         lambda i: f"unknown indicator {rank_of[i].as_py()!r}",
     )

@@ -9,7 +9,7 @@ import pytest
 
 from service.errors import InvalidData
 from service.ingest import csvfile, readers
-from service.ingest.load import ingest_paths
+from service.ingest.load import ingest, ingest_paths
 from service.store.stores import lake_at
 from tests.bad_files import ARROW_WORDS, BAD_FILES, HEADER, ROW
 from tests.helpers import fingerprint
@@ -61,3 +61,30 @@ def test_a_streamed_csv_is_refused_at_the_right_row(
     assert not [w for w in ARROW_WORDS if w in said], said
     assert caught.value.problems[0].row == row and words in caught.value.problems[0].detail, said
     assert fingerprint(lake_dir) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "column"),
+    [
+        ("regions.csv", "code,name,level,parent\n,无码区,county,430400\n430499,新区,county,430498\n", "parent"),
+        ("regions.csv", "name,level,parent\n新区,county,430400\n", "code"),
+        (
+            "indicators.csv",
+            "code,name,unit,kind,frequency,rank_of\n,无码,percent,growth,Q,\nx.rank,名次,rank,rank,Q,x.missing\n",
+            "rank_of",
+        ),
+    ],
+    ids=["a region row without a code", "no code column", "an indicator row without a code"],
+)
+def test_a_catalog_row_without_a_code_is_a_problem_not_a_crash(
+    lake_dir: Path, name: str, body: str, column: str
+) -> None:
+    """A blank or absent code is reported, and the references of the other rows are still checked (the fuzzer found
+    a 500 here: the codes of the file, blank ones among them, were sorted with the lake's)."""
+    before = fingerprint(lake_dir)
+    with pytest.raises(InvalidData) as caught:
+        ingest(lake_at(lake_dir), [(name, body.encode())], kind=name.removesuffix(".csv"))
+    columns = {p.column for p in caught.value.problems}
+    assert "code" in columns and column in columns, str(caught.value)
+    assert fingerprint(lake_dir) == before
+
