@@ -102,7 +102,6 @@ GIVEN = {
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.ingest.seed import ensure_seed, seed_notice
     from service.store.stores import open_lake
 
     changes = {k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k) is not None}
@@ -120,7 +119,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
-    if settings.load_seed:
+    if settings.load_seed and lake.current_id() == 0:  # the ingest's imports only for an empty lake (cold start)
+        from service.ingest.seed import ensure_seed, seed_notice
+
         notice = seed_notice(lake, settings.seed_dir)
         if notice:
             print(f"yardstick: {notice}", file=sys.stderr)
