@@ -87,4 +87,3 @@ def test_a_catalog_row_without_a_code_is_a_problem_not_a_crash(
     columns = {p.column for p in caught.value.problems}
     assert "code" in columns and column in columns, str(caught.value)
     assert fingerprint(lake_dir) == before
-
