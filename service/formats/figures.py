@@ -20,9 +20,10 @@ class Style:
 
 
 def source_line(sources: list[Source]) -> str:
-    """The first two sources cited, as 来源：publisher《title》."""
+    """The first two sources cited, as 来源：publisher《title》 (等N个来源 when there are more)."""
     cited = "；".join(f"{s.publisher or ''}《{_short(s.title)}》" for s in sources[:2]) or "Yardstick"
-    return f"来源：{cited} · Yardstick"
+    more = f"等{len(sources)}个来源" if len(sources) > 2 else ""
+    return f"来源：{cited}{more} · Yardstick"
 
 
 def _short(text: str, limit: int = 16) -> str:
@@ -74,6 +75,7 @@ def league_chart(
     even below them."""
     ranked = [r for r in table.to_pylist() if r["value"] is not None]
     shown = ranked[:limit] + [r for r in ranked[limit or len(ranked) :] if marked and r["region"] == marked.code]
+    sources = [s for s in sources if s.id in {r["source"] for r in shown}]  # the bars drawn, not the whole table
     rows = [
         {
             "code": r["region"],

@@ -4,9 +4,18 @@ widgets for iframes and the explorer page with their safety headers."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+
+from service.api import create_app
+from service.config import Settings
+from service.ingest.load import ingest
+from service.store.stores import lake_at
+from tests.helpers import csv_bytes, seeded_copy
 
 VA = "industry.value_added.growth"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -97,3 +106,58 @@ async def test_derived_figures_are_marked_on_charts_with_a_legend(client: httpx.
     assert "role-legend" in hunan.text and "推算 derived" in hunan.text
     reported = await client.get("/v1/series/industry.value_added.growth/430400/chart.svg")
     assert reported.status_code == 200 and "role-legend" not in reported.text  # nothing to explain: no legend
+
+
+SOURCE_HEADER = ["id", "title", "publisher", "author", "published", "url", "note"]
+CITED = ["indicator", "region", "period", "value", "status", "published", "source", "quote", "note"]
+
+
+@pytest.fixture(scope="module")
+def cited_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed, three sources no figure here cites (first in the catalog), and Changsha's 2022-Q3 growth from a
+    fourth: a widget credits the figures it shows, never the catalog's first sources."""
+    root = seeded_copy(tmp_path_factory.mktemp("cited") / "lake")
+    sources = [[f"aa-{i}", f"无关公报{i}", f"无关统计局{i}", "", "2022-01-01", "", ""] for i in range(1, 4)]
+    sources.append(["zz-changsha", "长沙市经济运行情况", "长沙市统计局", "", "2022-10-28", "", ""])
+    figure = [VA, "430100", "2022-Q3", 9.0, "A", "2022-10-28", "zz-changsha", "", ""]
+    files = [("sources.csv", csv_bytes(sources, SOURCE_HEADER)), ("changsha.csv", csv_bytes([figure], CITED))]
+    ingest(lake_at(root), files)
+    return root
+
+
+@pytest.fixture
+async def cited(cited_lake: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=cited_lake, load_seed=False, refresh_seconds=0))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("url", "credited"),
+    [
+        (f"/embed/series/{VA}/430100", ["长沙市统计局《长沙市经济运行情况》"]),
+        (f"/embed/series/{VA}/430400", ["衡阳日报《"]),
+        (f"/embed/compare/{VA}/430100?period=2022-Q3", ["长沙市统计局《长沙市经济运行情况》", "衡阳日报《"]),
+        (f"/embed/rankings/{VA}?parent=430000", ["衡阳日报《", "长沙市统计局《长沙市经济运行情况》"]),
+    ],
+)
+async def test_a_widget_credits_the_sources_of_the_figures_it_shows(
+    cited: httpx.AsyncClient, url: str, credited: list[str]
+) -> None:
+    r = await cited.get(url)
+    caption = r.text.split("<figcaption>")[1].split("</figcaption>")[0]
+    assert "无关" not in caption, caption
+    for source in credited:
+        assert source in caption, (source, caption)
+    if len(credited) == 1:
+        assert caption.count("《") == 1, caption
+
+
+async def test_a_league_chart_credits_the_bars_it_draws(cited: httpx.AsyncClient) -> None:
+    top = texts((await cited.get(f"/v1/rankings/{VA}/chart.svg", params={"parent": "430000", "limit": 1})).content)
+    assert "长沙市" in top and "长沙市统计局" in top and "衡阳日报" not in top, top
+    both = texts((await cited.get(f"/v1/rankings/{VA}/chart.svg", params={"parent": "430000"})).content)
+    assert "长沙市统计局" in both and "衡阳日报" in both
