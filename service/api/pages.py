@@ -91,9 +91,10 @@ def static(name: Annotated[str, Path(max_length=64)]) -> Response:
 def _widget(settings: Settings, title: str, chart: str, data: str, source: str, theme: str) -> Response:
     dark = theme == "dark"
     e = html.escape
-    links = " · ".join(
-        f'<a href="{e(data)}{"&" if "?" in data else "?"}format={f}" target="_blank" rel="noopener">{f.upper()}</a>'
-        for f in ("csv", "json", "parquet")
+    sep = "&" if "?" in data else "?"
+    links = " · ".join(  # CSV as Excel opens it: with a UTF-8 BOM
+        f'<a href="{e(data + sep + query)}" target="_blank" rel="noopener">{name}</a>'
+        for name, query in (("CSV", "format=csv&bom=true"), ("JSON", "format=json"), ("PARQUET", "format=parquet"))
     )
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

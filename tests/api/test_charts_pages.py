@@ -3,6 +3,7 @@ widgets for iframes and the explorer page with their safety headers."""
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -86,6 +87,8 @@ async def test_widgets(client: httpx.AsyncClient, url: str) -> None:
     assert "set-cookie" not in r.headers and r.headers["x-content-type-options"] == "nosniff"
     assert "/chart.svg" in r.text and "format=csv" in r.text and "衡阳日报" in r.text
     assert "http" not in r.text.replace('href="/', "").split("<body>")[0]  # nothing from another host
+    csv = html.unescape(r.text.split('<a href="')[1].split('"')[0])
+    assert "format=csv" in csv and (await client.get(csv)).content.startswith("\ufeff".encode())  # Excel-ready
 
 
 async def test_explorer_page_and_static_files(client: httpx.AsyncClient) -> None:

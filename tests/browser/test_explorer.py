@@ -4,6 +4,7 @@ the real server on 127.0.0.1. Screenshots are kept in test-artifacts/."""
 from __future__ import annotations
 
 import http.server
+import re
 import shutil
 import threading
 import time
@@ -172,7 +173,7 @@ def test_league_tables_revisions_downloads_and_favicon(server: str, browser: obj
     _wait_for_image(page, "#rankings-chart")
     page.screenshot(path=str(ARTIFACTS / "explorer-league.png"), full_page=True)  # type: ignore[attr-defined]
     links = page.eval_on_selector_all("#league-downloads a", "as => as.map(a => a.href)")  # type: ignore[attr-defined]
-    assert [h.split("format=")[1] for h in links] == ["csv", "parquet"]
+    assert [h.split("format=")[1].split("&")[0] for h in links] == ["csv", "parquet"]
     parquet = page.request.get(links[1])  # type: ignore[attr-defined]
     assert parquet.status == 200 and parquet.body()[:4] == b"PAR1"
     page.goto(server + "/?region=430400&indicator=industry.taxes_paid&tab=revisions")  # type: ignore[attr-defined]
@@ -182,6 +183,20 @@ def test_league_tables_revisions_downloads_and_favicon(server: str, browser: obj
     icon = page.request.get(server + "/favicon.ico")  # type: ignore[attr-defined]
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert page.eval_on_selector("link[rel=icon]", "l => l.href").endswith("/static/favicon.svg")  # type: ignore[attr-defined]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_every_csv_download_opens_in_excel_with_its_chinese_text(server: str, browser: object) -> None:
+    """Excel (Chinese Windows) reads a CSV without a BOM in the ANSI code page: every CSV button asks for bom=true."""
+    page = _open(browser, server + "/?region=430400&indicator=industry.value_added.growth")
+    page.wait_for_selector("#league-downloads a", state="attached")  # type: ignore[attr-defined]
+    hrefs = page.eval_on_selector_all("a.button", "as => as.map(a => a.href)")  # type: ignore[attr-defined]
+    csv = [h for h in hrefs if "format=csv" in h]
+    assert len(csv) == 5, hrefs  # series, comparison, siblings, nationwide, every release
+    for href in csv:
+        r = page.request.get(href)  # type: ignore[attr-defined]
+        assert r.status == 200 and r.body().startswith("\ufeff".encode()), (href, r.body()[:20])
+        assert re.search("[\u4e00-\u9fff]", r.body().decode("utf-8-sig")), href  # Chinese text, as UTF-8
     page.close()  # type: ignore[attr-defined]
 
 

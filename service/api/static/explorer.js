@@ -51,12 +51,13 @@ function row(cells, cls) {
   return tr;
 }
 
+// CSV as Excel opens it: with a UTF-8 BOM (bom=true), or Excel on Chinese Windows reads it as GBK (mojibake).
 function downloads(target, base, label) {
   const sep = base.includes("?") ? "&" : "?";
   target.replaceChildren(el("span", `下载 Download ${label}: `),
     ...["csv", "parquet"].map((f) => {
       const a = el("a", f.toUpperCase(), "button");
-      a.href = `${base}${sep}format=${f}`;
+      a.href = `${base}${sep}format=${f}${f === "csv" ? "&bom=true" : ""}`;
       a.download = "";
       return a;
     }));
