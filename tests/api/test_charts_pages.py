@@ -16,7 +16,7 @@ from service.api import create_app
 from service.config import Settings
 from service.ingest.load import ingest
 from service.store.stores import lake_at
-from tests.helpers import csv_bytes, seeded_copy
+from tests.helpers import PARTIAL, csv_bytes, partly_ranked, seeded_copy
 
 VA = "industry.value_added.growth"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -164,3 +164,32 @@ async def test_a_league_chart_credits_the_bars_it_draws(cited: httpx.AsyncClient
     assert "长沙市" in top and "长沙市统计局" in top and "衡阳日报" not in top, top
     both = texts((await cited.get(f"/v1/rankings/{VA}/chart.svg", params={"parent": "430000"})).content)
     assert "长沙市统计局" in both and "衡阳日报" in both
+
+
+@pytest.fixture(scope="module")
+def partial_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return partly_ranked(tmp_path_factory.mktemp("partial") / "lake")
+
+
+@pytest.fixture
+async def partial(partial_lake: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=partial_lake, load_seed=False, refresh_seconds=0))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+async def test_a_compare_chart_says_what_is_missing_and_how_complete_its_rank_is(partial: httpx.AsyncClient) -> None:
+    doc = (await partial.get(f"/v1/compare/{PARTIAL}/430400", params={"period": "2022-Q3"})).json()["periods"][0]
+    assert doc["against"][0]["missing"] and doc["rank"]["of"] == 4 and len(doc["rank"]["computed"]["missing"]) == 10
+    r = await partial.get(f"/v1/compare/{PARTIAL}/430400/chart.svg", params={"period": "2022-Q3"})
+    words = texts(r.content)
+    assert "湖南省: 无数据" in words and "比中国高4.4个百分点" in words, words
+    assert "第2名/4（14个中4个有数据）" in words, words
+    assert "湖南省" in words.replace("湖南省: 无数据", "")  # drawn on the axis too, not left out
+    desc = ET.fromstring(r.content).find(f"{SVG}desc")
+    assert desc is not None and "湖南省 无数据" in (desc.text or ""), desc.text
+    complete = texts((await partial.get(f"/v1/compare/{VA}/430400/chart.svg")).content)
+    assert "第2名/14" in complete and "有数据" not in complete and "无数据" not in complete  # the seed: as reported

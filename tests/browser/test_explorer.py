@@ -15,7 +15,7 @@ import pytest
 
 from service.ingest.load import ingest
 from service.store.stores import lake_at
-from tests.helpers import csv_bytes, obs, seeded_copy
+from tests.helpers import PARTIAL, csv_bytes, obs, partly_ranked, seeded_copy
 from tests.live import free_port, live_server
 from tests.reliability.conftest import ARTIFACTS
 
@@ -197,6 +197,24 @@ def test_every_csv_download_opens_in_excel_with_its_chinese_text(server: str, br
         r = page.request.get(href)  # type: ignore[attr-defined]
         assert r.status == 200 and r.body().startswith("\ufeff".encode()), (href, r.body()[:20])
         assert re.search("[\u4e00-\u9fff]", r.body().decode("utf-8-sig")), href  # Chinese text, as UTF-8
+    page.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def partial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(partly_ranked(tmp_path_factory.mktemp("partial") / "lake")) as live:
+        yield live.base
+
+
+def test_a_missing_ancestor_is_listed_and_a_rank_says_how_many_have_data(partial_server: str, browser: object) -> None:
+    page = _open(browser, f"{partial_server}/?region=430400&indicator={PARTIAL}")
+    page.wait_for_selector("#compare tbody tr:nth-child(3)")  # type: ignore[attr-defined]
+    hunan = page.inner_text("#compare tbody tr:nth-child(2)")  # type: ignore[attr-defined]
+    assert "湖南省" in hunan and "无数据" in hunan, hunan
+    peers = page.request.get(f"{partial_server}/v1/regions?level=prefecture&limit=1000").json()["total"]  # type: ignore[attr-defined]
+    rank = page.inner_text("#rank")  # type: ignore[attr-defined]
+    assert "2 / 4" in rank and "14个中4个有数据" in rank and "4 of 14 have data" in rank, rank
+    assert "3 / 6" in rank and f"{peers}个中6个有数据" in rank and f"6 of {peers} have data" in rank, rank
     page.close()  # type: ignore[attr-defined]
 
 
