@@ -43,3 +43,21 @@ def seeded_copy(target: Path) -> Path:
 
     ensure_seed(lake_at(target), REPO_DATA, reviewed=False)
     return target
+
+
+PARTIAL = "test.partial"
+
+
+def partly_ranked(target: Path) -> Path:
+    """A seeded lake with one more indicator, ``test.partial`` (a growth rate), for 2022-Q3: 4 of Hunan's 14
+    prefectures (Hengyang 8.4, second of the four), two Hubei cities and the nation; Hunan itself has no figure."""
+    from service.ingest.load import ingest
+    from service.store.stores import lake_at
+
+    seeded_copy(target)
+    header = ["code", "name", "name_en", "unit", "kind", "frequency", "accumulation", "basis", "topic"]
+    indicator = [PARTIAL, "部分地区增速", "Growth, some regions", "percent", "growth", "Q", "ytd", "real", "test"]
+    values = {"430100": 9.0, "430200": 8.0, "430400": 8.4, "430500": 7.0, "420100": 9.5, "420200": 6.0, "CN": 4.0}
+    rows = [obs(PARTIAL, code, "2022-Q3", value) for code, value in values.items()]
+    ingest(lake_at(target), [("indicators.csv", csv_bytes([indicator], header)), ("partial.csv", csv_bytes(rows))])
+    return target

@@ -1,10 +1,13 @@
 """Charts of a series, a comparison and a league table, as SVG or PNG (cached by ETag like every GET). The charts
-themselves are drawn in service/formats/figures.py."""
+themselves are drawn in service/formats/figures.py; the figures each one shows (and the sources they cite) are
+gathered here, for the charts and for the widgets around them (service/api/pages.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import pyarrow as pa
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
@@ -14,12 +17,14 @@ from service.api.docs import CHART_RESPONSES
 from service.formats import CHARTS, charts, figures, negotiate
 from service.formats.figures import Style
 from service.formats.registry import listing
+from service.model.catalog import Indicator, Region, Source
 from service.model.schema import Level
 from service.query import catalog as q_catalog
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
 from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
+from service.store.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES)
 if TYPE_CHECKING:
@@ -50,10 +55,8 @@ async def series_chart(
     width: Width = 640,
     height: Height = 280,
 ) -> Response:
-    await in_memory(snap, indicator.code)
     q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40))
-    table = query_series(snap, indicator, region.code, q)
-    sources = q_catalog.cited(snap, table.column("source").to_pylist())
+    table, sources = await series_figures(snap, indicator, region, q)
     return _image(figures.series_chart(indicator, region, table, sources, Style(theme, width, height)), fmt)
 
 
@@ -73,11 +76,7 @@ async def compare_chart(
     width: Width = 480,
     height: Height = 280,
 ) -> Response:
-    await ranked_in_memory(snap, indicator)
-    label = period_or_latest(snap, indicator, [region.code], period, as_of)
-    document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
-    p = document["periods"][0]
-    sources = q_catalog.cited(snap, [p["source"], *[a["source"] for a in p["against"]]])
+    label, p, sources = await compare_figures(snap, indicator, region, period, as_of)
     return _image(figures.compare_chart(indicator, region, label, p, sources, Style(theme, width, height)), fmt)
 
 
@@ -108,10 +107,47 @@ async def rankings_chart(
     p = region_param(snap, parent, "parent")
     assert p is not None
     marked = region_param(snap, highlight, "highlight")
-    kids = q_rankings.members(snap, p, level)
-    await ranked_in_memory(snap, indicator)
-    label = period_or_latest(snap, indicator, kids, period, as_of)
-    meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of)
+    label, meta, table = await league_figures(snap, indicator, p, level, period, as_of, order == "desc")
     sources = q_catalog.cited(snap, table.column("source").to_pylist())
     style = Style(theme, width, height)
     return _image(figures.league_chart(indicator, p, label, meta, table, sources, marked, limit, style), fmt)
+
+
+DEFAULT_SERIES = SeriesQuery(window=Window(last_n=40))  # a series chart's periods when none are asked
+
+
+async def series_figures(
+    snap: Snapshot, indicator: Indicator, region: Region, q: SeriesQuery = DEFAULT_SERIES
+) -> tuple[pa.Table, list[Source]]:
+    """The observations a series chart draws, and the sources they cite."""
+    await in_memory(snap, indicator.code)
+    table = query_series(snap, indicator, region.code, q)
+    return table, q_catalog.cited(snap, table.column("source").to_pylist())
+
+
+async def compare_figures(
+    snap: Snapshot, indicator: Indicator, region: Region, period: str | None, as_of: date | None
+) -> tuple[str, dict[str, Any], list[Source]]:
+    """The period, the comparison block a compare chart draws, and the sources its figures cite."""
+    await ranked_in_memory(snap, indicator)
+    label = period_or_latest(snap, indicator, [region.code], period, as_of)
+    document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
+    p = document["periods"][0]
+    return label, p, q_catalog.cited(snap, [p["source"], *[a["source"] for a in p["against"]]])
+
+
+async def league_figures(
+    snap: Snapshot,
+    indicator: Indicator,
+    parent: Region,
+    level: str | None = None,
+    period: str | None = None,
+    as_of: date | None = None,
+    descending: bool = True,
+) -> tuple[str, dict[str, Any], pa.Table]:
+    """The period and the league table a rankings chart draws."""
+    kids = q_rankings.members(snap, parent, level)
+    await ranked_in_memory(snap, indicator)
+    label = period_or_latest(snap, indicator, kids, period, as_of)
+    meta, table = q_rankings.rankings(snap, indicator, parent, kids, label, descending, as_of)
+    return label, meta, table

@@ -15,9 +15,12 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
+from service.api.charts import compare_figures, league_figures, series_figures
 from service.api.deps import IndicatorDep, RegionDep, SettingsDep, SnapshotDep, region_param
 from service.config import Settings
 from service.errors import not_found
+from service.model.catalog import Source
+from service.query.catalog import cited
 
 router = APIRouter(include_in_schema=False)
 STATIC = {
@@ -88,9 +91,10 @@ def static(name: Annotated[str, Path(max_length=64)]) -> Response:
 def _widget(settings: Settings, title: str, chart: str, data: str, source: str, theme: str) -> Response:
     dark = theme == "dark"
     e = html.escape
-    links = " · ".join(
-        f'<a href="{e(data)}{"&" if "?" in data else "?"}format={f}" target="_blank" rel="noopener">{f.upper()}</a>'
-        for f in ("csv", "json", "parquet")
+    sep = "&" if "?" in data else "?"
+    links = " · ".join(  # CSV as Excel opens it: with a UTF-8 BOM
+        f'<a href="{e(data + sep + query)}" target="_blank" rel="noopener">{name}</a>'
+        for name, query in (("CSV", "format=csv&bom=true"), ("JSON", "format=json"), ("PARQUET", "format=parquet"))
     )
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -110,17 +114,18 @@ Theme = Annotated[str, Query(pattern="^(light|dark)$")]
 
 
 @router.get("/embed/series/{indicator}/{region}")
-def embed_series(
+async def embed_series(
     settings: SettingsDep, snap: SnapshotDep, indicator: IndicatorDep, region: RegionDep, theme: Theme = "light"
 ) -> Response:
     path = f"/v1/series/{quote(indicator.code)}/{quote(region.code)}"
+    _, sources = await series_figures(snap, indicator, region)
     return _widget(
-        settings, f"{region.name} {indicator.name}", f"{path}/chart.svg?theme={theme}", path, _sources(snap), theme
+        settings, f"{region.name} {indicator.name}", f"{path}/chart.svg?theme={theme}", path, _credit(sources), theme
     )
 
 
 @router.get("/embed/compare/{indicator}/{region}")
-def embed_compare(
+async def embed_compare(
     settings: SettingsDep,
     snap: SnapshotDep,
     indicator: IndicatorDep,
@@ -130,18 +135,19 @@ def embed_compare(
 ) -> Response:
     path = f"/v1/compare/{quote(indicator.code)}/{quote(region.code)}"
     query = urlencode({k: v for k, v in {"period": period, "theme": theme}.items() if v})
+    _, _, sources = await compare_figures(snap, indicator, region, period, None)
     return _widget(
         settings,
         f"{region.name} {indicator.name}",
         f"{path}/chart.svg?{query}",
         path + (f"?period={quote(period)}" if period else ""),
-        _sources(snap),
+        _credit(sources),
         theme,
     )
 
 
 @router.get("/embed/rankings/{indicator}")
-def embed_rankings(
+async def embed_rankings(
     settings: SettingsDep,
     snap: SnapshotDep,
     indicator: IndicatorDep,
@@ -151,15 +157,22 @@ def embed_rankings(
     p = region_param(snap, parent, "parent")
     assert p is not None
     path = f"/v1/rankings/{quote(indicator.code)}"
+    _, _, table = await league_figures(snap, indicator, p)
     return _widget(
         settings,
         f"{p.name} {indicator.name}",
         f"{path}/chart.svg?parent={quote(p.code)}&theme={theme}",
         f"{path}?parent={quote(p.code)}",
-        _sources(snap),
+        _credit(cited(snap, table.column("source").to_pylist())),
         theme,
     )
 
 
-def _sources(snap: SnapshotDep) -> str:
-    return "来源：" + "；".join(f"{s.publisher or ''}《{s.title}》" for s in list(snap.sources.values())[:3])
+CREDITED = 5  # sources named in a caption; more are counted
+
+
+def _credit(sources: list[Source]) -> str:
+    """The sources of the figures a widget shows, as 来源：publisher《title》 (or 未注明 when none is recorded)."""
+    named = "；".join(f"{s.publisher or ''}《{s.title}》" for s in sources[:CREDITED])
+    more = f"等{len(sources)}个来源" if len(sources) > CREDITED else ""
+    return "来源：" + (named + more or "未注明")

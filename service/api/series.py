@@ -176,9 +176,9 @@ async def get_selection(
         if window.start_label or window.end_label:
             raise bad_parameter("period", "give period or start/end, not both")
         start = end = bound(period, "period", 1)
-    return ObservationsQuery(
-        indicators, _regions(snap, codes(region), parent, level), vintage, start, end, units, align_periods
-    )
+    regions = _regions(snap, codes(region), parent, level)
+    nothing = parent is not None and not regions  # a parent with no region below it: no rows, not every region
+    return ObservationsQuery(indicators, regions, vintage, start, end, units, align_periods, matches_nothing=nothing)
 
 
 @router.head("/observations", name="observations-list-head", include_in_schema=False)

@@ -162,9 +162,11 @@ def bars_spec(
     horizontal: bool = False,
 ) -> dict[str, Any]:
     """A bar per region (``name``, ``value``, ``status``), in the given order; ``highlight`` marks one region;
-    estimated and derived figures are paler, with a legend."""
+    estimated and derived figures are paler, with a legend; a region without a value keeps its place, marked 无数据
+    (no data) instead of a bar."""
     t = THEMES[theme]
-    category = {"field": "name", "type": "nominal", "sort": None, "title": None}
+    names = list(dict.fromkeys(r["name"] for r in rows))  # every region on the axis, those without a value too
+    category = {"field": "name", "type": "nominal", "sort": None, "title": None, "scale": {"domain": names}}
     value = {"field": "value", "type": "quantitative", "title": unit_label(unit)}
     color: dict[str, Any] = {"value": t["mark"]}
     if highlight is not None:
@@ -188,8 +190,18 @@ def bars_spec(
                 "encoding": {**enc, "color": color, "opacity": _status_scale(rows, OPACITY)},
             },
             {"mark": label, "encoding": {**enc, "text": {"field": "value", "type": "quantitative"}}},
+            _no_data(enc, {**label, "color": t["muted"]}, "x" if horizontal else "y"),
         ],
     )
+
+
+def _no_data(enc: dict[str, Any], mark: dict[str, Any], axis: str) -> dict[str, Any]:
+    """无数据 at zero for each region without a value, where its bar would be."""
+    return {
+        "transform": [{"filter": "datum.value === null"}],
+        "mark": mark,
+        "encoding": {**enc, axis: {"datum": 0, "type": "quantitative"}, "text": {"value": "无数据"}},
+    }
 
 
 def _spec(

@@ -20,9 +20,10 @@ class Style:
 
 
 def source_line(sources: list[Source]) -> str:
-    """The first two sources cited, as 来源：publisher《title》."""
-    cited = "；".join(f"{s.publisher or ''}《{_short(s.title)}》" for s in sources[:2]) or "Yardstick"
-    return f"来源：{cited} · Yardstick"
+    """The first two sources cited, as 来源：publisher《title》 (等N个来源 when there are more)."""
+    cited = "；".join(f"{s.publisher or ''}《{_short(s.title)}》" for s in sources[:2]) or "未注明"
+    more = f"等{len(sources)}个来源" if len(sources) > 2 else ""
+    return f"来源：{cited}{more} · Yardstick"
 
 
 def _short(text: str, limit: int = 16) -> str:
@@ -74,6 +75,7 @@ def league_chart(
     even below them."""
     ranked = [r for r in table.to_pylist() if r["value"] is not None]
     shown = ranked[:limit] + [r for r in ranked[limit or len(ranked) :] if marked and r["region"] == marked.code]
+    sources = [s for s in sources if s.id in {r["source"] for r in shown}]  # the bars drawn, not the whole table
     rows = [
         {
             "code": r["region"],
@@ -94,17 +96,33 @@ def league_chart(
 
 
 def _listing(rows: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{r['name']} {r['value']}" for r in rows)
+    return ", ".join(f"{r['name']} {NO_DATA if r['value'] is None else r['value']}" for r in rows)
+
+
+NO_DATA = "无数据"
 
 
 def gaps_text(p: dict[str, Any]) -> str:
-    """比X高/低 n 个百分点 or 占X n% against each comparison region, and the rank."""
-    parts = []
+    """比X高/低 n 个百分点 or 占X n% against each comparison region (X: 无数据 for one without a figure), and the
+    rank with how complete it is."""
+    parts = [f"{p['name']}: {NO_DATA}"] if p["value"] is None else []
     for a in p["against"]:
-        if a.get("gap_pp") is not None:
+        if a["value"] is None:
+            parts.append(f"{a['name']}: {NO_DATA}")
+        elif a.get("gap_pp") is not None:
             parts.append(f"比{a['name']}{'高' if a['gap_pp'] >= 0 else '低'}{abs(a['gap_pp']):.1f}个百分点")
         elif a.get("share_pct") is not None:
             parts.append(f"占{a['name']}{a['share_pct']:.1f}%")
     if p.get("rank"):
-        parts.append(f"第{p['rank']['rank']}名/{p['rank']['of']} ({p['rank']['method']})")
+        parts.append(rank_text(p["rank"]))
     return "，".join(parts)
+
+
+def rank_text(rank: dict[str, Any]) -> str:
+    """第r名/n: as reported among all siblings, computed among all (n of n have data), or computed among the n that
+    have data, said so: 第2名/4（14个中4个有数据）."""
+    computed = rank.get("computed")
+    if rank["method"] == "computed" and computed and not computed["complete"]:
+        among = computed["of"] + len(computed["missing"])
+        return f"第{rank['rank']}名/{rank['of']}（{among}个中{computed['of']}个有数据）"
+    return f"第{rank['rank']}名/{rank['of']} ({rank['method']})"

@@ -116,6 +116,7 @@ class ObservationsQuery:
     align_periods: bool = False
     limit: int | None = 1000
     cursor: str | None = None
+    matches_nothing: bool = False  # a parent with no region below it (of the level asked): no rows, not every region
 
 
 def encode_cursor(snapshot: str, offset: int) -> str:
@@ -140,6 +141,8 @@ EXPORT_BATCH = 128 * 1024
 
 def export(snap: Snapshot, q: ObservationsQuery) -> pa.RecordBatchReader:
     """Every row of the filter as a stream of record batches (transformed or aligned ones are bounded)."""
+    if q.matches_nothing:
+        return pa.RecordBatchReader.from_batches(long_schema(q.vintage), [])
     if q.units == "lin" and not q.align_periods:
         params = {**_filter(q), "start": q.start, "end": q.end}
         return snap.cursor().execute(statement("observations_export"), params).to_arrow_reader(EXPORT_BATCH)
@@ -205,6 +208,8 @@ def long_schema(v: Vintage) -> pa.Schema:
 
 def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
     """One page of many series as a long table, and the total row count."""
+    if q.matches_nothing:
+        return long_schema(q.vintage).empty_table(), 0
     if q.units == "lin" and not q.align_periods:
         if from_frames(q):
             full = gather(snap, q, q.start, q.end)

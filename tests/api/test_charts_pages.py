@@ -3,10 +3,20 @@ widgets for iframes and the explorer page with their safety headers."""
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+
+from service.api import create_app
+from service.config import Settings
+from service.ingest.load import ingest
+from service.store.stores import lake_at
+from tests.helpers import PARTIAL, csv_bytes, partly_ranked, seeded_copy
 
 VA = "industry.value_added.growth"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -77,6 +87,8 @@ async def test_widgets(client: httpx.AsyncClient, url: str) -> None:
     assert "set-cookie" not in r.headers and r.headers["x-content-type-options"] == "nosniff"
     assert "/chart.svg" in r.text and "format=csv" in r.text and "衡阳日报" in r.text
     assert "http" not in r.text.replace('href="/', "").split("<body>")[0]  # nothing from another host
+    csv = html.unescape(r.text.split('<a href="')[1].split('"')[0])
+    assert "format=csv" in csv and (await client.get(csv)).content.startswith("\ufeff".encode())  # Excel-ready
 
 
 async def test_explorer_page_and_static_files(client: httpx.AsyncClient) -> None:
@@ -97,3 +109,87 @@ async def test_derived_figures_are_marked_on_charts_with_a_legend(client: httpx.
     assert "role-legend" in hunan.text and "推算 derived" in hunan.text
     reported = await client.get("/v1/series/industry.value_added.growth/430400/chart.svg")
     assert reported.status_code == 200 and "role-legend" not in reported.text  # nothing to explain: no legend
+
+
+SOURCE_HEADER = ["id", "title", "publisher", "author", "published", "url", "note"]
+CITED = ["indicator", "region", "period", "value", "status", "published", "source", "quote", "note"]
+
+
+@pytest.fixture(scope="module")
+def cited_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed, three sources no figure here cites (first in the catalog), and Changsha's 2022-Q3 growth from a
+    fourth: a widget credits the figures it shows, never the catalog's first sources."""
+    root = seeded_copy(tmp_path_factory.mktemp("cited") / "lake")
+    sources = [[f"aa-{i}", f"无关公报{i}", f"无关统计局{i}", "", "2022-01-01", "", ""] for i in range(1, 4)]
+    sources.append(["zz-changsha", "长沙市经济运行情况", "长沙市统计局", "", "2022-10-28", "", ""])
+    figure = [VA, "430100", "2022-Q3", 9.0, "A", "2022-10-28", "zz-changsha", "", ""]
+    files = [("sources.csv", csv_bytes(sources, SOURCE_HEADER)), ("changsha.csv", csv_bytes([figure], CITED))]
+    ingest(lake_at(root), files)
+    return root
+
+
+@pytest.fixture
+async def cited(cited_lake: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=cited_lake, load_seed=False, refresh_seconds=0))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("url", "credited"),
+    [
+        (f"/embed/series/{VA}/430100", ["长沙市统计局《长沙市经济运行情况》"]),
+        (f"/embed/series/{VA}/430400", ["衡阳日报《"]),
+        (f"/embed/compare/{VA}/430100?period=2022-Q3", ["长沙市统计局《长沙市经济运行情况》", "衡阳日报《"]),
+        (f"/embed/rankings/{VA}?parent=430000", ["衡阳日报《", "长沙市统计局《长沙市经济运行情况》"]),
+    ],
+)
+async def test_a_widget_credits_the_sources_of_the_figures_it_shows(
+    cited: httpx.AsyncClient, url: str, credited: list[str]
+) -> None:
+    r = await cited.get(url)
+    caption = r.text.split("<figcaption>")[1].split("</figcaption>")[0]
+    assert "无关" not in caption, caption
+    for source in credited:
+        assert source in caption, (source, caption)
+    if len(credited) == 1:
+        assert caption.count("《") == 1, caption
+
+
+async def test_a_league_chart_credits_the_bars_it_draws(cited: httpx.AsyncClient) -> None:
+    top = texts((await cited.get(f"/v1/rankings/{VA}/chart.svg", params={"parent": "430000", "limit": 1})).content)
+    assert "长沙市" in top and "长沙市统计局" in top and "衡阳日报" not in top, top
+    both = texts((await cited.get(f"/v1/rankings/{VA}/chart.svg", params={"parent": "430000"})).content)
+    assert "长沙市统计局" in both and "衡阳日报" in both
+
+
+@pytest.fixture(scope="module")
+def partial_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return partly_ranked(tmp_path_factory.mktemp("partial") / "lake")
+
+
+@pytest.fixture
+async def partial(partial_lake: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=partial_lake, load_seed=False, refresh_seconds=0))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as c,
+    ):
+        yield c
+
+
+async def test_a_compare_chart_says_what_is_missing_and_how_complete_its_rank_is(partial: httpx.AsyncClient) -> None:
+    doc = (await partial.get(f"/v1/compare/{PARTIAL}/430400", params={"period": "2022-Q3"})).json()["periods"][0]
+    assert doc["against"][0]["missing"] and doc["rank"]["of"] == 4 and len(doc["rank"]["computed"]["missing"]) == 10
+    r = await partial.get(f"/v1/compare/{PARTIAL}/430400/chart.svg", params={"period": "2022-Q3"})
+    words = texts(r.content)
+    assert "湖南省: 无数据" in words and "比中国高4.4个百分点" in words, words
+    assert "第2名/4（14个中4个有数据）" in words, words
+    assert "湖南省" in words.replace("湖南省: 无数据", "")  # drawn on the axis too, not left out
+    desc = ET.fromstring(r.content).find(f"{SVG}desc")
+    assert desc is not None and "湖南省 无数据" in (desc.text or ""), desc.text
+    complete = texts((await partial.get(f"/v1/compare/{VA}/430400/chart.svg")).content)
+    assert "第2名/14" in complete and "有数据" not in complete and "无数据" not in complete  # the seed: as reported

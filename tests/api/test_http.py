@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import httpx
+import pyarrow.parquet as pq
+import pytest
 
 URL = "/v1/series/industry.value_added.growth/430400"
 
@@ -124,6 +128,29 @@ async def test_observations_long_table_cursor_and_alignment(rich: httpx.AsyncCli
         )
     ).json()
     assert [round(r["value"], 6) for r in transformed["observations"]] == [10.0, 10.0, round(365 / 330 * 100 - 100, 6)]
+
+
+@pytest.mark.parametrize(
+    "below",
+    [{"parent": "430421"}, {"parent": "430000", "level": "county"}],
+    ids=["a county: no regions below it", "a province: no county children"],
+)
+async def test_observations_of_a_parent_with_no_region_below_it_are_none(
+    rich: httpx.AsyncClient, below: dict[str, str]
+) -> None:
+    """The filter matches no region: an empty table, not every region of the indicator (as /v1/regions and
+    /v1/series answer the same filter with an empty list)."""
+    assert (await rich.get("/v1/regions", params=below)).json()["regions"] == []
+    for extra in ({"period": "2022-Q3"}, {"indicator": "test.growth"}, {"indicator": "test.growth", "limit": 5}):
+        r = await rich.get("/v1/observations", params={**below, **extra})
+        assert r.status_code == 200 and r.json()["total"] == 0 and r.json()["observations"] == [], (extra, r.json())
+    csv = await rich.get("/v1/observations", params={**below, "period": "2022-Q3", "format": "csv"})
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith('"indicator","region","period"')
+    assert len(csv.text.splitlines()) == 1, csv.text[:500]
+    parquet = await rich.get("/v1/observations", params={**below, "period": "2022-Q3", "format": "parquet"})
+    assert parquet.status_code == 200 and pq.read_table(io.BytesIO(parquet.content)).num_rows == 0
+    with_region = await rich.get("/v1/observations", params={**below, "region": "430400", "period": "2022-Q3"})
+    assert {r["region"] for r in with_region.json()["observations"]} == {"430400"}  # listed regions still count
 
 
 async def test_health_and_metrics(client: httpx.AsyncClient) -> None:

@@ -4,6 +4,7 @@ the real server on 127.0.0.1. Screenshots are kept in test-artifacts/."""
 from __future__ import annotations
 
 import http.server
+import re
 import shutil
 import threading
 import time
@@ -14,7 +15,7 @@ import pytest
 
 from service.ingest.load import ingest
 from service.store.stores import lake_at
-from tests.helpers import csv_bytes, obs, seeded_copy
+from tests.helpers import PARTIAL, csv_bytes, obs, partly_ranked, seeded_copy
 from tests.live import free_port, live_server
 from tests.reliability.conftest import ARTIFACTS
 
@@ -172,7 +173,7 @@ def test_league_tables_revisions_downloads_and_favicon(server: str, browser: obj
     _wait_for_image(page, "#rankings-chart")
     page.screenshot(path=str(ARTIFACTS / "explorer-league.png"), full_page=True)  # type: ignore[attr-defined]
     links = page.eval_on_selector_all("#league-downloads a", "as => as.map(a => a.href)")  # type: ignore[attr-defined]
-    assert [h.split("format=")[1] for h in links] == ["csv", "parquet"]
+    assert [h.split("format=")[1].split("&")[0] for h in links] == ["csv", "parquet"]
     parquet = page.request.get(links[1])  # type: ignore[attr-defined]
     assert parquet.status == 200 and parquet.body()[:4] == b"PAR1"
     page.goto(server + "/?region=430400&indicator=industry.taxes_paid&tab=revisions")  # type: ignore[attr-defined]
@@ -182,6 +183,38 @@ def test_league_tables_revisions_downloads_and_favicon(server: str, browser: obj
     icon = page.request.get(server + "/favicon.ico")  # type: ignore[attr-defined]
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert page.eval_on_selector("link[rel=icon]", "l => l.href").endswith("/static/favicon.svg")  # type: ignore[attr-defined]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_every_csv_download_opens_in_excel_with_its_chinese_text(server: str, browser: object) -> None:
+    """Excel (Chinese Windows) reads a CSV without a BOM in the ANSI code page: every CSV button asks for bom=true."""
+    page = _open(browser, server + "/?region=430400&indicator=industry.value_added.growth")
+    page.wait_for_selector("#league-downloads a", state="attached")  # type: ignore[attr-defined]
+    hrefs = page.eval_on_selector_all("a.button", "as => as.map(a => a.href)")  # type: ignore[attr-defined]
+    csv = [h for h in hrefs if "format=csv" in h]
+    assert len(csv) == 5, hrefs  # series, comparison, siblings, nationwide, every release
+    for href in csv:
+        r = page.request.get(href)  # type: ignore[attr-defined]
+        assert r.status == 200 and r.body().startswith("\ufeff".encode()), (href, r.body()[:20])
+        assert re.search("[\u4e00-\u9fff]", r.body().decode("utf-8-sig")), href  # Chinese text, as UTF-8
+    page.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def partial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_server(partly_ranked(tmp_path_factory.mktemp("partial") / "lake")) as live:
+        yield live.base
+
+
+def test_a_missing_ancestor_is_listed_and_a_rank_says_how_many_have_data(partial_server: str, browser: object) -> None:
+    page = _open(browser, f"{partial_server}/?region=430400&indicator={PARTIAL}")
+    page.wait_for_selector("#compare tbody tr:nth-child(3)")  # type: ignore[attr-defined]
+    hunan = page.inner_text("#compare tbody tr:nth-child(2)")  # type: ignore[attr-defined]
+    assert "湖南省" in hunan and "无数据" in hunan, hunan
+    peers = page.request.get(f"{partial_server}/v1/regions?level=prefecture&limit=1000").json()["total"]  # type: ignore[attr-defined]
+    rank = page.inner_text("#rank")  # type: ignore[attr-defined]
+    assert "2 / 4" in rank and "14个中4个有数据" in rank and "4 of 14 have data" in rank, rank
+    assert "3 / 6" in rank and f"{peers}个中6个有数据" in rank and f"6 of {peers} have data" in rank, rank
     page.close()  # type: ignore[attr-defined]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 from yardstick_client import Client, YardstickError
 
+from service.ingest.load import ingest
+from service.store.stores import lake_at
 from tests.helpers import csv_bytes, obs, seeded_copy
 from tests.live import live_server
 
@@ -33,6 +36,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     ).stdout.strip()
     with live_server(lake) as live:
         yield live.base, key
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """More than 1,000 indicators (a page of /v1/indicators), and a monthly one past the first page with twelve
+    monthly figures for Hengyang."""
+    lake = seeded_copy(tmp_path_factory.mktemp("crowded") / "lake")
+    header = ["code", "name", "name_en", "unit", "kind", "frequency", "accumulation", "basis", "topic"]
+    fillers = [
+        [f"filler.{i:04d}", f"填充{i}", f"Filler {i}", "count", "count", "A", "period", "", "test"] for i in range(1000)
+    ]
+    monthly = ["zz.monthly", "月度指标", "A monthly one", "count", "count", "M", "period", "", "test"]
+    rows = [obs("zz.monthly", "430400", f"2023-{m:02d}", m) for m in range(1, 13)]
+    ingest(
+        lake_at(lake),
+        [("indicators.csv", csv_bytes([*fillers, monthly], header)), ("monthly.csv", csv_bytes(rows))],
+    )
+    with live_server(lake) as live:
+        yield live.base
 
 
 @pytest.fixture
@@ -105,3 +127,30 @@ def test_upload_is_idempotent_and_errors_carry_the_problem(served: tuple[str, st
     with Client(base) as reader, pytest.raises(YardstickError) as caught:
         reader.series("no.such.indicator", "430400")
     assert caught.value.status == 404 and "no.such.indicator" in caught.value.problem["detail"]
+
+
+def test_observations_read_each_rows_frequency_beyond_the_first_catalog_page(crowded: str) -> None:
+    with Client(crowded) as yc:
+        assert yc.get_json("/v1/indicators")["next"]  # zz.monthly is not on the first page
+        monthly = yc.observations("zz.monthly", "430400")
+        both = yc.observations(["zz.monthly", VA], "430400")
+    assert str(monthly["period"].dtype) == "period[M]"
+    assert list(monthly["period"]) == [pd.Period(f"2023-{m:02d}", "M") for m in range(1, 13)]
+    by = {(i, str(p)) for i, p in zip(both["indicator"], both["period"], strict=True)}
+    assert (VA, "2022Q3") in by and ("zz.monthly", "2023-12") in by and len(by) == 13
+
+
+def test_an_empty_answer_keeps_the_columns_and_date_bounds_are_periods_ending_between(yc: Client) -> None:
+    full = yc.observations(VA, "430400")
+    empty = yc.observations(VA, "430400", start="2030")
+    assert empty.empty and list(empty.columns) == list(full.columns)
+    assert empty["value"].dtype == "float64" and isinstance(empty["status"].dtype, pd.CategoricalDtype)
+    for start, end in [
+        (date(2022, 7, 1), date(2022, 9, 30)),
+        (pd.Timestamp("2022-09-30"), pd.Timestamp("2022-10-15")),
+    ]:
+        df = yc.observations(VA, "430400", start=start, end=end)
+        assert [str(p) for p in df["period"]] == ["2022Q3"], (start, end)
+    assert yc.observations(VA, "430400", end=date(2022, 9, 29)).empty  # 2022-Q3 ends on 30 September
+    assert yc.observations(VA, "430400", start=pd.Timestamp("2022-10-01")).empty
+    assert len(yc.series(VA, "430400", start=date(2022, 1, 1), end=pd.Timestamp("2022-12-31"))) == 1

@@ -11,9 +11,12 @@ retried after their ``Retry-After``; repeated GETs revalidate with ETags.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
+import re
 import time
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,22 @@ import pandas as pd
 __all__ = ["Client", "YardstickError"]
 __version__ = "0.1.0"
 
-FREQ = {"A": "Y", "Q": "Q", "M": "M"}  # Yardstick frequency -> pandas period frequency
+PERIODS = {"Y": r"\d{4}", "Q": r"\d{4}-Q[1-4]", "M": r"\d{4}-(?:0[1-9]|1[0-2])"}  # canonical labels by pandas freq
+COLUMNS = [  # a long table's columns (/v1/observations), so an empty answer has them too
+    "indicator",
+    "region",
+    "period",
+    "period_start",
+    "period_end",
+    "value",
+    "status",
+    "published",
+    "source",
+    "quote",
+    "note",
+    "recorded_at",
+]
+REALTIME = ["realtime_start", "realtime_end"]  # with every release (vintages=all, realtime_start/end)
 STATUSES = ["A", "P", "E", "D"]  # official, provisional, estimated, derived
 
 
@@ -105,16 +123,17 @@ class Client:
         """One series (``vintages``, ``as_of``, ``start``, ``end``, ``units``... as the API takes them)."""
         doc = self.get_json(f"/v1/series/{indicator}/{region}", params)
         rows = doc.pop("observations")
-        df = _frame(rows, {indicator: doc["indicator"]["frequency"]}, indicator)
-        return self._out(df, doc)
+        return self._out(_frame(rows, _columns(params)[2:]), doc)  # a series' rows: no indicator and region
 
     def observations(self, indicator: str | list[str], region: str | list[str] | None = None, **params: Any) -> Any:
-        """Many series as one long table; every page is fetched (following ``next``)."""
+        """Many series as one long table; every page is fetched (following ``next``). Each period is read at its
+        own frequency (2022, 2022-Q3, 2022-09 are what the rows say); ``start`` and ``end`` also take dates
+        (``datetime.date``, ``pd.Timestamp``): the periods that end on or after ``start`` and on or before
+        ``end``."""
         query = {"indicator": _join(indicator), "region": _join(region), "limit": 10_000, **params}
         doc: dict[str, Any] = {}
         rows = self._pages("/v1/observations", "observations", query, doc)
-        freqs = {i["code"]: i["frequency"] for i in self.get_json("/v1/indicators")["indicators"]}
-        return self._out(_frame(rows, freqs), doc)
+        return self._out(_frame(rows, _columns(params)), doc)
 
     def compare(self, indicator: str, region: str, **params: Any) -> Any:
         """The region beside its ancestors, one row per region and period (``role``: region or ancestor)."""
@@ -124,12 +143,12 @@ class Client:
             against = p.pop("against", [])
             rows.append({**p, "role": "region"})
             rows += [{**a, "period": p["period"], "role": "ancestor"} for a in against]
-        return self._out(_frame(rows, {indicator: doc["indicator"]["frequency"]}, indicator), doc)
+        return self._out(_frame(rows), doc)
 
     def rankings(self, indicator: str, parent: str, **params: Any) -> Any:
         doc = self.get_json(f"/v1/rankings/{indicator}", {"parent": parent, **params})
         rows = [{**r, "period": doc["period"]} for r in doc.pop("rankings")]
-        df = _frame(rows, {indicator: doc["indicator"]["frequency"]}, indicator)
+        df = _frame(rows)
         for column in ("rank", "reported_rank"):
             if column in df:
                 df[column] = df[column].astype("Int64")
@@ -247,16 +266,18 @@ class Client:
         return self.request("POST", f"/v1/{kind}", content=data, headers=headers).json()
 
 
-def _frame(rows: list[dict[str, Any]], freqs: dict[str, str], indicator: str | None = None) -> pd.DataFrame:
-    """Rows as a DataFrame: periods as pandas Periods of their series' frequency, values float, status
-    categorical, dates as datetimes."""
-    df = pd.DataFrame(rows)
-    if df.empty:
-        return df
-    if "period" in df:
-        codes = df["indicator"] if "indicator" in df else pd.Series([indicator] * len(df), index=df.index)
-        periods = [_period(p, freqs.get(c, "A")) for p, c in zip(df["period"], codes, strict=True)]
-        single = len({freqs.get(c) for c in set(codes)}) == 1
+def _columns(params: dict[str, Any]) -> list[str]:
+    every = params.get("vintages") == "all" or any(params.get(k) for k in REALTIME)
+    return COLUMNS + REALTIME if every else COLUMNS
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows as a DataFrame (with ``columns`` when there are none): periods as pandas Periods of the frequency their
+    label says, values float, status categorical, dates as datetimes."""
+    df = pd.DataFrame(rows, columns=None if rows else columns)
+    if "period" in df and len(df):
+        periods = [_period(p) for p in df["period"]]
+        single = len({p.freqstr for p in periods}) == 1
         df["period"] = pd.PeriodIndex(periods) if single else pd.Series(periods, index=df.index, dtype=object)
     if "value" in df:
         df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
@@ -268,8 +289,22 @@ def _frame(rows: list[dict[str, Any]], freqs: dict[str, str], indicator: str | N
     return df
 
 
-def _period(label: str, frequency: str) -> pd.Period:
-    return pd.Period(label, freq=FREQ.get(frequency, "Y"))
+def _period(label: str) -> pd.Period:
+    """A canonical label (2022, 2022-Q3, 2022-09) as a pandas Period of the frequency it names; anything else is an
+    error, never a guess."""
+    freq = next((f for f, pattern in PERIODS.items() if re.fullmatch(pattern, label)), None)
+    if freq is None:
+        raise ValueError(f"period {label!r} is not 2022, 2022-Q3 or 2022-09: its frequency cannot be told")
+    return pd.Period(label, freq=freq)
+
+
+def _bound(key: str, when: date) -> str:
+    """A date as the month label that keeps the periods ending on or after it (start) or on or before it (end):
+    every period ends on a month's last day."""
+    year, month = when.year, when.month
+    if key == "end" and when.day < calendar.monthrange(year, month)[1]:
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return f"{year}-{month:02d}"
 
 
 def _join(value: str | list[str] | None) -> str | None:
@@ -281,8 +316,22 @@ def _params(params: dict[str, Any] | None) -> dict[str, Any]:
     for k, v in (params or {}).items():
         if v is None:
             continue
-        out[k] = ("true" if v else "false") if isinstance(v, bool) else v
+        out[k] = _param(k, v)
     return out
+
+
+def _param(key: str, value: Any) -> Any:
+    """A parameter as the API reads it: booleans as true/false; dates as start/end month labels (see ``_bound``) or
+    ISO 8601; pandas Periods as their label."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date) and key in ("start", "end"):
+        return _bound(key, value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, pd.Period):
+        return str(value)
+    return value
 
 
 def _problem(r: httpx.Response) -> dict[str, Any]:

@@ -51,12 +51,13 @@ function row(cells, cls) {
   return tr;
 }
 
+// CSV as Excel opens it: with a UTF-8 BOM (bom=true), or Excel on Chinese Windows reads it as GBK (mojibake).
 function downloads(target, base, label) {
   const sep = base.includes("?") ? "&" : "?";
   target.replaceChildren(el("span", `下载 Download ${label}: `),
     ...["csv", "parquet"].map((f) => {
       const a = el("a", f.toUpperCase(), "button");
-      a.href = `${base}${sep}format=${f}`;
+      a.href = `${base}${sep}format=${f}${f === "csv" ? "&bom=true" : ""}`;
       a.download = "";
       return a;
     }));
@@ -214,22 +215,30 @@ function showCompare(p, seriesUrl, compareUrl, series) {
   const gap = (a) => a.gap_pp != null ? `${a.gap_pp >= 0 ? "+" : ""}${a.gap_pp.toFixed(1)} pp` : a.share_pct != null ? `${a.share_pct.toFixed(1)}%` : "—";
   $("#compare tbody").replaceChildren(
     row([p.name, el("td", fmt(p.value), "num"), "", statusCell(p.status)], "me"),
-    ...p.against.map((a) => row([a.name, el("td", fmt(a.value), "num"), gap(a), a.missing ? "missing" : statusCell(a.status)])));
+    ...p.against.map((a) => row([a.name, el("td", fmt(a.value), "num"), gap(a), a.missing ? el("td", "无数据 no data", "missing") : statusCell(a.status)])));
   $("#rank").textContent = rankText(p.rank, p.rank_nation);
   downloads($("#compare-downloads"), compareUrl, "comparison");
+}
+
+// How complete a computed rank is: among the regions with data only, when some have none.
+function coverage(rank) {
+  const c = rank.computed;
+  if (rank.method !== "computed" || !c || c.complete) return `(${rank.method})`;
+  const among = c.of + c.missing.length;
+  return `（${among}个中${c.of}个有数据 ${c.of} of ${among} have data）`;
 }
 
 function rankText(rank, nation) {
   const parts = [];
   if (rank) {
-    parts.push(`同级排名 Rank among siblings: ${rank.rank} / ${rank.of} (${rank.method})`);
+    parts.push(`同级排名 Rank among siblings: ${rank.rank} / ${rank.of} ${coverage(rank)}`);
     if (rank.reported && rank.computed && rank.reported.rank !== rank.computed.rank) {
       parts.push(`公布 reported ${rank.reported.rank}, 计算 computed ${rank.computed.rank} of ${rank.computed.of}: they disagree`);
     } else if (rank.reported && rank.computed) {
       parts.push(`reported and computed agree`);
     }
   }
-  if (nation) parts.push(`全国同级 nationwide: ${nation.rank} / ${nation.of}`);
+  if (nation) parts.push(`全国同级 nationwide: ${nation.rank} / ${nation.of} ${coverage(nation)}`);
   return parts.join(" · ");
 }
 
