@@ -52,17 +52,20 @@ def encode(payload: Payload) -> bytes:
 
 
 def units(payload: Payload) -> dict[str, str]:
-    """The unit symbol of each value column the document names one for: the document's ``unit`` for ``value``, and
-    each of a wide table's ``columns`` with a ``unit``."""
-    doc, out = payload.document, {}
-    unit = doc.get("unit")
-    if isinstance(unit, dict) and unit.get("symbol"):
-        out["value"] = str(unit["symbol"])
+    """The unit symbol of each value column the document states one for: the document's ``unit`` is that of the
+    ``value`` column, and of each column of a wide table (``columns``) that has no ``unit`` of its own."""
+    doc = payload.document
+    common = _symbol(doc.get("unit"))
+    out = {"value": common} if common else {}
     for column in doc.get("columns") or []:
-        given = column.get("unit") if isinstance(column, dict) else None
-        if isinstance(given, dict) and given.get("symbol"):
-            out[str(column["code"])] = str(given["symbol"])
+        symbol = _symbol(column.get("unit")) or common
+        if symbol:
+            out[str(column["code"])] = symbol
     return out
+
+
+def _symbol(unit: object) -> str:
+    return str(unit.get("symbol") or "") if isinstance(unit, dict) else ""
 
 
 def _data(book: xlsxwriter.Workbook, table: pa.Table, unit_of: dict[str, str]) -> None:
