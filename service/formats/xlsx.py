@@ -93,9 +93,9 @@ def _rows(table: pa.Table) -> Iterator[tuple[Any, ...]]:
 
 def _iso(column: pa.Array) -> pa.Array:
     """Timestamps as JSON writes them: 2022-10-31T08:00:00.123456+00:00 (in UTC when they have a zone)."""
-    zone = column.type.tz is not None  # type: ignore[attr-defined]
+    zone = column.type.tz is not None
     if zone:
-        column = column.cast(pa.timestamp(column.type.unit, "UTC"))  # type: ignore[attr-defined]
+        column = column.cast(pa.timestamp(column.type.unit, "UTC"))
     text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
     return pc.binary_join_element_wise(text, "+00:00", "") if zone else text
 
