@@ -259,7 +259,7 @@ def respond(payload: Payload, fmt: Format[Payload], snap: Snapshot, bom: bool = 
     payload.labels = partial(labels, snap, payload)  # category labels and units, for the formats that show them
     headers = {"x-snapshot": snap.id}
     if fmt.named:
-        headers["content-disposition"] = content_disposition("inline", f"{payload.name}.{fmt.extension}")
+        headers["content-disposition"] = content_disposition(fmt.disposition, f"{payload.name}.{fmt.extension}")
     return Response(encode(payload, fmt, bom), media_type=fmt.content_type, headers=headers)
 
 

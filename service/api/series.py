@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import parse_qsl, unquote
 
 import anyio
@@ -40,7 +40,7 @@ from service.api.docs import SERIES_RESPONSES
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
-from service.formats import JSON, Format, Payload, encode
+from service.formats import JSON, JSONSTAT, Format, Payload, encode
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
@@ -56,6 +56,8 @@ from service.query.series import (
 from service.query.series import export as query_export
 from service.query.series import observations as query_observations
 from service.query.series import series as query_series
+from service.query.series import whole as query_whole
+from service.query.wide import wide as query_wide
 from service.store.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["observations"], responses=SERIES_RESPONSES)
@@ -69,6 +71,15 @@ Units = Annotated[
         "period_values, index)",
         max_length=64,
         examples=["pc1"],
+    ),
+]
+
+
+Shape = Annotated[
+    Literal["long", "wide"],
+    Query(
+        description="long: one row per observation; wide: one row per period and one column per region (when one "
+        "indicator is asked) or per indicator (when one region is asked), the whole selection at once"
     ),
 ]
 
@@ -206,7 +217,10 @@ async def observations_list(
         Query(max_length=200, pattern="^[A-Za-z0-9_=-]+$", description="The 'next' cursor of the previous page"),
     ] = None,
     bom: BomParam = False,
+    shape: Shape = "long",
 ) -> Response:
+    if shape == "wide":  # the whole selection pivoted, in a thread (a scan and a pivot)
+        return await anyio.to_thread.run_sync(partial(_wide, snap, media, selection, limit, cursor, bom))
     answer = partial(_observations, request, snap, settings, media, selection, limit, cursor, bom)
     page = cursor is None and (media.stream is None or limit is not None)
     few = len(selection.indicators) * len(selection.regions) <= ON_LOOP_SERIES
@@ -241,6 +255,9 @@ def _observations(
             return Response(media_type=media.content_type, headers=headers)
         stream = media.stream(query_export(snap, selection), meta, bom)
         return StreamingResponse(stream, media_type=media.content_type, headers=headers)
+    if media.max_rows is not None and limit is None and cursor is None:  # a workbook: every row, or a 400
+        table, total = query_whole(snap, selection, media.max_rows, media.title)
+        return respond(observations_payload(snap, table, total, None), media, snap, bom)
     limit, _ = page_params(settings, limit or 1000, 0)
     offset = 0
     if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
@@ -257,6 +274,22 @@ def observations_payload(snap: Snapshot, table: pa.Table, total: int, nxt: str |
     """One page of /v1/observations (the handler's and the fast lane's: the same bytes)."""
     doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
     return Payload(table, doc, "observations", "observations")
+
+
+def _wide(
+    snap: Snapshot,
+    media: Format[Payload],
+    selection: ObservationsQuery,
+    limit: int | None,
+    cursor: str | None,
+    bom: bool,
+) -> Response:
+    if limit is not None or cursor is not None:
+        raise bad_parameter("shape", "shape=wide answers the whole selection as one table: drop limit and cursor")
+    if media is JSONSTAT:
+        raise bad_parameter("shape", "JSON-stat is already a cube of indicator, region and period: drop shape=wide")
+    doc, table = query_wide(snap, selection)
+    return respond(Payload(table, doc, "observations", "observations-wide"), media, snap, bom)
 
 
 def _export_file(

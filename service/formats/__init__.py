@@ -7,7 +7,7 @@ negotiation, the ``format=`` values, file names, streamed exports and the OpenAP
 
 from __future__ import annotations
 
-from service.formats import arrow, charts, csv, json, jsonstat
+from service.formats import arrow, charts, csv, json, jsonstat, xlsx
 from service.formats.charts import Chart
 from service.formats.payload import Payload
 from service.formats.registry import BINARY, TEXT, Format, Offer, negotiate, register
@@ -90,6 +90,20 @@ ARROW = register(
         stream=arrow.stream_ipc,
         accepts=("application/vnd.apache.arrow.file",),
         schema=BINARY,
+    ),
+    TABLES,
+    SERIES,
+)
+XLSX = register(
+    Format(
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+        "Excel",
+        document=xlsx.encode,
+        schema=BINARY,
+        disposition="attachment",
+        max_rows=xlsx.MAX_ROWS,
     ),
     TABLES,
     SERIES,

@@ -50,6 +50,8 @@ class Format(Generic[D]):
     charset: str | None = None  # added to Content-Type (CSV: utf-8)
     schema: Mapping[str, Any] | None = None  # OpenAPI schema of the body (None: none stated)
     named: bool = True  # a response carries a file name (Content-Disposition): not for the default JSON
+    disposition: str = "inline"  # of that file name: "attachment" for what a browser cannot show (xlsx)
+    max_rows: int | None = None  # answers a whole selection in one body, up to this many rows (a sheet's)
 
     def __post_init__(self) -> None:
         if (self.document is None) == (self.table is None):

@@ -219,6 +219,19 @@ def observations(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.
     return full.slice(offset, q.limit), full.num_rows
 
 
+def whole(snap: Snapshot, q: ObservationsQuery, most: int, what: str) -> tuple[pa.Table, int]:
+    """Every row of the selection in one table (a workbook's answer), or a 400 beyond ``most`` rows (counted
+    first, so a refused selection is never read whole)."""
+    _, total = observations(snap, replace(q, limit=1), 0)
+    if total > most:
+        raise bad_parameter(
+            "format",
+            f"{total:,} rows are more than one {what} answer holds ({most:,}): ask for format=csv or format=parquet "
+            "(they stream every row), or narrow the query",
+        )
+    return observations(snap, replace(q, limit=max(total, 1)), 0)
+
+
 def _sql_page(snap: Snapshot, q: ObservationsQuery, offset: int) -> tuple[pa.Table, int]:
     """A page of every matching row, cut in DuckDB (no transforms: many series, any number of rows)."""
     v, params = q.vintage, _filter(q)

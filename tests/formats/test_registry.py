@@ -1,5 +1,5 @@
 """The format registry: every format once, negotiation over each offer, nothing picked silently, and a new format
-(an xlsx stand-in) answered by registering it, with no other change."""
+(a stand-in) answered by registering it, with no other change (as xlsx was: service/formats/xlsx.py and one call)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_each_format_is_registered_once_and_reached_by_its_name_and_media_type()
 
 
 def test_series_formats_extend_the_table_formats_in_order() -> None:
-    assert TABLES.names == ("json", "csv", "parquet", "arrow")
+    assert TABLES.names == ("json", "csv", "parquet", "arrow", "xlsx")
     assert SERIES.names == (*TABLES.names, "jsonstat")
     assert SDMX_DATA.names == ("genericdata", "structurespecificdata", "jsondata", "csv")
     assert CHARTS.names == ("svg", "png")
@@ -49,7 +49,7 @@ def test_a_range_no_format_claims_is_never_answered(offer: Offer[Any]) -> None:
         negotiate(None, "application/x-unheard-of, image/gif;q=0.5", offer)
     assert caught.value.problems[0].allowed == [f.media_type for f in offer.formats]
     with pytest.raises(BadParameter) as bad:
-        negotiate("xlsx", None, offer)
+        negotiate("ods", None, offer)
     assert bad.value.problems[0].allowed == offer.params
 
 
@@ -73,7 +73,7 @@ def test_a_format_has_one_kind_of_encoder_and_an_offer_no_ambiguity() -> None:
 
 
 def test_a_new_format_is_one_registration() -> None:
-    """What a later xlsx issue needs: its encoder and one Format; negotiation, file names and the OpenAPI content map
+    """What the xlsx issue needed: its encoder and one Format; negotiation, file names and the OpenAPI content map
     follow (a fresh offer here, so the app's offers stay as they are)."""
     offer = _offer()
     json = TABLES.default
@@ -96,6 +96,14 @@ def test_a_new_format_is_one_registration() -> None:
 
     assert described(offer) == "JSON by default; Excel with format= or Accept"
     assert list(content(offer)) == ["application/json", xlsx.media_type]
+
+
+def test_xlsx_is_one_registration_in_the_table_offers() -> None:
+    from service.formats import XLSX, xlsx
+
+    assert negotiate("xlsx", None, TABLES) is XLSX and negotiate(None, XLSX.media_type, SERIES) is XLSX
+    assert XLSX.document is xlsx.encode and XLSX.stream is None and XLSX.file is None
+    assert XLSX.disposition == "attachment" and XLSX.max_rows == 1_048_575  # a sheet's rows under its header
 
 
 def test_openapi_content_maps_come_from_the_registry() -> None:
