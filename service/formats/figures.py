@@ -150,7 +150,7 @@ def gaps_text(p: dict[str, Any], lang: str = "zh") -> str:
 def rank_text(rank: dict[str, Any], lang: str = "zh") -> str:
     """第r名/n: as reported among all siblings, computed among all (n of n have data), or computed among the n that
     have data, said so: 第2名/4（14个中4个有数据）."""
-    computed = rank.get("computed")
+    computed: dict[str, Any] = rank.get("computed") or {}
     partial = rank["method"] == "computed" and computed and not computed["complete"]
     if lang == "en":
         among = f", {computed['of']} of {computed['of'] + len(computed['missing'])} have data" if partial else ""

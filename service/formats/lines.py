@@ -82,21 +82,17 @@ def x_labels(periods: list[str], width: int) -> list[str]:
     return periods[::-1][::step][::-1]
 
 
-def lines_spec(
-    title: str,
-    subtitle: list[str],
-    lines: list[Line],
+def _encodings(
     periods: list[str],
-    axes: tuple[str, str | None],
+    width: int,
+    domain: tuple[float, float],
+    names: list[str],
     theme: Theme,
-    size: tuple[int, int],
-    lang: str = "zh",
-) -> dict[str, Any]:
-    """``lines``: the region first (accent colour), then its ancestors; ``axes``: the y and x axis titles."""
-    t, (width, height) = THEMES[theme], size
-    rows = rows_of(lines, periods)
-    domain = _domain([r["value"] for r in rows])
-    names = [line.name for line in lines]
+    axes: tuple[str, str | None],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """x: every period in order (a gap keeps its place), labels thinned; y: the padded domain the end labels were
+    placed on; color: one per region, the region in the accent colour."""
+    t = THEMES[theme]
     x = {
         "field": "period",
         "type": "ordinal",
@@ -113,6 +109,24 @@ def lines_spec(
         "scale": {"domain": names, "range": palette[: len(names)]},
         "legend": {"orient": "bottom", "symbolType": "stroke"},
     }
+    return x, y, color
+
+
+def lines_spec(
+    title: str,
+    subtitle: list[str],
+    lines: list[Line],
+    periods: list[str],
+    axes: tuple[str, str | None],
+    theme: Theme,
+    size: tuple[int, int],
+    lang: str = "zh",
+) -> dict[str, Any]:
+    """``lines``: the region first (accent colour), then its ancestors; ``axes``: the y and x axis titles."""
+    width, height = size
+    rows = rows_of(lines, periods)
+    domain = _domain([r["value"] for r in rows])
+    x, y, color = _encodings(periods, width, domain, [line.name for line in lines], theme, axes)
     return _spec(
         title,
         subtitle,
