@@ -200,7 +200,7 @@ async def test_the_other_widgets_take_their_charts_parameters(c: httpx.AsyncClie
         (f"/embed/compare/{VA}/430400?start=someday", 400, "start"),
         (f"/embed/compare/{VA}/430400?period=2022-Q3&last_n=2", 400, "not both"),
         (f"/embed/rankings/{VA}?parent=430000&limit=0&theme=dark", 400, "limit"),
-        (f"/embed/series/nothing/430400?lang=en", 404, "unknown indicator"),
+        ("/embed/series/nothing/430400?lang=en", 404, "unknown indicator"),
     ],
 )
 async def test_a_widget_says_its_problem_as_a_page(c: httpx.AsyncClient, url: str, status: int, says: str) -> None:
