@@ -61,7 +61,13 @@ def _config(theme: Theme) -> dict[str, Any]:
     return {
         "background": t["background"],
         "font": FONT,
-        "title": {"color": t["text"], "subtitleColor": t["muted"], "fontSize": 15, "anchor": "start"},
+        "title": {
+            "color": t["text"],
+            "subtitleColor": t["muted"],
+            "fontSize": 15,
+            "anchor": "start",
+            "subtitlePadding": 6,
+        },
         "axis": {
             "labelColor": t["text"],
             "titleColor": t["text"],

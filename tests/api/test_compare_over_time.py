@@ -5,6 +5,7 @@ widget as a page, and lang=en."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,37 +16,12 @@ from asgi_lifespan import LifespanManager
 
 from service.api import create_app
 from service.config import Settings
-from service.ingest.load import ingest
-from service.store.stores import lake_at
-from tests.helpers import csv_bytes, obs, seeded_copy
+from tests.helpers import LEVEL, quarters_lake
 
 VA = "industry.value_added.growth"
-LEVEL = "test.output"
 SVG = "{http://www.w3.org/2000/svg}"
-QUARTERS = ["2021-Q1", "2021-Q2", "2021-Q3", "2021-Q4", "2022-Q1", "2022-Q2"]
 CHART = f"/v1/compare/{VA}/430400/chart.svg"
 RED, BLUE = "#dc2626", "#2563eb"  # the region's line and the province's (light theme)
-
-
-def quarters_lake(target: Path) -> Path:
-    """The seed (2022-Q3: Hengyang 8.4, Hunan 7.4 derived, China 3.9 derived) and six quarters before it for the
-    three: Hengyang has no 2022-Q1; every other Hunan figure is derived; Hengyang's 2022-Q2 (9.5) was revised to 9.9
-    on 2023-01-15. And ``test.output``, a level in 亿元 by year, with no figure for Hunan and none for Hengyang 2020."""
-    seeded_copy(target)
-    rows = []
-    for i, q in enumerate(QUARTERS):
-        if q != "2022-Q1":
-            rows.append(obs(VA, "430400", q, round(8.0 + i * 0.3, 1), "2022-08-01"))
-        rows.append(obs(VA, "430000", q, round(7.0 + i * 0.2, 1), "2022-08-01", "D" if i % 2 else "A"))
-        rows.append(obs(VA, "CN", q, round(6.0 - i * 0.4, 1), "2022-08-01"))
-    rows.append(obs(VA, "430400", "2022-Q2", 9.9, "2023-01-15"))
-    for year, value in ((2019, 3000.0), (2021, 3500.0), (2022, 3800.0)):
-        rows.append(obs(LEVEL, "430400", str(year), value, "2023-03-01"))
-    rows += [obs(LEVEL, "CN", str(y), 1_000_000.0 + y, "2023-03-01") for y in (2019, 2020, 2021, 2022)]
-    header = ["code", "name", "name_en", "unit", "kind", "frequency", "accumulation", "basis", "topic"]
-    indicator = [LEVEL, "测试产值", "Test output", "100m_cny", "level", "A", "period", "", "test"]
-    ingest(lake_at(target), [("indicators.csv", csv_bytes([indicator], header)), ("q.csv", csv_bytes(rows))])
-    return target
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +190,14 @@ async def test_a_widget_says_its_problem_as_a_page(c: httpx.AsyncClient, url: st
         assert "This chart cannot be shown" in r.text
     api = await c.get(url.replace("/embed/", "/v1/").replace("?", "/chart.svg?", 1))
     assert api.headers["content-type"] == "application/problem+json"  # the API keeps problem documents
+
+
+def test_close_end_labels_are_pushed_apart() -> None:
+    from service.formats.lines import LABEL_GAP, Line, end_labels
+
+    periods = ["2022-Q2", "2022-Q3"]
+    lines = [Line(c, c, [(None, "A"), (v, "A")]) for c, v in (("a", 8.4), ("b", 8.3), ("c", 8.35), ("d", 2.0))]
+    placed = end_labels(lines, periods, (0.0, 10.0), 200)  # 20 px per unit: 0.05 apart is 1 px
+    ys = sorted(p["label_y"] * 20 for p in placed)
+    assert all(b - a >= LABEL_GAP - 1e-9 for a, b in pairwise(ys)), ys
+    assert {p["text"] for p in placed} == {"8.4", "8.3", "8.35", "2"} and min(ys) == 40  # the lowest stays put
