@@ -5,9 +5,9 @@ widget as a page, and lang=en."""
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
