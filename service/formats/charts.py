@@ -214,6 +214,36 @@ def _no_data(enc: dict[str, Any], mark: dict[str, Any], axis: str, text: str = "
     }
 
 
+TITLE_SIZE, SUBTITLE_SIZE = 15, 12  # px
+ROOM = 48  # px left of the plot (the value axis) that a title may also use
+BREAKS = re.compile(r".+?(?:，|；|、|：| · |, |; | |$)")  # a title or caption line breaks after one of these
+
+
+def _lines(subtitle: str | list[str]) -> list[str]:
+    return [subtitle] if isinstance(subtitle, str) else subtitle
+
+
+def _ems(text: str) -> float:
+    """A line's estimated width in em: a CJK character or typographic mark is one, any other about half."""
+    return sum(1.0 if ord(ch) >= 0x2000 else 0.55 for ch in text)
+
+
+def wrap(text: str, px: int, size: int) -> list[str]:
+    """A title or caption line as lines no wider than ``px`` (estimated), broken after punctuation or a space so
+    that a phrase (比湖南省高1.0个百分点) stays whole; a single phrase wider than that is cut."""
+    lines, current = [], ""
+    for piece in BREAKS.findall(text):
+        if current and _ems(current + piece) * size > px:
+            lines.append(current.rstrip())
+            current = ""
+        current += piece
+        while _ems(current) * size > px and len(current) > 1:
+            cut = max(1, int(px / size))  # characters of one em at most: a safe cut
+            lines.append(current[:cut])
+            current = current[cut:]
+    return [*lines, current.rstrip()] if current.strip() or not lines else lines
+
+
 def _spec(
     title: str,
     subtitle: str | list[str],
@@ -228,7 +258,10 @@ def _spec(
         "width": width,
         "height": height,
         "config": _config(theme),
-        "title": {"text": title, "subtitle": subtitle},
+        "title": {
+            "text": wrap(title, width + ROOM, TITLE_SIZE),
+            "subtitle": [line for text in _lines(subtitle) for line in wrap(text, width + ROOM, SUBTITLE_SIZE)],
+        },
         "data": {"values": rows},
         "layer": layers,
     }
