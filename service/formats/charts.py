@@ -77,7 +77,7 @@ def _config(theme: Theme) -> dict[str, Any]:
             "labelFont": FONT,
             "titleFont": FONT,
         },
-        "legend": {"labelColor": t["text"], "titleColor": t["text"]},
+        "legend": {"labelColor": t["text"], "titleColor": t["text"], "symbolFillColor": t["text"]},
         "view": {"stroke": None},
         "range": {"category": [t["mark"], t["accent"], t["muted"], "#16a34a", "#9333ea"]},
     }
