@@ -80,7 +80,7 @@ def wide(doc: dict[str, Any]) -> pd.DataFrame:
 def series(df: pd.DataFrame, doc: dict[str, Any], name: str) -> pd.Series:
     """One series' rows as a float Series indexed by period, called ``name``; ``attrs`` holds the document, its
     ``unit`` and the ``sources`` the values come from (ids, in period order, each once)."""
-    if df["period"].duplicated().any():
+    if "realtime_start" in df or df["period"].duplicated().any():
         raise ValueError("a Series holds one value per period: use Client.series() for every release of a period")
     out = pd.Series(df["value"].to_numpy(), index=pd.Index(df["period"], name="period"), name=name, dtype="float64")
     sources = [s for s in dict.fromkeys(df["source"]) if isinstance(s, str)] if "source" in df else []
