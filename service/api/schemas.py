@@ -16,9 +16,6 @@ class Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-# ---- catalog rows --------------------------------------------------------------------------------------------------
-
-
 class RegionRow(Open):
     code: str = Field(examples=["430400"])
     name: str = Field(examples=["衡阳市"])
@@ -152,9 +149,6 @@ class SearchAnswer(Page):
     results: list[SearchRow]
 
 
-# ---- hints on empty answers ----------------------------------------------------------------------------------------
-
-
 class RegionRef(BaseModel):
     code: str = Field(examples=["430400"])
     name: str = Field(examples=["衡阳市"])
@@ -177,9 +171,6 @@ class Hint(BaseModel):
     regions_with_data: RegionsWithData | None = Field(
         None, description="The region has no figure of the indicator at all: the regions that have"
     )
-
-
-# ---- series and observations ---------------------------------------------------------------------------------------
 
 
 class Observation(Open):
@@ -218,16 +209,24 @@ class LongObservation(Observation):
     region: str
 
 
+class WideRow(Open):
+    """shape=wide: a period, and one member per column (a region's or an indicator's value)."""
+
+    period: str
+
+
 class ObservationsPage(Open):
+    """A page of the long table, or with shape=wide the whole selection pivoted (shape, columns_are, columns)."""
+
     snapshot: str
-    total: int
+    total: int | None = Field(None, description="Long: rows in the whole selection")
     count: int
-    next: str | None
-    observations: list[LongObservation]
+    next: str | None = Field(None, description="Long: the next page's URL, null on the last")
+    shape: str | None = Field(None, description="wide, when asked")
+    columns_are: str | None = Field(None, description="Wide: region or indicator")
+    columns: list[Row] | None = Field(None, description="Wide: what each value column is")
+    observations: list[LongObservation | WideRow]
     hint: Hint | None = None
-
-
-# ---- comparisons and rankings --------------------------------------------------------------------------------------
 
 
 class Figure(Open):
@@ -305,9 +304,6 @@ class JsonStat(Open):
     size: list[int]
     dimension: dict[str, Any]
     value: list[float | None] | dict[str, float | None]
-
-
-# ---- bulk, writes, operations, SDMX --------------------------------------------------------------------------------
 
 
 class BulkFile(Open):
