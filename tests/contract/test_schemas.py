@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from service.api import create_app
 from service.config import Settings
 from service.store.stores import lake_at
-from tests.contract.examples import ASKS, JSON, OUT, VA, Ask, ask, stable
+from tests.contract.examples import ASKS, JSON, JSONSTAT, OUT, SDMX_JSON, VA, Ask, ask, stable
 
 Spec = dict[str, Any]
 
@@ -106,6 +106,17 @@ SHAPES = [  # other forms of the same answers: they must fit the schemas too
     Ask("compare-get", "/v1/compare/industry.taxes_paid/430400?rank_scope=nation"),
     Ask("rankings-get", f"/v1/rankings/{VA}?parent=CN&level=prefecture&limit=3"),
     Ask("regions-list", "/v1/regions?level=province&limit=2"),
+    *[
+        Ask("sdmx-data", f"/sdmx/2.1/data/YARDSTICK/..industry-taxes_paid?format=jsondata&{q}", SDMX_JSON)
+        for q in (
+            "detail=nodata",
+            "detail=serieskeysonly",
+            "dimensionAtObservation=AllDimensions",
+            "includeHistory=true",
+        )
+    ],
+    Ask("series-get", f"/v1/series/{VA}/110000?format=jsonstat", JSONSTAT),
+    Ask("rankings-get", f"/v1/rankings/{VA}?parent=430000&period=2099&format=jsonstat", JSONSTAT),
 ]
 
 
