@@ -37,7 +37,7 @@ from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES, default_response_class=Response)
 if TYPE_CHECKING:
     ChartFormat = str
 else:  # the chart formats' names, as FastAPI checks and documents the path's extension

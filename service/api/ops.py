@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api import schemas
 from service.api.deps import SnapshotDep
 
 router = APIRouter(tags=["operations"])
@@ -91,7 +92,17 @@ class MetricsMiddleware:
             self.metrics.bytes.labels(route).inc(sent)
 
 
-@router.get("/healthz", name="healthz", summary="Liveness, with the snapshot served")
+@router.get(
+    "/healthz",
+    name="healthz",
+    summary="Liveness, with the snapshot served",
+    responses={
+        200: {
+            "description": "The service answers: the snapshot it serves, and what an operator must know",
+            "model": schemas.Health,
+        }
+    },
+)
 def healthz(request: Request, snap: SnapshotDep) -> Response:
     down = request.app.state.store.catalog_down_since
     body = {
@@ -117,6 +128,7 @@ def _catalog_notice(down: float | None, snapshot: str) -> list[str]:
     name="metrics",
     summary="Prometheus metrics of this worker",
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+    response_class=Response,
 )
 def metrics(request: Request, snap: SnapshotDep) -> Response:
     cache = snap.frame_cache
