@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
     sub.add_parser("snapshots", help="list snapshots")
+    sub.add_parser(
+        "migrate-catalog", help="bring the catalog database's tables to this release's schema (also done at start)"
+    )
     sub.add_parser("openapi", help="print the OpenAPI document")
     keys = sub.add_parser("keys", help="API keys: create, list, revoke")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -312,6 +315,17 @@ def _snapshots(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.iceberg import IcebergLake
+
+    before, now = IcebergLake.of(settings).schema  # opening the lake migrates it (or refuses a newer catalog)
+    if before == now:
+        print(f"catalog schema at revision {now}: nothing to do")
+    else:
+        print(f"catalog schema upgraded from revision {before or '(none: made before migrations)'} to {now}")
+    return 0
+
+
 def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     from service.api import openapi_document
 
@@ -347,6 +361,7 @@ COMMANDS = {
     "check": _check,
     "migrate": _migrate,
     "snapshots": _snapshots,
+    "migrate-catalog": _migrate_catalog,
     "openapi": _openapi,
     "keys": _keys,
 }
