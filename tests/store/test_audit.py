@@ -96,7 +96,8 @@ def test_orphans_on_a_local_folder(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_orphans_on_a_bucket(
     s3: services.S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for key, value in {**s3.env, "YARDSTICK_WAREHOUSE": "s3://lake/audit", "YARDSTICK_CACHE_DIR": str(tmp_path)}.items():
+    env = {**s3.env, "YARDSTICK_WAREHOUSE": "s3://lake/audit", "YARDSTICK_CACHE_DIR": str(tmp_path)}
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
     lake = open_lake(Settings(data_dir=tmp_path / "lake"))
     assert isinstance(lake, IcebergLake) and lake.warehouse.remote
