@@ -91,4 +91,37 @@ def _migrate_catalog(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-ADMIN = {"check": _check, "gc": _gc, "migrate-catalog": _migrate_catalog}
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.audit import iceberg
+    from service.store.backup import backup
+    from service.store.stores import open_lake
+
+    done = backup(iceberg(open_lake(settings)), args.dest)
+    print(
+        f"backed up snapshot {done.manifest.label} ({done.files} files, {done.bytes} bytes), {done.keys} API keys and "
+        f"{done.replies} idempotency records to {args.dest}"
+    )
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from service.store.audit import iceberg
+    from service.store.backup import restore
+    from service.store.stores import open_lake
+
+    lake = iceberg(open_lake(settings))
+    done = restore(lake, args.src)
+    print(
+        f"restored snapshot {done.manifest.label} ({done.files} files), {done.keys} API keys and {done.replies} "
+        f"idempotency records into {lake.warehouse.uri}"
+    )
+    return 0
+
+
+ADMIN = {
+    "check": _check,
+    "gc": _gc,
+    "migrate-catalog": _migrate_catalog,
+    "backup": _backup,
+    "restore": _restore,
+}

@@ -77,10 +77,14 @@ class Warehouse:
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
 
+    def read(self, rel: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """A stored file opened for reading from the store itself (not a cache); FileNotFoundError if missing."""
+        return open(self.root / rel, "rb")
+
     def digest(self, rel: str) -> tuple[int, str] | None:
         """A stored file's size and SHA-256, read from the store itself (not a cache), or None if it is missing."""
         try:
-            with open(self.root / rel, "rb") as src:
+            with self.outages(), self.read(rel) as src:
                 return _digest(src)
         except FileNotFoundError:
             return None
@@ -196,12 +200,8 @@ class S3Warehouse(Warehouse):
         with self.outages(), contextlib.suppress(FileNotFoundError):
             self.fs.delete_file(self._key(rel))
 
-    def digest(self, rel: str) -> tuple[int, str] | None:
-        try:
-            with self.outages(), self.fs.open_input_stream(self._key(rel)) as src:
-                return _digest(src)
-        except FileNotFoundError:
-            return None
+    def read(self, rel: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        return self.fs.open_input_stream(self._key(rel))  # type: ignore[no-any-return]
 
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         selector = pafs.FileSelector(self._key(prefix), recursive=True, allow_not_found=True)
