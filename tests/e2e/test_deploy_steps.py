@@ -53,8 +53,10 @@ def tls_nginx(upstream: int, https: int, http: int) -> Iterator[None]:
     binary = services.need("nginx")
     folder = Path(tempfile.mkdtemp(prefix="yardstick-tls-"))
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
-        + ["-keyout", str(folder / "privkey.pem"), "-out", str(folder / "fullchain.pem")],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"),
+            *("-keyout", str(folder / "privkey.pem"), "-out", str(folder / "fullchain.pem")),
+        ],
         check=True,
         capture_output=True,
     )
@@ -162,12 +164,14 @@ def test_duckdb_reads_the_bucket_as_documented(deployed: dict[str, Any]) -> None
 
     base = f"https://127.0.0.1:{deployed['https']}"
     location = httpx.get(f"{base}/v1/bulk", verify=False, timeout=60).json()["iceberg"]["tables"]["observations"]
-    sql = re.sub(r"iceberg_scan\('[^']*'\)", f"iceberg_scan('{location['metadata_location']}')", fenced("sql", "-- DuckDB"))
+    scan = f"iceberg_scan('{location['metadata_location']}')"
+    sql = re.sub(r"iceberg_scan\('[^']*'\)", scan, fenced("sql", "-- DuckDB"))
     sql = sql.replace("minio.internal:9000", deployed["s3"].endpoint.removeprefix("http://"))
     con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
     for module in (duckdb_extension_httpfs, duckdb_extension_avro, duckdb_extension_iceberg):
         con.execute(f"load '{next(Path(str(module.__file__)).parent.glob('extensions/*/*.duckdb_extension'))}'")
-    statements = [s for s in sql.split(";") if s.strip() and not all(x.startswith("--") for x in s.strip().splitlines())]
+    code = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+    statements = [s for s in code.split(";") if s.strip()]
     for statement in statements[:-1]:
         con.execute(statement)
     rows = con.execute(statements[-1]).fetchall()
