@@ -5,6 +5,9 @@ alone, and a referenced object deleted or changed in the warehouse (not the cach
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,7 +93,33 @@ def test_orphans_on_a_local_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     young = leftover(lake, "999999-young0000000.parquet")  # a write in flight: not an orphan yet
     scenario(lake, tmp_path / "lake", capsys, str(HOUR))
     assert lake.warehouse.digest(young) is not None  # gc left the young file alone
+    killed = killed_writer(tmp_path / "lake")
+    assert killed.startswith("yardstick/regions/data/") and lake.warehouse.digest(killed) is not None
+    code, out, err = run(capsys, "--data-dir", str(tmp_path / "lake"), "check", "--deep", "--min-age", "0")
+    assert code == 1 and "0 problem(s), 2 orphan(s)" in out  # the killed writer's file, and the young one
+    assert f"orphan: {lake.warehouse.location(killed)}" in err and f"orphan: {lake.warehouse.location(young)}" in err
+    assert run(capsys, "--data-dir", str(tmp_path / "lake"), "gc", "--min-age", "0")[0] == 0
+    assert lake.warehouse.digest(killed) is None and lake.warehouse.digest(young) is None
     break_referenced(lake, tmp_path / "lake", capsys)
+
+
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+from service.store.stores import lake_at
+lake = lake_at(Path(sys.argv[1]))
+with lake.writer() as w:
+    w.put("regions", lake.read_table(lake.manifest(), "regions"))
+    print(w.partition("regions")[0].path, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # after writing its file, before committing: nothing cleans up
+"""
+
+
+def killed_writer(data_dir: Path) -> str:
+    """A writer process killed (SIGKILL) between writing a data file and committing; the file it left."""
+    done = subprocess.run([sys.executable, "-c", KILLED, str(data_dir)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    return done.stdout.strip()
 
 
 def test_orphans_on_a_bucket(
