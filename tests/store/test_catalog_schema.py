@@ -17,6 +17,7 @@ from service.ingest.seed import ensure_seed
 from service.store.iceberg import IcebergLake
 from service.store.records import METADATA, create_all
 from service.store.upgrade import VERSION_TABLE, NewerCatalog, head, revision
+from tests.live import free_port
 
 
 def test_a_lake_made_by_create_all_is_adopted_without_losing_a_row(tmp_path: Path) -> None:
@@ -55,9 +56,10 @@ def test_a_catalog_of_a_newer_release_is_refused(tmp_path: Path, capsys: pytest.
         c.execute(text(f"update {VERSION_TABLE} set version_num = '9999_future'"))
     with pytest.raises(NewerCatalog, match="revision 9999_future, which this release does not know"):
         IcebergLake(root)
-    assert main(["--data-dir", str(root), "snapshots"]) == 2
-    err = capsys.readouterr().err
-    assert "error: the catalog database" in err and "a newer Yardstick migrated it" in err
+    for command in (["snapshots"], ["serve", "--port", str(free_port())]):  # the service does not start either
+        assert main(["--data-dir", str(root), *command]) == 2
+        err = capsys.readouterr().err
+        assert "error: the catalog database" in err and "a newer Yardstick migrated it" in err
 
 
 def test_migrate_catalog_says_what_it_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
