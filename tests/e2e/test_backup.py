@@ -91,6 +91,8 @@ def test_restore_into_another_folder_serves_the_same_snapshot_and_takes_writes(
         for name in sums:  # and what it serves is what the manifest says
             body = httpx.get(f"{live.base}/v1/bulk/latest/{name}.parquet", timeout=60, follow_redirects=True).content
             assert hashlib.sha256(body).hexdigest() == sums[name]
+        older = httpx.get(f"{live.base}/v1/bulk/{taken - 1:06d}/observations.parquet", timeout=60)
+        assert older.status_code == 410  # history without files: gone, not an empty download
         written = upload(live.base, key, 77.7, "2025-06-01")  # the key came along; the moved lake takes writes
         assert written.status_code == 201, written.text
         assert written.json()["snapshot"] == f"{taken + 1:06d}"
