@@ -49,7 +49,11 @@ def test_the_migrations_build_the_tables_the_code_declares(tmp_path: Path) -> No
     assert sorted(ours) == sorted(METADATA.tables)
 
 
-def test_a_catalog_of_a_newer_release_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_catalog_of_a_newer_release_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("YARDSTICK_DATA_DIR", "YARDSTICK_PUBLIC_URL"):  # `serve` hands these to its workers: undone after
+        monkeypatch.delenv(name, raising=False)
     root = tmp_path / "lake"
     lake = IcebergLake(root)
     with lake.engine.begin() as c:
