@@ -53,7 +53,8 @@ def test_a_catalog_of_a_newer_release_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("YARDSTICK_DATA_DIR", "YARDSTICK_PUBLIC_URL"):  # `serve` hands these to its workers: undone after
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")  # recorded as absent-before, so undone even if serve sets it
+        monkeypatch.delenv(name)
     root = tmp_path / "lake"
     lake = IcebergLake(root)
     with lake.engine.begin() as c:
