@@ -14,6 +14,7 @@ from starlette.responses import Response
 from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
 from service.api.deps import AsOf, IndicatorDep, RangeDep, RegionDep, RegionQuery, SnapshotDep, in_memory, region_param
 from service.api.docs import CHART_RESPONSES
+from service.api.series import Units
 from service.formats import CHARTS, charts, figures, negotiate
 from service.formats.figures import Style
 from service.formats.registry import listing
@@ -22,6 +23,7 @@ from service.model.schema import Level
 from service.query import catalog as q_catalog
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
+from service.query import transforms
 from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
@@ -33,8 +35,8 @@ else:  # the chart formats' names, as FastAPI checks and documents the path's ex
     ChartFormat = Literal[CHARTS.names]
 Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
-Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
-Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
+Width = Annotated[int, Query(ge=160, le=2400, description="Image width in pixels, title and axes included")]
+Height = Annotated[int, Query(ge=120, le=1600, description="Image height in pixels, title and axes included")]
 
 
 def _image(chart: charts.Chart, fmt: str) -> Response:
@@ -53,11 +55,16 @@ async def series_chart(
     last_n: Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")] = None,
     theme: ThemeParam = "light",
     width: Width = 640,
+    units: Units = "lin",
     height: Height = 280,
 ) -> Response:
-    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40))
+    t = transforms.lookup(units, indicator)
+    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40), t)
     table, sources = await series_figures(snap, indicator, region, q)
-    return _image(figures.series_chart(indicator, region, table, sources, Style(theme, width, height)), fmt)
+    chart = figures.transformed_series_chart(
+        indicator, (t.code, t.long_name, t.unit), region, table, sources, Style(theme, width, height)
+    )
+    return _image(chart, fmt)
 
 
 @router.get(

@@ -21,6 +21,7 @@ import pyarrow as pa
 from service.model import units
 
 Theme = Literal["light", "dark"]
+MIN_FONT = 10  # px; the smallest text a chart draws
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 THEMES: dict[str, dict[str, str]] = {
     "light": {
@@ -69,6 +70,9 @@ def _config(theme: Theme) -> dict[str, Any]:
             "tickColor": t["grid"],
             "labelFont": FONT,
             "titleFont": FONT,
+            "labelFontSize": MIN_FONT,  # the image is drawn at the size it is shown: never below 10 px on a phone
+            "titleFontSize": MIN_FONT + 1,
+            "labelOverlap": True,  # crowded period labels are thinned out, never drawn over each other
         },
         "legend": {"labelColor": t["text"], "titleColor": t["text"]},
         "view": {"stroke": None},
@@ -139,6 +143,7 @@ def series_spec(
                 },
             },
             {
+                **_latest_only(rows, width),
                 "mark": {"type": "text", "dy": -12, "color": t["text"]},
                 "encoding": {
                     "x": {"field": "period", "type": "ordinal", "sort": None},
@@ -148,6 +153,13 @@ def series_spec(
             },
         ],
     )
+
+
+def _latest_only(rows: list[dict[str, Any]], width: int) -> dict[str, Any]:
+    """When the values would not fit side by side (a long series on a narrow chart), only the latest is written."""
+    if not rows or len(rows) * 36 <= width:
+        return {}
+    return {"transform": [{"filter": f"datum.period === {json.dumps(rows[-1]['period'])}"}]}
 
 
 def bars_spec(
@@ -217,11 +229,33 @@ def _spec(
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": width,
         "height": height,
+        "autosize": {"type": "fit", "contains": "padding"},  # width × height is the whole image, as shown
         "config": _config(theme),
-        "title": {"text": title, "subtitle": subtitle},
+        "title": {"text": _wrap([title], width, 15), "subtitle": _wrap(subtitle, width, 12)},
         "data": {"values": rows},
         "layer": layers,
     }
+
+
+def _wrap(lines: str | list[str], width: int, size: int) -> list[str]:
+    """Title lines broken at their separators (，；· and spaces) so each fits ``width`` px at ``size`` px: a narrow
+    chart gets more lines, never a title wider than itself."""
+    out: list[str] = []
+    for line in [lines] if isinstance(lines, str) else lines:
+        current = ""
+        for piece in re.split(r"(?<=[，；])|(?= · )|(?<= )(?=\S)", line):
+            if current and _text_px(current + piece, size) > width:
+                out.append(current.rstrip())
+                current = piece.lstrip()
+            else:
+                current += piece
+        out.append(current)
+    return out
+
+
+def _text_px(text: str, size: int) -> float:
+    """A text's width in px, roughly: CJK and full-width characters are square, the rest about half as wide."""
+    return sum(size if ord(c) > 0x2E7F else size * 0.6 for c in text)
 
 
 @dataclass(frozen=True)
