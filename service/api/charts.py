@@ -14,7 +14,6 @@ from starlette.responses import Response
 from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
 from service.api.deps import AsOf, IndicatorDep, RangeDep, RegionDep, RegionQuery, SnapshotDep, in_memory, region_param
 from service.api.docs import CHART_RESPONSES
-from service.api.series import Units
 from service.formats import CHARTS, charts, figures, negotiate
 from service.formats.figures import Style
 from service.formats.registry import listing
@@ -35,8 +34,8 @@ else:  # the chart formats' names, as FastAPI checks and documents the path's ex
     ChartFormat = Literal[CHARTS.names]
 Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
-Width = Annotated[int, Query(ge=160, le=2400, description="Image width in pixels, title and axes included")]
-Height = Annotated[int, Query(ge=120, le=1600, description="Image height in pixels, title and axes included")]
+Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
+Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
 
 
 def _image(chart: charts.Chart, fmt: str) -> Response:
@@ -55,7 +54,9 @@ async def series_chart(
     last_n: Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")] = None,
     theme: ThemeParam = "light",
     width: Width = 640,
-    units: Units = "lin",
+    units: Annotated[
+        str, Query(max_length=64, description="A transform, as /v1/series takes it: pc1, from_ytd, …")
+    ] = "lin",
     height: Height = 280,
 ) -> Response:
     t = transforms.lookup(units, indicator)

@@ -30,6 +30,26 @@ def _short(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def transformed_series_chart(
+    indicator: Indicator,
+    units: tuple[str, str, str | None],
+    region: Region,
+    table: pa.Table,
+    sources: list[Source],
+    style: Style,
+) -> Chart:
+    """A series chart in the units asked (``units``: a transform's code, name and unit, as units= names it): its
+    title says the transform, its value axis the result's unit; a year-to-date series says 累计 in both, unless its
+    single-period values are shown (from_ytd)."""
+    code, name, unit = units
+    cumulative = "（累计）" if indicator.accumulation == "ytd" and code != "from_ytd" else ""
+    shown = indicator if code == "lin" else replace(indicator, name=f"{indicator.name} {name}")
+    shown = replace(shown, name=shown.name + cumulative, unit=unit or indicator.unit)
+    chart = series_chart(shown, region, table, sources, style)
+    chart.spec["layer"][0]["encoding"]["y"]["title"] += cumulative
+    return chart
+
+
 def series_chart(indicator: Indicator, region: Region, table: pa.Table, sources: list[Source], style: Style) -> Chart:
     """A series as a line."""
     title = f"{region.name} {indicator.name}"
@@ -126,23 +146,3 @@ def rank_text(rank: dict[str, Any]) -> str:
         among = computed["of"] + len(computed["missing"])
         return f"第{rank['rank']}名/{rank['of']}（{among}个中{computed['of']}个有数据）"
     return f"第{rank['rank']}名/{rank['of']} ({rank['method']})"
-
-
-def transformed_series_chart(
-    indicator: Indicator,
-    units: tuple[str, str, str | None],
-    region: Region,
-    table: pa.Table,
-    sources: list[Source],
-    style: Style,
-) -> Chart:
-    """A series chart in the units asked (``units``: a transform's code, name and unit, as units= names it): its
-    title says the transform, its value axis the result's unit; a year-to-date series says 累计 in both, unless its
-    single-period values are shown (from_ytd)."""
-    code, name, unit = units
-    cumulative = "（累计）" if indicator.accumulation == "ytd" and code != "from_ytd" else ""
-    shown = indicator if code == "lin" else replace(indicator, name=f"{indicator.name} {name}")
-    shown = replace(shown, name=shown.name + cumulative, unit=unit or indicator.unit)
-    chart = series_chart(shown, region, table, sources, style)
-    chart.spec["layer"][0]["encoding"]["y"]["title"] += cumulative
-    return chart
