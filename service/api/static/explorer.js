@@ -220,12 +220,15 @@ async function render() {
   const mine = ++generation;
   const current = () => mine === generation;
   $("#error").hidden = true;
-  $("#result").hidden = true;
-  $("#empty").hidden = true;
+  $("#empty").hidden = true;  // the result stays while the next one loads: a control being used keeps its focus
   showTab();
   if (state.region && $("#with-data").checked) await fillIndicators().catch(showError);
   $("#span").value = state.span;
-  if (!state.region || !state.indicator) { $("#status").textContent = W("请选择地区和指标 Choose a region and an indicator.", "Choose a region and an indicator."); return; }
+  if (!state.region || !state.indicator) {
+    $("#result").hidden = true;
+    $("#status").textContent = W("请选择地区和指标 Choose a region and an indicator.", "Choose a region and an indicator.");
+    return;
+  }
   $("#status").textContent = W("加载中 Loading…", "Loading…");
   const ind = indicators[state.indicator];
   const seriesUrl = `/v1/series/${enc(state.indicator)}/${enc(state.region)}`;
@@ -276,12 +279,14 @@ async function render() {
   } catch (err) {
     if (!current()) return;
     $("#status").textContent = "";
+    $("#result").hidden = true;
     showError(err);
   }
 }
 
 async function noData(region, ind, current) {
   $("#status").textContent = "";
+  $("#result").hidden = true;
   $("#empty").hidden = false;
   $("#empty-text").textContent = W(`${region.name}没有“${ind.name}”的数据。 ${region.name} has no figures for this indicator.`,
     `${nm(region)} has no figures for ${nm(ind)}.`);
