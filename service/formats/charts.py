@@ -231,31 +231,10 @@ def _spec(
         "height": height,
         "autosize": {"type": "fit", "contains": "padding"},  # width × height is the whole image, as shown
         "config": _config(theme),
-        "title": {"text": _wrap([title], width, 15), "subtitle": _wrap(subtitle, width, 12)},
+        "title": {"text": title, "subtitle": subtitle},
         "data": {"values": rows},
         "layer": layers,
     }
-
-
-def _wrap(lines: str | list[str], width: int, size: int) -> list[str]:
-    """Title lines broken at their separators (，；· and spaces) so each fits ``width`` px at ``size`` px: a narrow
-    chart gets more lines, never a title wider than itself."""
-    out: list[str] = []
-    for line in [lines] if isinstance(lines, str) else lines:
-        current = ""
-        for piece in re.split(r"(?<=[，；])|(?= · )|(?<= )(?=\S)", line):
-            if current and _text_px(current + piece, size) > width:
-                out.append(current.rstrip())
-                current = piece.lstrip()
-            else:
-                current += piece
-        out.append(current)
-    return out
-
-
-def _text_px(text: str, size: int) -> float:
-    """A text's width in px, roughly: CJK and full-width characters are square, the rest about half as wide."""
-    return sum(size if ord(c) > 0x2E7F else size * 0.6 for c in text)
 
 
 @dataclass(frozen=True)
