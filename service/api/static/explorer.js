@@ -404,7 +404,7 @@ function showRevisions(history, seriesUrl) {
 
 // The widget's chart size (its own width= and height=) and the caption below it (source line, data links): the
 // iframe is exactly as big as the widget, so it never scrolls.
-const WIDGET = { width: 560, height: 320, caption: 72 };
+const WIDGET = { width: 560, height: 320, caption: 88 };
 
 function showUse(series, seriesUrl, rq) {
   const base = location.origin;
