@@ -81,7 +81,7 @@ function row(cells, cls) {
 // CSV as Excel opens it: with a UTF-8 BOM (bom=true), or Excel on Chinese Windows reads it as GBK (mojibake).
 function downloads(target, base, label) {
   const sep = base.includes("?") ? "&" : "?";
-  target.replaceChildren(el("span", `下载 Download ${label}: `),
+  target.replaceChildren(el("span", W(`下载 Download ${label}: `, `Download ${label}: `)),
     ...["csv", "parquet"].map((f) => {
       const a = el("a", f.toUpperCase(), "button");
       a.href = `${base}${sep}format=${f}${f === "csv" ? "&bom=true" : ""}`;
@@ -349,20 +349,20 @@ function coverage(rank) {
   const c = rank.computed;
   if (rank.method !== "computed" || !c || c.complete) return `(${rank.method})`;
   const among = c.of + c.missing.length;
-  return `（${among}个中${c.of}个有数据 ${c.of} of ${among} have data）`;
+  return W(`（${among}个中${c.of}个有数据 ${c.of} of ${among} have data）`, `(${c.of} of ${among} have data)`);
 }
 
 function rankText(rank, nation) {
   const parts = [];
   if (rank) {
-    parts.push(`同级排名 Rank among siblings: ${rank.rank} / ${rank.of} ${coverage(rank)}`);
+    parts.push(`${W("同级排名 Rank among siblings", "Rank among siblings")}: ${rank.rank} / ${rank.of} ${coverage(rank)}`);
     if (rank.reported && rank.computed && rank.reported.rank !== rank.computed.rank) {
       parts.push(`公布 reported ${rank.reported.rank}, 计算 computed ${rank.computed.rank} of ${rank.computed.of}: they disagree`);
     } else if (rank.reported && rank.computed) {
       parts.push(`reported and computed agree`);
     }
   }
-  if (nation) parts.push(`全国同级 nationwide: ${nation.rank} / ${nation.of} ${coverage(nation)}`);
+  if (nation) parts.push(`${W("全国同级 nationwide", "nationwide")}: ${nation.rank} / ${nation.of} ${coverage(nation)}`);
   return parts.join(" · ");
 }
 
@@ -397,8 +397,8 @@ function showRevisions(history, seriesUrl) {
   $("#revisions tbody").replaceChildren(...revised.flat().map((o) =>
     row([o.period, el("td", fmt(o.value), "num"), o.published, `${o.realtime_start} – ${o.realtime_end === "9999-12-31" ? "今 now" : o.realtime_end}`])));
   $("#revisions-note").textContent = revised.length
-    ? `${revised.length} 个时期有修订 periods were revised.`
-    : "没有修订 No revisions: every figure is as first published.";
+    ? W(`${revised.length} 个时期有修订 periods were revised.`, `${revised.length} periods were revised.`)
+    : W("没有修订 No revisions: every figure is as first published.", "No revisions: every figure is as first published.");
   downloads($("#revisions-downloads"), `${seriesUrl}?vintages=all`, "every release");
 }
 
