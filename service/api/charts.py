@@ -33,6 +33,7 @@ from service.model.schema import Level
 from service.query import catalog as q_catalog
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
+from service.query import transforms
 from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
@@ -44,8 +45,8 @@ else:  # the chart formats' names, as FastAPI checks and documents the path's ex
     ChartFormat = Literal[CHARTS.names]
 Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
-Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
-Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
+Width = Annotated[int, Query(ge=160, le=2400, description="Width of the whole image (title and axes included), in pixels")]
+Height = Annotated[int, Query(ge=120, le=1600, description="Height of the whole image, in pixels")]
 LangParam = Annotated[
     Literal["zh", "en"], Query(description="zh (default): Chinese names and words; en: English (the catalog's name_en)")
 ]
@@ -68,12 +69,19 @@ async def series_chart(
     last_n: LastN = None,
     theme: ThemeParam = "light",
     width: Width = 640,
+    units: Annotated[
+        str, Query(max_length=64, description="A transform, as /v1/series takes it: pc1, from_ytd, …")
+    ] = "lin",
     height: Height = 280,
     lang: LangParam = "zh",
 ) -> Response:
-    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40))
+    t = transforms.lookup(units, indicator)
+    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40), t)
     table, sources = await series_figures(snap, indicator, region, q)
-    return _image(figures.series_chart(indicator, region, table, sources, Style(theme, width, height, lang)), fmt)
+    chart = figures.transformed_series_chart(
+        indicator, (t.code, t.long_name, t.unit), region, table, sources, Style(theme, width, height, lang)
+    )
+    return _image(chart, fmt)
 
 
 @router.get(
@@ -127,7 +135,7 @@ async def rankings_chart(
     ] = None,
     theme: ThemeParam = "light",
     width: Width = 480,
-    height: Annotated[int | None, Query(ge=120, le=1600, description="Plot height (default: by bar count)")] = None,
+    height: Annotated[int | None, Query(ge=120, le=1600, description="Height of the whole image (default: by bar count)")] = None,
     lang: LangParam = "zh",
 ) -> Response:
     p = region_param(snap, parent, "parent")

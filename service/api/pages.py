@@ -74,6 +74,11 @@ def explorer(
     tab: Annotated[
         str | None, Query(max_length=16, description="Explorer state: compare, league, revisions, use")
     ] = None,
+    span: Annotated[str | None, Query(max_length=8, description="Explorer state: 5y, 10y, all, custom")] = None,
+    start: Annotated[str | None, Query(max_length=32, description="Explorer state: the first period shown")] = None,
+    end: Annotated[str | None, Query(max_length=32, description="Explorer state: the last period shown")] = None,
+    units: Annotated[str | None, Query(max_length=64, description="Explorer state: the series' units=")] = None,
+    lang: Annotated[str | None, Query(max_length=8, description="Explorer state: zh or en")] = None,
 ) -> Response:
     """The explorer page; its view (read by the page's script) lives in the query string, so links can be shared."""
     page = (files("service.api") / "static" / "index.html").read_bytes()

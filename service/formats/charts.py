@@ -22,6 +22,7 @@ from service.formats import words
 from service.formats.words import STATUS_WORDS, word
 
 Theme = Literal["light", "dark"]
+MIN_FONT = 10  # px; the smallest text a chart draws
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 THEMES: dict[str, dict[str, str]] = {
     "light": {
@@ -76,6 +77,9 @@ def _config(theme: Theme) -> dict[str, Any]:
             "tickColor": t["grid"],
             "labelFont": FONT,
             "titleFont": FONT,
+            "labelFontSize": MIN_FONT,  # the image is drawn at the size it is shown: never below 10 px on a phone
+            "titleFontSize": MIN_FONT + 1,
+            "labelOverlap": True,  # crowded period labels are thinned out, never drawn over each other
         },
         "legend": {"labelColor": t["text"], "titleColor": t["text"], "symbolFillColor": t["text"]},
         "view": {"stroke": None},
@@ -148,6 +152,7 @@ def series_spec(
                 },
             },
             {
+                **_latest_only(rows, width),
                 "mark": {"type": "text", "dy": -12, "color": t["text"]},
                 "encoding": {
                     "x": {"field": "period", "type": "ordinal", "sort": None},
@@ -157,6 +162,13 @@ def series_spec(
             },
         ],
     )
+
+
+def _latest_only(rows: list[dict[str, Any]], width: int) -> dict[str, Any]:
+    """When the values would not fit side by side (a long series on a narrow chart), only the latest is written."""
+    if not rows or len(rows) * 36 <= width:
+        return {}
+    return {"transform": [{"filter": f"datum.period === {json.dumps(rows[-1]['period'])}"}]}
 
 
 def bars_spec(
@@ -215,7 +227,6 @@ def _no_data(enc: dict[str, Any], mark: dict[str, Any], axis: str, text: str = "
 
 
 TITLE_SIZE, SUBTITLE_SIZE = 15, 12  # px
-ROOM = 48  # px left of the plot (the value axis) that a title may also use
 BREAKS = re.compile(r".+?(?:，|；|、|：| · |, |; | |$)")  # a title or caption line breaks after one of these
 
 
@@ -257,10 +268,11 @@ def _spec(
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": width,
         "height": height,
+        "autosize": {"type": "fit", "contains": "padding"},  # width × height is the whole image, as shown
         "config": _config(theme),
         "title": {
-            "text": wrap(title, width + ROOM, TITLE_SIZE),
-            "subtitle": [line for text in _lines(subtitle) for line in wrap(text, width + ROOM, SUBTITLE_SIZE)],
+            "text": wrap(title, width, TITLE_SIZE),
+            "subtitle": [line for text in _lines(subtitle) for line in wrap(text, width, SUBTITLE_SIZE)],
         },
         "data": {"values": rows},
         "layer": layers,

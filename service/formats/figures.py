@@ -3,7 +3,7 @@ line, the accessible description, and the Vega-Lite specification (service/forma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -31,6 +31,26 @@ def source_line(sources: list[Source], lang: str = "zh") -> str:
 
 def _short(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def transformed_series_chart(
+    indicator: Indicator,
+    units: tuple[str, str, str | None],
+    region: Region,
+    table: pa.Table,
+    sources: list[Source],
+    style: Style,
+) -> Chart:
+    """A series chart in the units asked (``units``: a transform's code, name and unit, as units= names it): its
+    title says the transform, its value axis the result's unit; a year-to-date series says 累计 in both, unless its
+    single-period values are shown (from_ytd)."""
+    code, name, unit = units
+    cumulative = "（累计）" if indicator.accumulation == "ytd" and code != "from_ytd" else ""
+    shown = indicator if code == "lin" else replace(indicator, name=f"{indicator.name} {name}")
+    shown = replace(shown, name=shown.name + cumulative, unit=unit or indicator.unit)
+    chart = series_chart(shown, region, table, sources, style)
+    chart.spec["layer"][0]["encoding"]["y"]["title"] += cumulative
+    return chart
 
 
 def series_chart(indicator: Indicator, region: Region, table: pa.Table, sources: list[Source], style: Style) -> Chart:
