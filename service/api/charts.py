@@ -45,7 +45,9 @@ else:  # the chart formats' names, as FastAPI checks and documents the path's ex
     ChartFormat = Literal[CHARTS.names]
 Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
-Width = Annotated[int, Query(ge=160, le=2400, description="Width of the whole image (title and axes included), in pixels")]
+Width = Annotated[
+    int, Query(ge=160, le=2400, description="Width of the whole image (title and axes included), in pixels")
+]
 Height = Annotated[int, Query(ge=120, le=1600, description="Height of the whole image, in pixels")]
 LangParam = Annotated[
     Literal["zh", "en"], Query(description="zh (default): Chinese names and words; en: English (the catalog's name_en)")
@@ -135,7 +137,9 @@ async def rankings_chart(
     ] = None,
     theme: ThemeParam = "light",
     width: Width = 480,
-    height: Annotated[int | None, Query(ge=120, le=1600, description="Height of the whole image (default: by bar count)")] = None,
+    height: Annotated[
+        int | None, Query(ge=120, le=1600, description="Height of the whole image (default: by bar count)")
+    ] = None,
     lang: LangParam = "zh",
 ) -> Response:
     p = region_param(snap, parent, "parent")
