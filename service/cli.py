@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from service import logs
 from service.config import Settings
 from service.errors import YardstickError
 
@@ -119,13 +122,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
-    if settings.load_seed and lake.current_id() == 0:  # the ingest's imports only for an empty lake (cold start)
-        from service.ingest.seed import ensure_seed, seed_notice
-
-        notice = seed_notice(lake, settings.seed_dir)
-        if notice:
-            print(f"yardstick: {notice}", file=sys.stderr)
-        ensure_seed(lake, settings.seed_dir)
+    _cold_start(settings, lake)
+    metrics_dir = _metrics_dir(settings.workers)
     uvicorn.run(
         "service.api:app_from_env",
         factory=True,
@@ -140,8 +138,46 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
         timeout_keep_alive=settings.keep_alive_seconds,
+        log_config=logs.config(settings.log_format),
     )
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _cold_start(settings: Settings, lake: Any) -> None:
+    """Seed an empty lake (the ingest's imports only then). A catalog or object store that does not answer is the
+    server's to report, degraded, not a reason to exit: it retries until they answer."""
+    from service.errors import CatalogUnavailable, StorageUnavailable
+
+    try:
+        if settings.load_seed and lake.current_id() == 0:
+            from service.ingest.seed import ensure_seed, seed_notice
+
+            notice = seed_notice(lake, settings.seed_dir)
+            if notice:
+                print(f"yardstick: {notice}", file=sys.stderr)
+            ensure_seed(lake, settings.seed_dir)
+    except (CatalogUnavailable, StorageUnavailable) as exc:
+        print(f"yardstick: starting degraded: {exc}", file=sys.stderr)
+
+
+def _metrics_dir(workers: int) -> Path | None:
+    """Several workers: a fresh folder where each writes its metrics, so /metrics sums them (prometheus_client's
+    multiprocess mode). One named in PROMETHEUS_MULTIPROC_DIR is emptied; else a new one, removed at exit."""
+    if workers <= 1:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        return None
+    named = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if named:
+        folder = Path(named)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.db"):  # values of an earlier start are not this server's
+            old.unlink()
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="yardstick-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
 
 
 def _unwritable(folder: Path) -> str | None:
