@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
     lake = settings.data_dir.resolve()
-    if args.command not in ("openapi", "template", "extract"):
+    if args.command not in ("openapi", "template", "extract") and not _json_serve(settings, args):
         print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
@@ -156,10 +156,23 @@ def _cold_start(settings: Settings, lake: Any) -> None:
 
             notice = seed_notice(lake, settings.seed_dir)
             if notice:
-                print(f"yardstick: {notice}", file=sys.stderr)
+                _say(settings, notice)
             ensure_seed(lake, settings.seed_dir)
     except (CatalogUnavailable, StorageUnavailable) as exc:
-        print(f"yardstick: starting degraded: {exc}", file=sys.stderr)
+        _say(settings, f"starting degraded: {exc}", "warning")
+
+
+def _json_serve(settings: Settings, args: argparse.Namespace) -> bool:
+    return args.command == "serve" and settings.log_format == "json"
+
+
+def _say(settings: Settings, message: str, level: str = "info") -> None:
+    """A line of `serve` on stderr, in the log format the settings name."""
+    if settings.log_format == "json":
+        line = {"level": level, "logger": "yardstick", "message": message}
+        print(orjson.dumps(line).decode(), file=sys.stderr)
+    else:
+        print(f"yardstick: {message}", file=sys.stderr)
 
 
 def _metrics_dir(workers: int) -> Path | None:

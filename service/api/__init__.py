@@ -59,7 +59,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop_listening = events.subscribe(app.state.metrics.on_event)
     try:
         _prepare(app, settings, store.lake)
-    except (CatalogUnavailable, StorageUnavailable) as exc:  # the next writer repairs; the seed waits for a restart
+    except (CatalogUnavailable, StorageUnavailable, OSError) as exc:  # the next writer repairs; the seed: a restart
         log.warning("not seeded or repaired at start: %s", exc)
     store.try_open()  # the (possibly just seeded) current snapshot
     _start_line(app, store)

@@ -112,7 +112,7 @@ def healthz(request: Request) -> Response:
 def _notices(state: dict[str, Any], snapshot: str) -> list[str]:
     """Still serving what it has when a part is down: taking every replica out would serve nothing."""
     out = []
-    for part, what in (("catalog", "the catalog database"), ("warehouse", "the object store")):
+    for part, what in (("catalog", "the catalog database"), ("warehouse", "the warehouse")):
         if not state[part]["ok"]:
             since = state[part].get("down_since", "now")
             out.append(f"{what} does not answer since {since}: serving snapshot {snapshot}; writes get 503")

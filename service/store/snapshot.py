@@ -18,7 +18,7 @@ import duckdb
 
 from service import events
 from service.config import Settings
-from service.errors import CatalogUnavailable, Gone, StorageUnavailable, YardstickError
+from service.errors import CatalogUnavailable, Gone, StorageUnavailable
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import OBSERVATIONS
 from service.store import frames
@@ -209,7 +209,7 @@ class Store:
         try:
             self.reopen()
             return True
-        except (CatalogUnavailable, StorageUnavailable) as exc:
+        except (CatalogUnavailable, StorageUnavailable, OSError) as exc:
             self._fail(exc)
             self._retry_at = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, RETRY_MAX_SECONDS)
@@ -222,7 +222,7 @@ class Store:
                 if self._snapshot is None:
                     self.try_open()
 
-    def _fail(self, exc: YardstickError) -> None:
+    def _fail(self, exc: Exception) -> None:
         part = "catalog" if isinstance(exc, CatalogUnavailable) else "warehouse"
         if part not in self.down:
             self.down[part] = (time.time(), str(exc))
@@ -299,7 +299,7 @@ class Store:
             self.behind_since = None
             self._up("catalog")
             self._up("warehouse")
-        except (CatalogUnavailable, StorageUnavailable) as exc:
+        except (CatalogUnavailable, StorageUnavailable, OSError) as exc:  # a file missing: the warehouse's
             self._fail(exc)
 
     def lag_seconds(self) -> float:

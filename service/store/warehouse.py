@@ -140,9 +140,9 @@ class S3Warehouse(Warehouse):
         return f"s3://{self.bucket_path}"
 
     def probe(self) -> None:
-        """One listing of the bucket's prefix (no retries, short timeouts: a probe must be cheap)."""
+        """One look at the bucket's prefix (no retries, short timeouts: a probe must be cheap)."""
         with self.outages():
-            self._probe_fs.get_file_info(pafs.FileSelector(self.bucket_path, max_recursion=0, allow_not_found=True))
+            self._probe_fs.get_file_info(self.bucket_path)
 
     @contextlib.contextmanager
     def outages(self) -> Iterator[None]:
