@@ -7,14 +7,13 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from service import logs
+from service import logs, workers
 from service.config import Settings
 from service.errors import YardstickError
 
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
     lake = settings.data_dir.resolve()
-    if args.command not in ("openapi", "template", "extract") and not _json_serve(settings, args):
+    if args.command not in ("openapi", "template", "extract") and settings.log_format == "text":
         print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
@@ -123,7 +122,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
     _cold_start(settings, lake)
-    metrics_dir = _metrics_dir(settings.workers)
+    metrics_dir = workers.metrics_dir(settings.workers)
     uvicorn.run(
         "service.api:app_from_env",
         factory=True,
@@ -162,10 +161,6 @@ def _cold_start(settings: Settings, lake: Any) -> None:
         _say(settings, f"starting degraded: {exc}", "warning")
 
 
-def _json_serve(settings: Settings, args: argparse.Namespace) -> bool:
-    return args.command == "serve" and settings.log_format == "json"
-
-
 def _say(settings: Settings, message: str, level: str = "info") -> None:
     """A line of `serve` on stderr, in the log format the settings name."""
     if settings.log_format == "json":
@@ -173,24 +168,6 @@ def _say(settings: Settings, message: str, level: str = "info") -> None:
         print(orjson.dumps(line).decode(), file=sys.stderr)
     else:
         print(f"yardstick: {message}", file=sys.stderr)
-
-
-def _metrics_dir(workers: int) -> Path | None:
-    """Several workers: a fresh folder where each writes its metrics, so /metrics sums them (prometheus_client's
-    multiprocess mode). One named in PROMETHEUS_MULTIPROC_DIR is emptied; else a new one, removed at exit."""
-    if workers <= 1:
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        return None
-    named = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if named:
-        folder = Path(named)
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.db"):  # values of an earlier start are not this server's
-            old.unlink()
-        return None
-    folder = Path(tempfile.mkdtemp(prefix="yardstick-metrics-"))
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-    return folder
 
 
 def _unwritable(folder: Path) -> str | None:
