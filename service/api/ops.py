@@ -48,6 +48,7 @@ class Readiness:
         ok = snap is not None and all(p["ok"] for p in parts.values())
         return {
             "status": "ok" if ok else "degraded",
+            "state": "ok" if ok else "degraded",  # also in the 503 problem document, whose "status" is 503
             "snapshot": snap.id if snap is not None else None,
             **parts,
             "reads": snap is not None,
@@ -83,12 +84,12 @@ def readyz(request: Request) -> Response:
         return Response(orjson.dumps(state), media_type="application/json", headers=NO_STORE)
     down = [p for p in ("catalog", "warehouse") if not state[p]["ok"]] or ["snapshot"]
     problem = {
+        **state,
         "type": "/problems/not-ready",
         "title": "Not ready",
-        "status": 503,
+        "status": 503,  # RFC 9457: the HTTP status; "state" says "degraded"
         "detail": f"{' and '.join(down)} not available: reads {'go on' if state['reads'] else 'wait'}, writes wait",
         "instance": "/readyz",
-        **state,
     }
     headers = {**NO_STORE, "retry-after": "5"}
     return Response(orjson.dumps(problem), 503, media_type="application/problem+json", headers=headers)

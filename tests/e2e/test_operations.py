@@ -61,7 +61,7 @@ def test_health_request_ids_and_json_logs(tmp_path: Path) -> None:
         assert live.status_code == 200 and live.headers["x-yardstick-replica"] == "alpha"
         ready = httpx.get(f"{a.base}/readyz", timeout=10)
         body = ready.json()
-        assert ready.status_code == 200 and body["status"] == "ok" and body["reads"] and body["writes"]
+        assert ready.status_code == 200 and body["status"] == body["state"] == "ok" and body["reads"] and body["writes"]
         assert body["catalog"] == {"name": f"sqlite:///{tmp_path / 'admin' / 'catalog.db'}", "ok": True}
         assert body["warehouse"] == {"name": (tmp_path / "warehouse").resolve().as_uri(), "ok": True}
         traced = httpx.get(f"{a.base}/v1/regions/430400", headers={"x-request-id": "trace-42"}, timeout=10)
@@ -79,7 +79,8 @@ def test_health_request_ids_and_json_logs(tmp_path: Path) -> None:
         down = wait_status(f"{a.base}/readyz", 503, 10)
         assert down.status_code == 503 and down.headers["content-type"] == "application/problem+json"
         state = down.json()
-        assert state["status"] == "degraded" and state["warehouse"]["ok"] is False and state["catalog"]["ok"]
+        assert (state["status"], state["state"]) == (503, "degraded")  # a problem document: status is the HTTP one
+        assert state["warehouse"]["ok"] is False and state["catalog"]["ok"]
         assert (state["reads"], state["writes"]) == (True, False)
         health = httpx.get(f"{a.base}/healthz", timeout=10).json()
         assert health["status"] == "degraded" and "warehouse does not answer" in health["notices"][-1]
