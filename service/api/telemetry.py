@@ -19,6 +19,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.problems import unexpected
 from service.logs import request_id
 from service.store.snapshot import Store
 
@@ -173,12 +174,12 @@ class RequestMiddleware:
         rid = incoming_id(scope)
         token = request_id.set(rid)
         start = time.perf_counter()
-        seen: dict[str, Any] = {"status": 500, "bytes": 0, "snapshot": None}
+        seen: dict[str, Any] = {"status": 500, "bytes": 0, "snapshot": None, "started": False}
         ident = [(b"x-request-id", rid.encode()), (b"x-yardstick-replica", self.replica)]
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
-                seen["status"] = message["status"]
+                seen["status"], seen["started"] = message["status"], True
                 headers = list(message.get("headers", []))
                 seen["snapshot"] = next((v.decode() for k, v in headers if k == b"x-snapshot"), None)
                 seen["replayed"] = any(k == b"idempotency-replayed" for k, _ in headers)
@@ -189,9 +190,10 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, wrapped)
-        except Exception:
-            log.exception("unhandled error", extra={"fields": {"path": scope["path"]}})
-            raise
+        except Exception as exc:
+            if seen["started"]:  # the answer has begun: nothing else can be sent
+                raise
+            await unexpected(exc, scope["path"])(scope, receive, wrapped)  # one log line, with the request id
         finally:
             self._record(scope, seen, time.perf_counter() - start)
             request_id.reset(token)
