@@ -35,6 +35,8 @@ class Readiness:
         with self._lock:
             if time.monotonic() - self._at >= PROBE_SECONDS:
                 self._probe, self._at = self.store.lake.probe(), time.monotonic()
+                for part, error in self._probe.items():
+                    self.store.mark(part, error)
             return dict(self._probe)
 
     def state(self) -> dict[str, Any]:
@@ -127,5 +129,5 @@ def _notices(state: dict[str, Any], snapshot: str) -> list[str]:
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
 )
 def metrics(request: Request) -> Response:
-    request.app.state.metrics.observe(request.app.state.store)
+    request.app.state.metrics.observe(request.app.state.store, request.app.state.readiness.probe())
     return Response(render(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)

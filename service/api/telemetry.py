@@ -101,8 +101,10 @@ class Metrics:
         self.refreshes = Counter("yardstick_refreshes", "Newer snapshots opened", registry=r)
         self.replays = Counter("yardstick_idempotency_replays", "Uploads answered from an earlier answer", registry=r)
 
-    def observe(self, store: Store) -> None:
-        """The gauges read at a scrape: frames in memory, the snapshot's age, the refresh lag."""
+    def observe(self, store: Store, probe: dict[str, str | None]) -> None:
+        """The gauges read at a scrape: frames in memory, the snapshot's age, the refresh lag, what answers."""
+        for part, error in probe.items():
+            self.up.labels(part).set(0 if error is not None or part in store.down else 1)
         cache = store.frames
         for what, value in (
             ("count", len(cache)),
@@ -135,6 +137,7 @@ class Metrics:
             return
         elif event == "refresh":
             self.refreshes.inc()
+            self.lag.set(0)
         elif event in ("degraded", "recovered"):
             self.up.labels(fields["part"]).set(1 if event == "recovered" else 0)
         level = logging.WARNING if event in ("degraded", "catalog_error", "warehouse_error") else logging.INFO

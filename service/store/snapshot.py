@@ -201,8 +201,8 @@ class Store:
         self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self.frames)
         self._checked, self._seen = time.monotonic(), self.lake.seen()
         self.behind_since = None
-        self._up("catalog")
-        self._up("warehouse")
+        self.mark("catalog", None)
+        self.mark("warehouse", None)
 
     def try_open(self) -> bool:
         """``reopen``, an outage recorded instead of raised; the next try waits longer (up to 5 s)."""
@@ -222,15 +222,18 @@ class Store:
                 if self._snapshot is None:
                     self.try_open()
 
-    def _fail(self, exc: Exception) -> None:
-        part = "catalog" if isinstance(exc, CatalogUnavailable) else "warehouse"
-        if part not in self.down:
-            self.down[part] = (time.time(), str(exc))
-            events.emit("degraded", part=part, error=str(exc))
+    def mark(self, part: str, error: str | None) -> None:
+        """What a probe or an attempt found: ``part`` ("catalog" or "warehouse") answers (``error`` None) or not;
+        a change is told once (events "degraded", "recovered")."""
+        if error is None:
+            if self.down.pop(part, None) is not None:
+                events.emit("recovered", part=part)
+        elif part not in self.down:
+            self.down[part] = (time.time(), error)
+            events.emit("degraded", part=part, error=error)
 
-    def _up(self, part: str) -> None:
-        if self.down.pop(part, None) is not None:
-            events.emit("recovered", part=part)
+    def _fail(self, exc: Exception) -> None:
+        self.mark("catalog" if isinstance(exc, CatalogUnavailable) else "warehouse", str(exc))
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
@@ -296,9 +299,9 @@ class Store:
                     if manifest.id != self._current().manifest.id:
                         self.behind_since = self.behind_since or _epoch(manifest.committed_at)
                         self._snapshot = self._switch(manifest)
+                        self.mark("warehouse", None)  # its files were read
             self.behind_since = None
-            self._up("catalog")
-            self._up("warehouse")
+            self.mark("catalog", None)
         except (CatalogUnavailable, StorageUnavailable, OSError) as exc:  # a file missing: the warehouse's
             self._fail(exc)
 

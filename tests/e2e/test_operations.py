@@ -98,6 +98,8 @@ def test_health_request_ids_and_json_logs(tmp_path: Path) -> None:
     post = next(x for x in requests if x["route"] == "/v1/observations")
     assert post["status"] == 201 and post["key"] and post["key"] in key  # the key's id, never the key
     assert key not in log.read_text()
+    told = [(x["event"], x.get("part")) for x in lines if x.get("event") in ("degraded", "recovered")]
+    assert told == [("degraded", "warehouse"), ("recovered", "warehouse")]  # once each, when they happened
     commit = next(x for x in lines if x.get("event") == "commit")
     assert commit["snapshot"] == written.json()["snapshot"] and commit["rows"] >= 1 and commit["bytes"] > 0
 
