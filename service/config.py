@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     replica_name: str | None = Field(
         None,
-        max_length=128,
+        pattern=r"^[!-~]{1,128}$",  # printable ASCII without spaces: it goes in a header
         description="This replica's name in the X-Yardstick-Replica header, /readyz and logs (default: the host name).",
     )
     frame_ancestors: list[str] = Field(["*"], description="Who may frame the /embed/ widgets (CSP frame-ancestors).")

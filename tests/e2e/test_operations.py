@@ -153,8 +153,8 @@ def test_metrics_are_summed_over_two_workers_of_each_of_two_replicas(catalog: st
         replicas = set()
         with httpx.Client(base_url=front, timeout=30) as client:
             for i in range(80):
-                got = client.get(SERIES if i % 2 else "/v1/regions/430400")
-                assert got.status_code == 200
+                got = client.get(SERIES if i % 2 else "/v1/regions/430400", headers={"x-request-id": f"n-{i}"})
+                assert got.status_code == 200 and got.headers["x-request-id"] == f"n-{i}"  # through nginx
                 replicas.add(got.headers["x-yardstick-replica"])
                 sent += 1
         assert upload(front, key, 8.6).status_code == 201
