@@ -128,10 +128,17 @@ def test_a_replica_started_while_the_object_store_is_down_recovers_by_itself(cat
                 assert wait_status(f"{r.base}/readyz", 200, 60).status_code == 200
                 assert latest(r.base) == 8.4
                 assert upload(r.base, key, 8.6).status_code == 201
+                assert latest(r.base) == 8.6
+            events = [x.get("event") for x in json_lines(log)]
+            assert "degraded" in events and "recovered" in events
+            endpoint.close()  # down again; the replica restarts with what it has cached: it serves reads
+            with replica(tmp_path, "late", down_env, workers=2, ready="/livez", stderr=log) as r:
+                state = httpx.get(f"{r.base}/readyz", timeout=10).json()
+                assert state["warehouse"]["ok"] is False and (state["reads"], state["writes"]) == (True, False)
+                assert latest(r.base) == 8.6
+                assert upload(r.base, key, 8.7).status_code == 503
         finally:
             endpoint.close()
-    events = [x.get("event") for x in json_lines(log)]
-    assert "degraded" in events and "recovered" in events
 
 
 def scrape_total(base: str) -> float:
