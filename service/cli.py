@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from service import logs, workers
+from service.admin import ADMIN, admin_parsers
 from service.config import Settings
 from service.errors import YardstickError
 
@@ -39,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)"
         )
     _template_parser(sub)
+    admin_parsers(sub)
     _extract_parser(sub)
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
-    sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
     sub.add_parser("snapshots", help="list snapshots")
     sub.add_parser("openapi", help="print the OpenAPI document")
@@ -300,17 +301,6 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.integrity import check
-    from service.store.stores import open_lake
-
-    problems = check(open_lake(settings))
-    for p in problems:
-        print(p, file=sys.stderr)
-    print("ok" if not problems else f"{len(problems)} problem(s)")
-    return 0 if not problems else 1
-
-
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.oldformat import migrate_in_place
 
@@ -370,9 +360,9 @@ COMMANDS = {
     "template": _template,
     "extract": _extract,
     "seed": _seed,
-    "check": _check,
     "migrate": _migrate,
     "snapshots": _snapshots,
     "openapi": _openapi,
     "keys": _keys,
+    **ADMIN,
 }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any
 
 import anyio
@@ -174,8 +176,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     op["responses"].setdefault(status, response)
         for name in ("HTTPValidationError", "ValidationError"):
             spec.get("components", {}).get("schemas", {}).pop(name, None)
+        _examples(spec)
         app.openapi_schema = spec
     return app.openapi_schema
+
+
+def _examples(spec: dict[str, Any]) -> None:
+    """Each JSON answer's example: a real answer over the seed data (service/api/examples.json, written by
+    ``python -m tests.contract.examples`` and checked against the app by tests/contract/test_schemas.py)."""
+    found = json.loads(resources.files("service.api").joinpath("examples.json").read_text(encoding="utf-8"))
+    for path in spec["paths"].values():
+        for op in path.values():
+            for status, by_media in found.get(op["operationId"], {}).items():
+                content = op["responses"].get(status, {}).get("content", {})
+                for media, example in by_media.items():
+                    if media in content:
+                        content[media]["example"] = example
 
 
 def _common_responses(route: str) -> dict[str, Any]:

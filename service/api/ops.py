@@ -11,13 +11,38 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import Field
 from starlette.responses import Response
 
+from service.api import schemas
 from service.api.telemetry import render
 from service.errors import YardstickError
 from service.store.snapshot import Snapshot, Store
 
 router = APIRouter(tags=["operations"])
+
+
+class Live(schemas.Open):
+    status: str = Field(description="alive")
+
+
+class Part(schemas.Open):
+    name: str = Field(description="the catalog's URL without its password, or the warehouse's location")
+    ok: bool
+    error: str | None = None
+    down_since: str | None = None
+
+
+class Ready(schemas.Open):
+    status: str = Field(description="ok (a 503 problem document says degraded in state)")
+    state: str
+    snapshot: str | None
+    catalog: Part
+    warehouse: Part
+    reads: bool
+    writes: bool
+
+
 PROBE_SECONDS = 1.5  # a probe's answer is reused this long: a load balancer polling every replica costs little
 NO_STORE = {"cache-control": "no-store"}
 
@@ -67,7 +92,12 @@ def _part(name: str, error: str | None, down: tuple[float, str] | None) -> dict[
     return out
 
 
-@router.get("/livez", name="livez", summary="The process answers (200 while it lives)")
+@router.get(
+    "/livez",
+    name="livez",
+    summary="The process answers (200 while it lives)",
+    responses={200: {"description": "Alive, whatever else is down", "model": Live}},
+)
 def livez() -> Response:
     return Response(b'{"status":"alive"}', media_type="application/json", headers=NO_STORE)
 
@@ -77,7 +107,11 @@ def livez() -> Response:
     name="readyz",
     summary="Ready to serve: a snapshot open, the catalog and the warehouse answer (503 says what still works)",
     responses={
-        503: {"description": "Degraded: the body says what still works", "content": {"application/problem+json": {}}}
+        200: {"description": "Ready: a snapshot open, the catalog and the warehouse answer", "model": Ready},
+        503: {
+            "description": "Degraded: a problem document that says what still works (reads, writes, each part)",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
+        },
     },
 )
 def readyz(request: Request) -> Response:
@@ -97,7 +131,17 @@ def readyz(request: Request) -> Response:
     return Response(orjson.dumps(problem), 503, media_type="application/problem+json", headers=headers)
 
 
-@router.get("/healthz", name="healthz", summary="The snapshot served, with what an operator must know")
+@router.get(
+    "/healthz",
+    name="healthz",
+    summary="The snapshot served, with what an operator must know",
+    responses={
+        200: {
+            "description": "Reads are served: the snapshot, what an operator must know (degraded: as /readyz)",
+            "model": schemas.Health,
+        }
+    },
+)
 def healthz(request: Request) -> Response:
     """200 while reads are served (as before); ``status`` is ``degraded`` when /readyz would say 503."""
     state = request.app.state.readiness.state()
@@ -127,6 +171,7 @@ def _notices(state: dict[str, Any], snapshot: str) -> list[str]:
     name="metrics",
     summary="Prometheus metrics of this server (every worker)",
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+    response_class=Response,
 )
 def metrics(request: Request) -> Response:
     request.app.state.metrics.observe(request.app.state.store, request.app.state.readiness.probe())

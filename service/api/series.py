@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, unquote
 
 import anyio
@@ -14,6 +15,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from service.api import schemas
 from service.api.bulk import export_file
 from service.api.deps import (
     MAX_PAGE,
@@ -36,7 +38,7 @@ from service.api.deps import (
     region_param,
     respond,
 )
-from service.api.docs import SERIES_RESPONSES
+from service.api.docs import SERIES_RESPONSES, answering
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
@@ -44,7 +46,7 @@ from service.formats import JSON, JSONSTAT, Format, Payload, encode
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
-from service.query import transforms
+from service.query import hints, transforms
 from service.query.series import (
     ObservationsQuery,
     SeriesQuery,
@@ -62,15 +64,15 @@ from service.store.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["observations"], responses=SERIES_RESPONSES)
 
+UNITS = [*transforms.TRANSFORMS, *(t.long_name for t in transforms.TRANSFORMS.values())]  # every name lookup takes
 Units = Annotated[
     str,
     Query(
-        description="Transform: FRED codes lin, chg, ch1, pch, pc1, pca, cch, cca, log, plus from_ytd and normalize "
-        "(long names accepted: levels, change, change_from_year_ago, percent_change, percent_change_from_year_ago, "
-        "compounded_annual_rate, continuously_compounded_change, continuously_compounded_annual_rate, natural_log, "
-        "period_values, index)",
+        description="Transform, by FRED code or long name: "
+        + "; ".join(f"{t.code} ({t.long_name}): {t.title}" for t in transforms.TRANSFORMS.values()),
         max_length=64,
         examples=["pc1"],
+        json_schema_extra={"enum": UNITS},
     ),
 ]
 
@@ -84,7 +86,12 @@ Shape = Annotated[
 ]
 
 
-@router.get("/series/{indicator}/{region}", name="series-get", summary="The observations of one series")
+@router.get(
+    "/series/{indicator}/{region}",
+    name="series-get",
+    summary="The observations of one series",
+    responses=answering(schemas.SeriesAnswer, SERIES_RESPONSES),
+)
 async def series_get(
     snap: SnapshotDep,
     settings: SettingsDep,
@@ -109,12 +116,18 @@ async def series_get(
     q = SeriesQuery(vintage, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
     await in_memory(snap, indicator.code)
     table = query_series(snap, indicator, region.code, q)  # in memory from here on: no thread hop
-    return respond(series_payload(snap, indicator, region, t, table), media, snap, bom)
+    return respond(series_payload(snap, indicator, region, t, table, vintage.as_of), media, snap, bom)
 
 
 def series_payload(
-    snap: Snapshot, indicator: Indicator, region: Region, t: transforms.Transform, table: pa.Table
+    snap: Snapshot,
+    indicator: Indicator,
+    region: Region,
+    t: transforms.Transform,
+    table: pa.Table,
+    as_of: date | None = None,
 ) -> Payload:
+    """One series (the handler's and the fast lane's: the same bytes); an empty one says where the data is."""
     doc = {
         "snapshot": snap.id,
         "indicator": as_dict(indicator),
@@ -123,6 +136,8 @@ def series_payload(
         "unit": describe(t.unit or indicator.unit),
         "count": table.num_rows,
     }
+    if table.num_rows == 0:
+        doc["hint"] = hints.for_series(snap, indicator.code, region.code, as_of)
     return Payload(table, doc, "observations", f"{indicator.code}-{region.code}")
 
 
@@ -156,10 +171,11 @@ def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
     indicator, region = params["indicator"], params["region"]
     if indicator not in snap.indicators or region not in snap.regions or not snap.has_frame(indicator):
         return None
-    table, total = query_observations(snap, ObservationsQuery([indicator], [region]), 0)
+    selection = ObservationsQuery([indicator], [region])
+    table, total = query_observations(snap, selection, 0)
     if total > table.num_rows:
         return None  # a next page: its link is the handler's to build
-    return encode(observations_payload(snap, table, total, None), JSON)
+    return encode(observations_payload(snap, table, total, None, selection), JSON)
 
 
 async def get_selection(
@@ -197,6 +213,7 @@ async def get_selection(
     "/observations",
     name="observations-list",
     summary="Many series as one long table: JSON pages with a stable cursor, or a streamed file export",
+    responses=answering(schemas.ObservationsPage, SERIES_RESPONSES),
 )
 async def observations_list(
     request: Request,
@@ -257,7 +274,7 @@ def _observations(
         return StreamingResponse(stream, media_type=media.content_type, headers=headers)
     if media.max_rows is not None and limit is None and cursor is None:  # a workbook: every row, or a 400
         table, total = query_whole(snap, selection, media.max_rows, media.title)
-        return respond(observations_payload(snap, table, total, None), media, snap, bom)
+        return respond(observations_payload(snap, table, total, None, selection), media, snap, bom)
     limit, _ = page_params(settings, limit or 1000, 0)
     offset = 0
     if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
@@ -267,12 +284,19 @@ def _observations(
     nxt = None
     if offset + table.num_rows < total:
         nxt = next_page(request, cursor=encode_cursor(snap.id, offset + table.num_rows))
-    return respond(observations_payload(snap, table, total, nxt), media, snap, bom)
+    return respond(observations_payload(snap, table, total, nxt, selection), media, snap, bom)
 
 
-def observations_payload(snap: Snapshot, table: pa.Table, total: int, nxt: str | None) -> Payload:
-    """One page of /v1/observations (the handler's and the fast lane's: the same bytes)."""
-    doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
+def observations_payload(
+    snap: Snapshot, table: pa.Table, total: int, nxt: str | None, selection: ObservationsQuery
+) -> Payload:
+    """One page of /v1/observations (the handler's and the fast lane's: the same bytes); an empty selection says
+    the latest period with data."""
+    doc: dict[str, Any] = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
+    if total == 0:
+        hint = hints.for_selection(snap, selection.indicators, selection.regions, selection.vintage.as_of)
+        if hint is not None:
+            doc["hint"] = hint
     return Payload(table, doc, "observations", "observations")
 
 

@@ -39,7 +39,8 @@ from service.store.beacon import Beacon
 from service.store.catalog import LakeCatalog, catalog_url, private_file, shown_url
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer, flock_writer, timed, wait_or_busy
 from service.store.layout import NAMESPACE, iceberg_schema, table_layout
-from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
+from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect
+from service.store.upgrade import upgrade
 from service.store.warehouse import Warehouse, plain
 
 
@@ -81,7 +82,7 @@ class IcebergLake(Lake):
             "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
         )
         self.engine: Engine = self.catalog.engine
-        create_all(self.engine)
+        self.schema = upgrade(self.engine, lambda: self._lock(60.0))  # Yardstick's tables at this release's head
         self.keys = KeyStore(self.engine, fresh_seconds)
         self.idempotency = Idempotency(self.engine)
         self.beacon = Beacon.at(root / "snapshot.beacon")

@@ -17,7 +17,7 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
@@ -87,6 +87,18 @@ class Warehouse:
 
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
+
+    def read(self, rel: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """A stored file opened for reading from the store itself (not a cache); FileNotFoundError if missing."""
+        return open(self.root / rel, "rb")
+
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        """A stored file's size and SHA-256, read from the store itself (not a cache), or None if it is missing."""
+        try:
+            with self.outages(), self.read(rel) as src:
+                return _digest(src)
+        except FileNotFoundError:
+            return None
 
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         """Every file under ``prefix``: its path and modification time (seconds since the epoch)."""
@@ -210,6 +222,9 @@ class S3Warehouse(Warehouse):
         with self.outages(), contextlib.suppress(FileNotFoundError):
             self.fs.delete_file(self._key(rel))
 
+    def read(self, rel: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        return self.fs.open_input_stream(self._key(rel))  # type: ignore[no-any-return]
+
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         selector = pafs.FileSelector(self._key(prefix), recursive=True, allow_not_found=True)
         with self.outages():
@@ -218,3 +233,11 @@ class S3Warehouse(Warehouse):
             if info.type == pafs.FileType.File:
                 mtime = info.mtime.timestamp() if info.mtime else 0.0
                 yield info.path.removeprefix(self.bucket_path + "/"), mtime
+
+
+def _digest(src: BinaryIO) -> tuple[int, str]:
+    h, size = hashlib.sha256(), 0
+    while block := src.read(1 << 20):
+        h.update(block)
+        size += len(block)
+    return size, h.hexdigest()
