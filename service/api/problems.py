@@ -102,12 +102,18 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    return unexpected(exc, request.url.path)
+
+
+def unexpected(exc: Exception, path: str) -> Response:
+    """The answer to an error nothing else handled, logged once (one line, with the request id; see
+    api.telemetry, which answers with it before the error reaches the server)."""
     storage = full_disk(exc)  # a write outside the store's own guard (a key or idempotency record)
     if storage is not None:
-        log.error("disk full on %s: %s", request.url.path, exc)
-        return await _yardstick(request, storage)
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem(500, "Internal error", "the server failed to answer; the error was logged", request.url.path)
+        log.error("disk full on %s: %s", path, exc)
+        return of_error(storage, path)
+    log.exception("unhandled error on %s", path, exc_info=exc)
+    return problem(500, "Internal error", "the server failed to answer; the error was logged", path)
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]

@@ -347,7 +347,7 @@ class WriteAnswer(Open):
 
 
 class Health(Open):
-    status: str = Field(description="ok, or degraded (the catalog database does not answer)")
+    status: str = Field(description="ok, or degraded (the catalog database or the warehouse does not answer)")
     snapshot: str
     committed_at: str
     counts: dict[str, int]

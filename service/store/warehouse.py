@@ -17,12 +17,18 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
+from service import events
 from service.errors import StorageUnavailable, YardstickError
+
+
+def plain(location: str) -> str:
+    """A location without the file:// scheme (Iceberg writes local paths either way)."""
+    return location.removeprefix("file://")
 
 
 class Warehouse:
@@ -52,6 +58,11 @@ class Warehouse:
     def uri(self) -> str:
         """The warehouse as Iceberg and other engines name it."""
         return self.root.as_uri()
+
+    def probe(self) -> None:
+        """Raise if the warehouse cannot be used now (a local folder: it exists and is writable)."""
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"the warehouse folder {self.root} is missing or not writable")
 
     def properties(self) -> dict[str, str]:
         """Catalog properties that let pyiceberg (and engines given the same) open files here."""
@@ -123,18 +134,27 @@ class S3Warehouse(Warehouse):
             if v
         }
         scheme = urlsplit(endpoint).scheme if endpoint else None
-        self.fs = pafs.S3FileSystem(
-            access_key=env.get("AWS_ACCESS_KEY_ID"),
-            secret_key=env.get("AWS_SECRET_ACCESS_KEY"),
-            session_token=env.get("AWS_SESSION_TOKEN"),
-            region=region,
-            endpoint_override=urlsplit(endpoint).netloc if endpoint else None,
-            scheme=scheme or "https",
+        options: dict[str, Any] = {
+            "access_key": env.get("AWS_ACCESS_KEY_ID"),
+            "secret_key": env.get("AWS_SECRET_ACCESS_KEY"),
+            "session_token": env.get("AWS_SESSION_TOKEN"),
+            "region": region,
+            "endpoint_override": urlsplit(endpoint).netloc if endpoint else None,
+            "scheme": scheme or "https",
+        }
+        self.fs = pafs.S3FileSystem(**options)
+        self._probe_fs = pafs.S3FileSystem(  # readiness probes: no retries, short timeouts
+            **options, connect_timeout=1, request_timeout=2, retry_strategy=pafs.AwsStandardS3RetryStrategy(1)
         )
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket_path}"
+
+    def probe(self) -> None:
+        """One look at the bucket's prefix (no retries, short timeouts: a probe must be cheap)."""
+        with self.outages():
+            self._probe_fs.get_file_info(self.bucket_path)
 
     @contextlib.contextmanager
     def outages(self) -> Iterator[None]:
@@ -145,6 +165,7 @@ class S3Warehouse(Warehouse):
         except (FileNotFoundError, YardstickError):
             raise
         except OSError as exc:
+            events.emit("warehouse_error", error=type(exc).__name__)
             raise StorageUnavailable(
                 f"the object store {self.uri} does not answer; nothing was committed, try again shortly",
                 extra={"headers": {"retry-after": "5"}},
@@ -177,6 +198,7 @@ class S3Warehouse(Warehouse):
             if (size is not None and got != size) or (sha256 is not None and digest.hexdigest() != sha256):
                 raise YardstickError(f"{self.location(rel)} does not match the commit log (size or sha256)")
             os.replace(tmp, target)
+            events.emit("download", bytes=got)
         except FileNotFoundError:
             tmp.unlink(missing_ok=True)
             return target  # missing remotely: the caller's existence check or read reports it

@@ -65,6 +65,8 @@ GETS = [
     Ask("bulk-manifest", "/v1/bulk"),
     Ask("bulk-datapackage", "/v1/bulk/datapackage.json"),
     Ask("healthz", "/healthz"),
+    Ask("livez", "/livez"),
+    Ask("readyz", "/readyz"),
     Ask("snapshots-list", "/v1/snapshots"),
     Ask("snapshots-get", "/v1/snapshots/000001"),
     Ask("sdmx-data", "/sdmx/2.1/data/YARDSTICK/..industry-taxes_paid?format=jsondata", SDMX_JSON),
@@ -127,8 +129,10 @@ def stable(value: Any, n: int = 2) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if k in PLACEHOLDERS and v is not None:
+            if k in PLACEHOLDERS and v is not None and not isinstance(v, dict):
                 out[k] = PLACEHOLDERS[k]
+            elif k == "name" and isinstance(v, str) and v.startswith(("sqlite:", "file:")):  # /readyz: where
+                out[k] = "sqlite:////var/lake/catalog.db" if v.startswith("sqlite:") else PLACEHOLDERS["warehouse"]
             elif k == "header" and isinstance(v, dict):
                 out[k] = {**v, **{h: HEADER[h] for h in HEADER if h in v}}
             elif k == "path" and isinstance(v, str):
