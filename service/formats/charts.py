@@ -255,6 +255,14 @@ def wrap(text: str, px: int, size: int) -> list[str]:
     return [*lines, current.rstrip()] if current.strip() or not lines else lines
 
 
+def plot_height(title: str, subtitle: str | list[str], width: int, height: int) -> float:
+    """About how many pixels of ``height`` (the whole image) the plot keeps once the wrapped title and subtitle, a
+    bottom legend and the period axis have theirs: generous to the text, so what is spaced by it never collides."""
+    heads = len(wrap(title, width, TITLE_SIZE)) * TITLE_SIZE * 1.3
+    heads += sum(len(wrap(t, width, SUBTITLE_SIZE)) for t in _lines(subtitle)) * SUBTITLE_SIZE * 1.3
+    return max(height - heads - 110, 40.0)  # 110: the title's offset, the period axis and two legend rows
+
+
 def _spec(
     title: str,
     subtitle: str | list[str],

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from service.formats.charts import SHAPES, THEMES, Theme, _spec, _status_scale
+from service.formats.charts import SHAPES, THEMES, Theme, _spec, _status_scale, plot_height
 
 LABEL_GAP = 14  # px between two end labels
 LABEL_WIDTH = 64  # px an x axis label needs
@@ -56,7 +56,9 @@ def _domain(values: list[float]) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def end_labels(lines: list[Line], periods: list[str], domain: tuple[float, float], height: int) -> list[dict[str, Any]]:
+def end_labels(
+    lines: list[Line], periods: list[str], domain: tuple[float, float], height: float
+) -> list[dict[str, Any]]:
     """Each line's latest value, at its last period, placed at ``label_y``: the value itself, or moved up or down so
     that no two labels are closer than LABEL_GAP pixels."""
     ends = []
@@ -65,7 +67,7 @@ def end_labels(lines: list[Line], periods: list[str], domain: tuple[float, float
         if at:
             value = line.points[at[-1]][0]
             ends.append({"period": periods[at[-1]], "name": line.name, "value": value, "text": f"{value:g}"})
-    per_px = (domain[1] - domain[0]) / max(height, 1)
+    per_px = (domain[1] - domain[0]) / max(height, 1)  # height: the plot's own (charts.plot_height)
     placed: list[dict[str, Any]] = []
     for end in sorted(ends, key=lambda e: (e["period"], e["value"])):
         y = end["value"]
@@ -149,7 +151,7 @@ def lines_spec(
                 },
             },
             {
-                "data": {"values": end_labels(lines, periods, domain, height)},
+                "data": {"values": end_labels(lines, periods, domain, plot_height(title, subtitle, width, height))},
                 "mark": {"type": "text", "align": "left", "dx": 7, "fontSize": 12, "fontWeight": "bold"},
                 "encoding": {
                     "x": x,
