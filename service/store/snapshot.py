@@ -166,11 +166,12 @@ def open_snapshot(lake: Lake, manifest: Manifest, shared: frames.FrameCache | No
 class Store:
     """The current snapshot of a lake for one process; checks CURRENT at most every ``refresh_seconds``."""
 
-    def __init__(self, settings: Settings, lake: Lake | None = None) -> None:
+    def __init__(self, settings: Settings, lake: Lake | None = None, prepare: frames.Prepare | None = None) -> None:
         self.settings = settings
         self.lake = lake if lake is not None else open_lake(settings)
         self._lock = threading.Lock()
-        self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), settings.cache_path() / "frames")
+        folder = settings.cache_path() / "frames"
+        self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), folder, prepare)  # see frames.load
         self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
         self.catalog_down_since: float | None = None
         self.reopen()
