@@ -19,6 +19,7 @@ that run and a footer, with no Python object per row.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import threading
@@ -106,27 +107,36 @@ def _arrow_name(key: str) -> str:
     return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.arrow"
 
 
-def load(key: str, folder: Path | None = None, prepare: Prepare | None = None) -> Frame:
+class Busy(Exception):
+    """Another process is writing this frame's Arrow copy (``load`` with ``wait=False``)."""
+
+
+def load(key: str, folder: Path | None = None, prepare: Prepare | None = None, wait: bool = True) -> Frame:
     """The frame of one indicator's files (``key``): read from Parquet, or memory-mapped from its Arrow copy in
-    ``folder`` (written on first use, with the prepared answers if ``prepare`` is given)."""
+    ``folder`` (written on first use, with the prepared answers if ``prepare`` is given). One process writes a copy
+    while the others wait for it (or with ``wait=False`` raise ``Busy`` and do something else meanwhile)."""
     if folder is None:
         return _read(key)
     arrow = folder / _arrow_name(key)
     if not arrow.exists():
-        frame = _read(key)
-        tmp = folder / f".{arrow.name}.{uuid.uuid4().hex[:8]}"
-        runs = {"regions": list(frame.index), "starts": frame.starts.tolist(), "counts": frame.counts.tolist()}
-        table = frame.table if prepare is None else with_prepared(frame, prepare)
-        table = table.replace_schema_metadata({**(frame.table.schema.metadata or {}), _RUNS: orjson.dumps(runs)})
+        lock = folder / f".{arrow.name}.lock"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            os.replace(tmp, arrow)  # two workers writing at once both end with a whole file
-        except OSError:  # a full or read-only cache disk: serve from memory rather than fail
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            return frame
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only cache disk: serve from memory rather than fail
+            return _read(key)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise Busy(key) from None
+            if not arrow.exists():  # not written meanwhile by the process that held the lock
+                unwritten = _write(key, arrow, prepare)
+                if unwritten is not None:
+                    return unwritten
+            lock.unlink(missing_ok=True)  # a waiter finds the copy; a newcomer sees it before locking
+        finally:
+            os.close(fd)
     with pa.memory_map(str(arrow)) as source:
         table = pa.ipc.open_file(source).read_all()  # zero-copy: the buffers point into the mapping
     meta = table.schema.metadata or {}
@@ -136,6 +146,24 @@ def load(key: str, folder: Path | None = None, prepare: Prepare | None = None) -
     runs = orjson.loads(meta[_RUNS])
     frame = _frame(table.select(SERIES_COLUMNS), runs["regions"], runs["starts"], runs["counts"])
     return _mapped(frame, table) if LATEST in table.column_names else frame
+
+
+def _write(key: str, arrow: Path, prepare: Prepare | None) -> Frame | None:
+    """Write a frame's Arrow copy; the frame itself if the disk refuses it (full: serve from memory)."""
+    frame = _read(key)
+    tmp = arrow.with_name(f".{arrow.name}.{uuid.uuid4().hex[:8]}")
+    runs = {"regions": list(frame.index), "starts": frame.starts.tolist(), "counts": frame.counts.tolist()}
+    table = frame.table if prepare is None else with_prepared(frame, prepare)
+    table = table.replace_schema_metadata({**(frame.table.schema.metadata or {}), _RUNS: orjson.dumps(runs)})
+    try:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, arrow)  # atomic: a reader sees no copy or a whole one
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return frame
+    return None
 
 
 def with_prepared(frame: Frame, prepare: Prepare) -> pa.Table:
@@ -226,13 +254,14 @@ class FrameCache:
     def full(self) -> bool:
         return self.budget > 0 and self.bytes >= self.budget
 
-    def get(self, key: str) -> Frame:
+    def get(self, key: str, wait: bool = True) -> Frame:
+        """The frame, loaded if need be (``wait=False``: ``Busy`` while another process writes its copy)."""
         with self._lock:
             found = self._frames.get(key)
             if found is not None:
                 self._frames.move_to_end(key)
                 return found
-        frame = load(key, self.folder, self.prepare)  # outside the lock: file reads; two threads may both load (benign)
+        frame = load(key, self.folder, self.prepare, wait)  # outside the lock: two threads may both load
         with self._lock:
             if key not in self._frames:
                 self._frames[key] = frame
