@@ -110,7 +110,7 @@ def histories(draw: Any) -> pa.Table:
             end = date(year, 12, 31)
             releases = sorted(draw(st.sets(st.integers(0, 900), min_size=1, max_size=3)))
             for r in releases:
-                value = draw(st.one_of(st.none(), st.floats(allow_nan=False, width=64), st.integers(-(10**6), 10**6)))
+                value = draw(st.one_of(st.none(), st.floats(width=64), st.integers(-(10**6), 10**6)))
                 rows.append(
                     {
                         "indicator": "x.y",
