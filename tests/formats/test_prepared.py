@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -151,6 +152,11 @@ def test_random_lakes_in_every_window_are_the_encoders_bytes(tmp_path: Path, tab
             got_json = prepared.json_document({**doc, "count": run.count}, "observations", run.span("json"))
             assert got_json == encode(Payload(want, {**doc, "count": want.num_rows}, "observations"), JSON)
             assert prepared.csv_table(frame.table.schema, run.span("csv")) == encode(Payload(want), CSV)
+            long = want.add_column(0, "region", pa.array([region] * want.num_rows, pa.string()))
+            long = long.add_column(0, "indicator", pa.array(["x.y"] * want.num_rows, pa.string()))
+            prefix = b'"indicator":"x.y","region":' + orjson.dumps(region) + b","  # /v1/observations' rows
+            got_long = prepared.json_document(doc, "observations", run.span("json"), prefix)
+            assert got_long == encode(Payload(long, doc, "observations"), JSON)
 
 
 # ---- through the server ------------------------------------------------------------------------------------------
