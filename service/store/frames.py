@@ -144,7 +144,8 @@ def load(key: str, folder: Path | None = None, prepare: Prepare | None = None, w
         arrow.unlink(missing_ok=True)
         return load(key, folder, prepare)
     runs = orjson.loads(meta[_RUNS])
-    frame = _frame(table.select(SERIES_COLUMNS), runs["regions"], runs["starts"], runs["counts"])
+    plain = table.select(SERIES_COLUMNS).replace_schema_metadata(None)
+    frame = _frame(plain, runs["regions"], runs["starts"], runs["counts"])
     return _mapped(frame, table) if LATEST in table.column_names else frame
 
 
