@@ -1,4 +1,5 @@
-# Yardstick: slim Python, non-root, the lake on a volume, a health check against /healthz.
+# Yardstick: slim Python, non-root, the lake on a volume, a health check against /livez (a replica that starts
+# while the object store is down is alive and recovers by itself: /readyz, for load balancers, says when it serves).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,5 +23,5 @@ USER 10001
 VOLUME ["/data", "/cache"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"]
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/livez', timeout=2).status == 200 else 1)"]
 CMD ["yardstick", "serve"]

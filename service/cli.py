@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from service import logs, workers
+from service.admin import ADMIN, admin_parsers
 from service.config import Settings
 from service.errors import YardstickError
 
@@ -37,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             f"--{name}", help=f"{what} of every row (a wide sheet's layout lacks it, or the file has no such column)"
         )
     _template_parser(sub)
+    admin_parsers(sub)
     _extract_parser(sub)
     sub.add_parser("seed", help="load the shipped dataset into an empty lake")
-    sub.add_parser("check", help="verify every file of the current snapshot against its manifest")
     sub.add_parser("migrate", help="convert the lake in --data-dir from the old format to Iceberg, in place")
     sub.add_parser("snapshots", help="list snapshots")
     sub.add_parser("openapi", help="print the OpenAPI document")
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"data_dir": args.data_dir} if args.data_dir else {}
     settings = Settings(**overrides)
     lake = settings.data_dir.resolve()
-    if args.command not in ("openapi", "template", "extract"):
+    if args.command not in ("openapi", "template", "extract") and settings.log_format == "text":
         print(f"yardstick: lake {lake}", file=sys.stderr)  # which lake, whatever the working directory
     try:
         return COMMANDS[args.command](settings, args)
@@ -119,13 +122,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
-    if settings.load_seed and lake.current_id() == 0:  # the ingest's imports only for an empty lake (cold start)
-        from service.ingest.seed import ensure_seed, seed_notice
-
-        notice = seed_notice(lake, settings.seed_dir)
-        if notice:
-            print(f"yardstick: {notice}", file=sys.stderr)
-        ensure_seed(lake, settings.seed_dir)
+    _cold_start(settings, lake)
+    metrics_dir = workers.metrics_dir(settings.workers)
     uvicorn.run(
         "service.api:app_from_env",
         factory=True,
@@ -140,8 +138,37 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
         timeout_keep_alive=settings.keep_alive_seconds,
+        log_config=logs.config(settings.log_format),
     )
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _cold_start(settings: Settings, lake: Any) -> None:
+    """Seed an empty lake (the ingest's imports only then). A catalog or object store that does not answer is the
+    server's to report, degraded, not a reason to exit: it retries until they answer."""
+    from service.errors import CatalogUnavailable, StorageUnavailable
+
+    try:
+        if settings.load_seed and lake.current_id() == 0:
+            from service.ingest.seed import ensure_seed, seed_notice
+
+            notice = seed_notice(lake, settings.seed_dir)
+            if notice:
+                _say(settings, notice)
+            ensure_seed(lake, settings.seed_dir)
+    except (CatalogUnavailable, StorageUnavailable) as exc:
+        _say(settings, f"starting degraded: {exc}", "warning")
+
+
+def _say(settings: Settings, message: str, level: str = "info") -> None:
+    """A line of `serve` on stderr, in the log format the settings name."""
+    if settings.log_format == "json":
+        line = {"level": level, "logger": "yardstick", "message": message}
+        print(orjson.dumps(line).decode(), file=sys.stderr)
+    else:
+        print(f"yardstick: {message}", file=sys.stderr)
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -274,17 +301,6 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(settings: Settings, args: argparse.Namespace) -> int:
-    from service.store.integrity import check
-    from service.store.stores import open_lake
-
-    problems = check(open_lake(settings))
-    for p in problems:
-        print(p, file=sys.stderr)
-    print("ok" if not problems else f"{len(problems)} problem(s)")
-    return 0 if not problems else 1
-
-
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.oldformat import migrate_in_place
 
@@ -344,9 +360,9 @@ COMMANDS = {
     "template": _template,
     "extract": _extract,
     "seed": _seed,
-    "check": _check,
     "migrate": _migrate,
     "snapshots": _snapshots,
     "openapi": _openapi,
     "keys": _keys,
+    **ADMIN,
 }

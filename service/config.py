@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,16 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `yardstick serve` binds.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes.")
     access_log: bool = Field(False, description="Log every request (uvicorn's access log); off for throughput.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="text: uvicorn's lines. json: one JSON object a line: one per request (request id, route, "
+        "status, duration, snapshot, key id), one per event (start, commit, refresh, degraded, recovered), errors.",
+    )
+    replica_name: str | None = Field(
+        None,
+        pattern=r"^[!-~]{1,128}$",  # printable ASCII without spaces: it goes in a header
+        description="This replica's name in the X-Yardstick-Replica header, /readyz and logs (default: the host name).",
+    )
     frame_ancestors: list[str] = Field(["*"], description="Who may frame the /embed/ widgets (CSP frame-ancestors).")
     cors_origins: list[str] = Field(["*"], description="Origins allowed to call GET endpoints from a browser.")
     cors_write_origins: list[str] = Field(

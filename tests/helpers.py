@@ -61,3 +61,32 @@ def partly_ranked(target: Path) -> Path:
     rows = [obs(PARTIAL, code, "2022-Q3", value) for code, value in values.items()]
     ingest(lake_at(target), [("indicators.csv", csv_bytes([indicator], header)), ("partial.csv", csv_bytes(rows))])
     return target
+
+
+VA = "industry.value_added.growth"
+LEVEL = "test.output"
+QUARTERS = ["2021-Q1", "2021-Q2", "2021-Q3", "2021-Q4", "2022-Q1", "2022-Q2"]
+
+
+def quarters_lake(target: Path) -> Path:
+    """The seed (2022-Q3: Hengyang 8.4, Hunan 7.4 derived, China 3.9 derived) and six quarters before it for the
+    three: Hengyang has no 2022-Q1; every other Hunan figure is derived; Hengyang's 2022-Q2 (9.5) was revised to 9.9
+    on 2023-01-15. And ``test.output``, a level in 亿元 by year, with no figure for Hunan and none for Hengyang 2020."""
+    from service.ingest.load import ingest
+    from service.store.stores import lake_at
+
+    seeded_copy(target)
+    rows = []
+    for i, q in enumerate(QUARTERS):
+        if q != "2022-Q1":
+            rows.append(obs(VA, "430400", q, round(8.0 + i * 0.3, 1), "2022-08-01"))
+        rows.append(obs(VA, "430000", q, round(7.0 + i * 0.2, 1), "2022-08-01", "D" if i % 2 else "A"))
+        rows.append(obs(VA, "CN", q, round(6.0 - i * 0.4, 1), "2022-08-01"))
+    rows.append(obs(VA, "430400", "2022-Q2", 9.9, "2023-01-15"))
+    for year, value in ((2019, 3000.0), (2021, 3500.0), (2022, 3800.0)):
+        rows.append(obs(LEVEL, "430400", str(year), value, "2023-03-01"))
+    rows += [obs(LEVEL, "CN", str(y), 1_000_000.0 + y, "2023-03-01") for y in (2019, 2020, 2021, 2022)]
+    header = ["code", "name", "name_en", "unit", "kind", "frequency", "accumulation", "basis", "topic"]
+    indicator = [LEVEL, "测试产值", "Test output", "100m_cny", "level", "A", "period", "", "test"]
+    ingest(lake_at(target), [("indicators.csv", csv_bytes([indicator], header)), ("q.csv", csv_bytes(rows))])
+    return target

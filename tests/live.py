@@ -36,8 +36,12 @@ class Live:
 
 
 @contextmanager
-def live_server(lake: Path, workers: int = 1, **env: str) -> Iterator[Live]:
+def live_server(
+    lake: Path, workers: int = 1, ready: str = "/healthz", stderr: Path | None = None, **env: str
+) -> Iterator[Live]:
+    """The server is taken as started when ``ready`` answers 200; ``stderr`` keeps what it logs (default: dropped)."""
     port = free_port()
+    err = open(stderr, "wb") if stderr is not None else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     settings = {"YARDSTICK_LOAD_SEED": "false", "YARDSTICK_REFRESH_SECONDS": "0.2", **env}
     proc = subprocess.Popen(
         [
@@ -54,7 +58,7 @@ def live_server(lake: Path, workers: int = 1, **env: str) -> Iterator[Live]:
         ],
         env={**os.environ, **settings},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=err,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -62,7 +66,7 @@ def live_server(lake: Path, workers: int = 1, **env: str) -> Iterator[Live]:
         deadline = time.monotonic() + 180  # a bound for a busy machine, not a speed requirement
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/healthz", timeout=10).status_code == 200:
+                if httpx.get(f"{base}{ready}", timeout=10).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -78,3 +82,5 @@ def live_server(lake: Path, workers: int = 1, **env: str) -> Iterator[Live]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+        if stderr is not None:
+            err.close()  # type: ignore[union-attr]

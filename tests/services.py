@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,8 +154,9 @@ def s3(bucket: str = "lake") -> Iterator[S3]:
 
 
 @contextmanager
-def nginx(upstreams: list[str]) -> Iterator[str]:
-    """nginx balancing over ``upstreams`` (host:port) the way docs/deploy.md configures it; yields its base URL."""
+def nginx(upstreams: list[str], http_extra: str = "", server_extra: str = "") -> Iterator[str]:
+    """nginx balancing over ``upstreams`` (host:port) the way docs/deploy.md configures it; yields its base URL.
+    ``http_extra`` and ``server_extra`` are more configuration for the http and server contexts (a shipped file)."""
     binary = need("nginx")
     folder = Path(tempfile.mkdtemp(prefix="yardstick-nginx-"))
     port = free_port()
@@ -172,12 +175,14 @@ http {{
   uwsgi_temp_path {folder}/uwsgi;
   scgi_temp_path {folder}/scgi;
 {(Path(__file__).parent.parent / "docs" / "deploy" / "nginx-yardstick.conf").read_text()}
+{http_extra}
   upstream yardstick {{
 {servers}
     keepalive 32;
   }}
   server {{
     listen 127.0.0.1:{port};
+{server_extra}
     location / {{ proxy_pass http://yardstick; }}
   }}
 }}
@@ -196,3 +201,49 @@ http {{
     finally:
         _stop(proc, signal.SIGQUIT)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class Forwarder:
+    """A TCP port that refuses connections until ``open`` (an endpoint that is down), then passes them to
+    ``target`` (host, port): a service "started" without losing the state of the real one behind it (moto keeps
+    its buckets in memory, so stopping and starting it would empty them)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.port = target, free_port()
+        self.server: socket.socket | None = None
+        self.sockets: list[socket.socket] = []
+
+    def open(self) -> None:
+        server = socket.create_server(("127.0.0.1", self.port))
+        self.server = server
+        thread = threading.Thread(target=self._accept, args=(server,), daemon=True)
+        thread.start()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for s in self.sockets:
+            s.close()
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            with suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)

@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
+import os
+import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any
 
 import anyio
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from service import __version__
-from service.api import bulk, catalog, charts, compare, docs_ui, extract, ops, pages, problems, sdmx, series, writes
+from service import __version__, events
+from service.api import (
+    bulk,
+    catalog,
+    charts,
+    compare,
+    docs_ui,
+    extract,
+    ops,
+    pages,
+    problems,
+    sdmx,
+    series,
+    telemetry,
+    writes,
+)
 from service.api.access import GUARDED, Gate
 from service.api.caching import SnapshotCaching
 from service.api.http import Cors, HeadAsGet, known_parameters
 from service.config import Settings
+from service.errors import CatalogUnavailable, StorageUnavailable
 from service.formats import prepared
 from service.ingest.seed import ensure_seed, seed_notice
 from service.store.lake import Lake
@@ -35,9 +55,34 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Seed an empty lake, repair what other engines would read wrong, open the current snapshot, preload it."""
+    """Seed an empty lake, repair what other engines would read wrong, open the current snapshot, preload it.
+    A catalog or object store that does not answer leaves the replica up, degraded, retrying (see Store)."""
     settings: Settings = app.state.settings
-    lake: Lake = app.state.store.lake
+    store: Store = app.state.store
+    stop_listening = events.subscribe(app.state.metrics.on_event)
+    try:
+        _prepare(app, settings, store.lake)
+    except (CatalogUnavailable, StorageUnavailable, OSError) as exc:  # the next writer repairs; the seed: a restart
+        log.warning("not seeded or repaired at start: %s", exc)
+    store.try_open()  # the (possibly just seeded) current snapshot
+    _start_line(app, store)
+    stop = threading.Event()
+    if not store.ready:
+        threading.Thread(target=store.keep_trying, args=(stop,), name="reopen", daemon=True).start()
+    elif settings.preload:  # series, compare and rankings answer from memory from the first request
+        await anyio.to_thread.run_sync(store.snapshot().preload)
+    try:
+        yield
+    finally:
+        stop.set()
+        stop_listening()
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call] # its live gauges go; its counters stay in the sums
+
+
+def _prepare(app: FastAPI, settings: Settings, lake: Lake) -> None:
     if settings.load_seed:
         notice = seed_notice(lake, settings.seed_dir)
         if notice is not None:
@@ -46,10 +91,26 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_seed(lake, settings.seed_dir)
     for repaired in lake.repair():  # other engines read what the log committed
         log.warning("repaired at start: %s", repaired)
-    app.state.store.reopen()  # the (possibly just seeded) current snapshot
-    if settings.preload:  # series, compare and rankings answer from memory from the first request
-        await anyio.to_thread.run_sync(app.state.store.snapshot().preload)
-    yield
+
+
+def _start_line(app: FastAPI, store: Store) -> None:
+    for part, (_, error) in store.down.items():  # an outage met before anyone listened
+        app.state.metrics.on_event("degraded", {"part": part, "error": error})
+    snap = store.snapshot() if store.ready else None
+    fields = {
+        "event": "start",
+        "replica": app.state.replica,
+        **store.lake.where(),
+        "snapshot": snap.id if snap is not None else None,
+        "ready": store.ready,
+    }
+    log.info(
+        "serving snapshot %s from catalog %s and warehouse %s",
+        fields["snapshot"],
+        fields["catalog"],
+        fields["warehouse"],
+        extra={"fields": fields},
+    )
 
 
 def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
@@ -67,7 +128,9 @@ def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
     store = Store(settings, lake, prepared.fragments)  # frames carry each latest row's JSON and CSV
     app.state.settings = settings
     app.state.store = store
-    app.state.metrics = ops.Metrics()
+    app.state.metrics = telemetry.Metrics()
+    app.state.readiness = ops.Readiness(store)
+    app.state.replica = settings.replica_name or socket.gethostname()
     app.state.notices = []  # things an operator must know, also shown in /healthz
     app.state.keys = store.lake.keys
     for module in (catalog, series, compare, charts, bulk, writes, extract, ops, pages, docs_ui, sdmx):
@@ -97,7 +160,7 @@ def _middleware(app: FastAPI, settings: Settings, store: Store) -> None:
         per_key=settings.key_rate_limit_per_minute,
     )
     app.add_middleware(Cors, read_origins=settings.cors_origins, write_origins=settings.cors_write_origins)
-    app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(telemetry.RequestMiddleware, metrics=app.state.metrics, replica=app.state.replica)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -114,8 +177,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     op["responses"].setdefault(status, response)
         for name in ("HTTPValidationError", "ValidationError"):
             spec.get("components", {}).get("schemas", {}).pop(name, None)
+        _examples(spec)
         app.openapi_schema = spec
     return app.openapi_schema
+
+
+def _examples(spec: dict[str, Any]) -> None:
+    """Each JSON answer's example: a real answer over the seed data (service/api/examples.json, written by
+    ``python -m tests.contract.examples`` and checked against the app by tests/contract/test_schemas.py)."""
+    found = json.loads(resources.files("service.api").joinpath("examples.json").read_text(encoding="utf-8"))
+    for path in spec["paths"].values():
+        for op in path.values():
+            for status, by_media in found.get(op["operationId"], {}).items():
+                content = op["responses"].get(status, {}).get("content", {})
+                for media, example in by_media.items():
+                    if media in content:
+                        content[media]["example"] = example
 
 
 def _common_responses(route: str) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from fastapi import Path as PathParam
 from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from service.api import schemas
 from service.api.deps import SettingsDep, SnapshotDep
-from service.api.docs import BULK_RESPONSES
+from service.api.docs import BULK_FILE, BULK_RESPONSES
 from service.api.http import content_disposition, is_head, link
 from service.config import Settings
 from service.errors import Gone, not_found
@@ -89,12 +90,18 @@ def _manifest(request: Request, snap: Snapshot, snapshot: str) -> Manifest:
         manifest = store.lake.manifest(int(snapshot))
     except FileNotFoundError:
         raise not_found("snapshot", f"no snapshot {snapshot!r}") from None
-    if not all(store.lake.path(f).exists() for f in manifest.files):
+    kept = bool(manifest.files) or not any(manifest.counts.values())  # history a restore or migration brought
+    if not kept or not all(store.lake.path(f).exists() for f in manifest.files):
         raise Gone(f"snapshot {snapshot} is past the retention period: download a newer one from /v1/bulk")
     return manifest
 
 
-@router.get("", name="bulk-manifest", summary="The current snapshot's downloadable Parquet files")
+@router.get(
+    "",
+    name="bulk-manifest",
+    summary="The current snapshot's downloadable Parquet files",
+    responses={200: {"description": "The files, with digests and schemas", "model": schemas.BulkManifest}},
+)
 async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
     files = await _files(request.app.state.store, snap.manifest)
     body: dict[str, Any] = {
@@ -112,7 +119,12 @@ async def bulk_manifest(request: Request, snap: SnapshotDep) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", headers={"cache-control": "no-cache"})
 
 
-@router.get("/datapackage.json", name="bulk-datapackage", summary="The same files as a Frictionless Data Package")
+@router.get(
+    "/datapackage.json",
+    name="bulk-datapackage",
+    summary="The same files as a Frictionless Data Package",
+    responses={200: {"description": "A Data Package descriptor", "model": schemas.DataPackage}},
+)
 async def bulk_datapackage(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
     files = await _files(request.app.state.store, snap.manifest)
 
@@ -132,6 +144,8 @@ async def bulk_datapackage(request: Request, snap: SnapshotDep, settings: Settin
     "/{snapshot}/observations/{indicator}.parquet",
     name="bulk-indicator",
     summary="One indicator's observations of a snapshot",
+    responses=BULK_FILE,
+    response_class=Response,
 )
 async def bulk_indicator(
     request: Request,
@@ -148,6 +162,8 @@ async def bulk_indicator(
     "/{snapshot}/{name}.parquet",
     name="bulk-file",
     summary="A table of a snapshot: observations (the whole table), regions, indicators or sources",
+    responses=BULK_FILE,
+    response_class=Response,
 )
 async def bulk_file(
     request: Request,

@@ -8,6 +8,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from service.api import schemas
 from service.api.deps import (
     MAX_PAGE,
     BomParam,
@@ -23,7 +24,7 @@ from service.api.deps import (
     region_param,
     respond,
 )
-from service.api.docs import DATA_RESPONSES
+from service.api.docs import DATA_RESPONSES, answering
 from service.api.http import next_page
 from service.errors import not_found
 from service.formats import Payload
@@ -49,7 +50,12 @@ def paged(
     return table.slice(offset, limit), {**(extra or {}), "total": total, "limit": limit, "offset": offset, "next": nxt}
 
 
-@router.get("/regions", name="regions-list", summary="Regions, filtered by level, parent and text")
+@router.get(
+    "/regions",
+    name="regions-list",
+    summary="Regions, filtered by level, parent and text",
+    responses=answering(schemas.RegionsPage, DATA_RESPONSES),
+)
 def regions_list(
     request: Request,
     snap: SnapshotDep,
@@ -68,7 +74,12 @@ def regions_list(
     return respond(Payload(table, doc, "regions", "regions"), media, snap, bom)
 
 
-@router.get("/regions/{region}", name="regions-get", summary="One region with its ancestors and children")
+@router.get(
+    "/regions/{region}",
+    name="regions-get",
+    summary="One region with its ancestors and children",
+    responses=answering(schemas.RegionDetail, DATA_RESPONSES),
+)
 def regions_get(snap: SnapshotDep, region: RegionDep, media: MediaDep, bom: BomParam = False) -> Response:
     table = catalog.region_family(snap, region)
     rows = table.to_pylist()
@@ -81,7 +92,12 @@ def regions_get(snap: SnapshotDep, region: RegionDep, media: MediaDep, bom: BomP
     return respond(Payload(table, doc, None, f"region-{region.code}"), media, snap, bom)
 
 
-@router.get("/indicators", name="indicators-list", summary="Indicators, filtered by topic, kind and text")
+@router.get(
+    "/indicators",
+    name="indicators-list",
+    summary="Indicators, filtered by topic, kind and text",
+    responses=answering(schemas.IndicatorsPage, DATA_RESPONSES),
+)
 def indicators_list(
     request: Request,
     snap: SnapshotDep,
@@ -103,6 +119,7 @@ def indicators_list(
     "/indicators/{indicator}",
     name="indicators-get",
     summary="One indicator: metadata, the regions with data, first and last period",
+    responses=answering(schemas.IndicatorDetail, DATA_RESPONSES),
 )
 def indicators_get(snap: SnapshotDep, indicator: IndicatorDep, media: MediaDep, bom: BomParam = False) -> Response:
     doc = catalog.indicator_detail(snap, indicator)
@@ -121,17 +138,32 @@ REGION_SUMMARY = pa.schema(
 )
 
 
-@router.get("/units", name="units-list", summary="Units of measure: names, symbol, multiplier (亿元 = 10^8 CNY)")
+@router.get(
+    "/units",
+    name="units-list",
+    summary="Units of measure: names, symbol, multiplier (亿元 = 10^8 CNY)",
+    responses=answering(schemas.UnitsList, DATA_RESPONSES),
+)
 def units_list(snap: SnapshotDep, media: MediaDep, bom: BomParam = False) -> Response:
     return respond(Payload(catalog.units(snap), {"snapshot": snap.id}, "units", "units"), media, snap, bom)
 
 
-@router.get("/sources", name="sources-list", summary="Sources of the figures")
+@router.get(
+    "/sources",
+    name="sources-list",
+    summary="Sources of the figures",
+    responses=answering(schemas.SourcesList, DATA_RESPONSES),
+)
 def sources_list(snap: SnapshotDep, media: MediaDep, bom: BomParam = False) -> Response:
     return respond(Payload(catalog.sources(snap), {"snapshot": snap.id}, "sources", "sources"), media, snap, bom)
 
 
-@router.get("/sources/{source}", name="sources-get", summary="One source")
+@router.get(
+    "/sources/{source}",
+    name="sources-get",
+    summary="One source",
+    responses=answering(schemas.SourceDetail, DATA_RESPONSES),
+)
 def sources_get(
     snap: SnapshotDep,
     media: MediaDep,
@@ -147,7 +179,12 @@ def sources_get(
     return respond(Payload(table, {**as_dict(found), "snapshot": snap.id}, None, f"source-{source}"), media, snap, bom)
 
 
-@router.get("/series", name="series-list", summary="Which (indicator, region) series exist")
+@router.get(
+    "/series",
+    name="series-list",
+    summary="Which (indicator, region) series exist",
+    responses=answering(schemas.SeriesList, DATA_RESPONSES),
+)
 def series_list(
     request: Request,
     snap: SnapshotDep,
@@ -169,7 +206,12 @@ def series_list(
     return respond(Payload(table, doc, "series", "series"), media, snap, bom)
 
 
-@router.get("/search", name="search", summary="Indicators, regions and series matching text, ranked (Chinese-aware)")
+@router.get(
+    "/search",
+    name="search",
+    summary="Indicators, regions and series matching text, ranked (Chinese-aware)",
+    responses=answering(schemas.SearchAnswer, DATA_RESPONSES),
+)
 def search(
     request: Request,
     snap: SnapshotDep,

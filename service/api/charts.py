@@ -12,8 +12,19 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
-from service.api.deps import AsOf, IndicatorDep, RangeDep, RegionDep, RegionQuery, SnapshotDep, in_memory, region_param
+from service.api.deps import (
+    AsOf,
+    IndicatorDep,
+    Range,
+    RangeDep,
+    RegionDep,
+    RegionQuery,
+    SnapshotDep,
+    in_memory,
+    region_param,
+)
 from service.api.docs import CHART_RESPONSES
+from service.errors import bad_parameter, not_found
 from service.formats import CHARTS, charts, figures, negotiate
 from service.formats.figures import Style
 from service.formats.registry import listing
@@ -22,19 +33,26 @@ from service.model.schema import Level
 from service.query import catalog as q_catalog
 from service.query import compare as q_compare
 from service.query import rankings as q_rankings
+from service.query import transforms
 from service.query.series import SeriesQuery, Vintage, Window
 from service.query.series import series as query_series
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["charts"], responses=CHART_RESPONSES, default_response_class=Response)
 if TYPE_CHECKING:
     ChartFormat = str
 else:  # the chart formats' names, as FastAPI checks and documents the path's extension
     ChartFormat = Literal[CHARTS.names]
 Fmt = Annotated[ChartFormat, Path(description=listing(CHARTS.names))]
 ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
-Width = Annotated[int, Query(ge=160, le=2400, description="Plot width in pixels")]
-Height = Annotated[int, Query(ge=120, le=1600, description="Plot height in pixels")]
+Width = Annotated[
+    int, Query(ge=160, le=2400, description="Width of the whole image (title and axes included), in pixels")
+]
+Height = Annotated[int, Query(ge=120, le=1600, description="Height of the whole image, in pixels")]
+LangParam = Annotated[
+    Literal["zh", "en"], Query(description="zh (default): Chinese names and words; en: English (the catalog's name_en)")
+]
+LastN = Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")]
 
 
 def _image(chart: charts.Chart, fmt: str) -> Response:
@@ -50,34 +68,51 @@ async def series_chart(
     fmt: Fmt,
     window: RangeDep,
     as_of: AsOf = None,
-    last_n: Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")] = None,
+    last_n: LastN = None,
     theme: ThemeParam = "light",
     width: Width = 640,
+    units: Annotated[
+        str, Query(max_length=64, description="A transform, as /v1/series takes it: pc1, from_ytd, …")
+    ] = "lin",
     height: Height = 280,
+    lang: LangParam = "zh",
 ) -> Response:
-    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40))
+    t = transforms.lookup(units, indicator)
+    q = SeriesQuery(Vintage(as_of=as_of), Window(window.start, window.end, last_n=last_n or 40), t)
     table, sources = await series_figures(snap, indicator, region, q)
-    return _image(figures.series_chart(indicator, region, table, sources, Style(theme, width, height)), fmt)
+    chart = figures.transformed_series_chart(
+        indicator, (t.code, t.long_name, t.unit), region, table, sources, Style(theme, width, height, lang)
+    )
+    return _image(chart, fmt)
 
 
 @router.get(
     "/compare/{indicator}/{region}/chart.{fmt}",
     name="compare-chart",
-    summary="A region against its province and nation for one period, as bars",
+    summary="A region against its province and nation: for one period as bars, or over time as lines",
+    description="With start, end or last_n: a line per region over time (a missing period breaks its line; derived "
+    "figures are triangles; each line ends with its latest value). Without them: bars for one period (period=).",
 )
 async def compare_chart(
     snap: SnapshotDep,
     indicator: IndicatorDep,
     region: RegionDep,
     fmt: Fmt,
+    window: RangeDep,
     period: PeriodParam = None,
+    last_n: LastN = None,
     as_of: AsOf = None,
     theme: ThemeParam = "light",
     width: Width = 480,
     height: Height = 280,
+    lang: LangParam = "zh",
 ) -> Response:
+    style = Style(theme, width, height, lang)
+    if over_time(period, window, last_n):
+        blocks, cited = await over_time_figures(snap, indicator, region, window, last_n, as_of)
+        return _image(figures.over_time_chart(indicator, region, blocks, cited, style), fmt)
     label, p, sources = await compare_figures(snap, indicator, region, period, as_of)
-    return _image(figures.compare_chart(indicator, region, label, p, sources, Style(theme, width, height)), fmt)
+    return _image(figures.compare_chart(indicator, region, label, p, sources, style), fmt)
 
 
 @router.get(
@@ -102,14 +137,17 @@ async def rankings_chart(
     ] = None,
     theme: ThemeParam = "light",
     width: Width = 480,
-    height: Annotated[int | None, Query(ge=120, le=1600, description="Plot height (default: by bar count)")] = None,
+    height: Annotated[
+        int | None, Query(ge=120, le=1600, description="Height of the whole image (default: by bar count)")
+    ] = None,
+    lang: LangParam = "zh",
 ) -> Response:
     p = region_param(snap, parent, "parent")
     assert p is not None
     marked = region_param(snap, highlight, "highlight")
     label, meta, table = await league_figures(snap, indicator, p, level, period, as_of, order == "desc")
     sources = q_catalog.cited(snap, table.column("source").to_pylist())
-    style = Style(theme, width, height)
+    style = Style(theme, width, height, lang)
     return _image(figures.league_chart(indicator, p, label, meta, table, sources, marked, limit, style), fmt)
 
 
@@ -134,6 +172,28 @@ async def compare_figures(
     document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
     p = document["periods"][0]
     return label, p, q_catalog.cited(snap, [p["source"], *[a["source"] for a in p["against"]]])
+
+
+def over_time(period: str | None, window: Range, last_n: int | None) -> bool:
+    """Whether a comparison is asked over time (start, end or last_n) rather than for one period."""
+    wanted = bool(window.start_label or window.end_label or last_n)
+    if wanted and period is not None:
+        raise bad_parameter("period", "give period, or start/end/last_n for a comparison over time, not both")
+    return wanted
+
+
+async def over_time_figures(
+    snap: Snapshot, indicator: Indicator, region: Region, window: Range, last_n: int | None, as_of: date | None
+) -> tuple[list[dict[str, Any]], list[Source]]:
+    """The periods of a comparison over time (every period between the first and the last with a figure of the
+    region or an ancestor, gaps kept) and the sources they cite."""
+    await ranked_in_memory(snap, indicator)
+    periods = q_compare.periods_over_time(snap, indicator, region, (window.start, window.end), last_n, as_of)
+    if not periods:
+        when = f" as of {as_of}" if as_of else ""
+        raise not_found("period", f"no data for {indicator.code} in {region.code} or its ancestors here{when}")
+    blocks = q_compare.compare(snap, indicator, region, periods, as_of)[0]["periods"]
+    return blocks, q_catalog.cited(snap, [f["source"] for b in blocks for f in [b, *b["against"]]])
 
 
 async def league_figures(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from service.api import schemas
 from service.api.deps import (
     AsOf,
     BomParam,
@@ -23,13 +24,14 @@ from service.api.deps import (
     region_param,
     respond,
 )
-from service.api.docs import SERIES_RESPONSES
+from service.api.docs import SERIES_RESPONSES, answering
 from service.errors import bad_parameter, not_found
 from service.formats import Payload
 from service.model.catalog import Indicator, as_dict
 from service.model.schema import Level
 from service.model.units import describe
 from service.query import compare as q_compare
+from service.query import hints
 from service.query import rankings as q_rankings
 from service.store.snapshot import Snapshot
 
@@ -44,6 +46,7 @@ PeriodParam = Annotated[
     "/compare/{indicator}/{region}",
     name="compare-get",
     summary="A region against its province and nation, with its rank among its siblings",
+    responses=answering(schemas.CompareAnswer, SERIES_RESPONSES),
 )
 async def compare_get(
     snap: SnapshotDep,
@@ -73,6 +76,8 @@ async def compare_get(
     document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation")
     heading = {"indicator": as_dict(indicator), "region": as_dict(region), "unit": describe(indicator.unit)}
     doc = {"snapshot": snap.id, **heading, **document}
+    if (hint := hints.for_compare(snap, indicator.code, region.code, document["periods"], as_of)) is not None:
+        doc["hint"] = hint
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
 
 
@@ -80,6 +85,7 @@ async def compare_get(
     "/rankings/{indicator}",
     name="rankings-get",
     summary="A league table for one period: a parent's children, or all its descendants of one level",
+    responses=answering(schemas.RankingsAnswer, SERIES_RESPONSES),
 )
 async def rankings_get(
     snap: SnapshotDep,
@@ -110,6 +116,8 @@ async def rankings_get(
     label = period_or_latest(snap, indicator, kids, period, as_of)
     meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of, limit)
     doc = {"snapshot": snap.id, "indicator": as_dict(indicator), "unit": describe(indicator.unit), **meta}
+    if (hint := hints.for_rankings(snap, indicator.code, kids, meta["ranked"], as_of)) is not None:
+        doc["hint"] = hint
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
 
 

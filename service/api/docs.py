@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from service.formats import CHARTS, SDMX_DATA, SDMX_STRUCTURE, SERIES, TABLES, Offer
+from service.api import schemas
+from service.formats import CHARTS, JSONSTAT, SDMX_DATA, SDMX_STRUCTURE, SERIES, TABLES, Offer
 from service.formats.registry import listing
 
 
@@ -36,8 +37,23 @@ class ProblemDocument(BaseModel):
 
 
 def content(offer: Offer[Any]) -> dict[str, Any]:
-    """The OpenAPI content map of the formats an offer answers in."""
-    return {f.media_type: {"schema": dict(f.schema)} if f.schema is not None else {} for f in offer.formats}
+    """The OpenAPI content map of the formats an offer answers in (JSON's schema is the answering route's model)."""
+    out = {f.media_type: {"schema": dict(f.schema)} if f.schema is not None else {} for f in offer.formats}
+    for media, model in _JSON_FORMATS.items():
+        if media in out:
+            out[media] = {"schema": model.model_json_schema(by_alias=True)}
+    return out
+
+
+_JSON_FORMATS: dict[str, type[BaseModel]] = {
+    JSONSTAT.media_type: schemas.JsonStat,
+    "application/vnd.sdmx.data+json; version=1.0.0": schemas.SdmxJson,
+}
+
+
+def answering(model: type[BaseModel], base: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """``base``'s 200 with the JSON answer's schema: the model documents it, the handler still encodes the bytes."""
+    return {200: {**base[200], "model": model}}
 
 
 def described(offer: Offer[Any]) -> str:
@@ -76,10 +92,15 @@ SDMX_STRUCTURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **SDMX_RESPONSES,
     200: {"description": "An SDMX-ML 2.1 structure message", "content": content(SDMX_STRUCTURE)},
 }
-_JSON: dict[str, Any] = {"application/json": {}}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Nothing changed (every row was already stored): the current snapshot", "content": _JSON},
-    201: {"description": "Committed: the new snapshot and counts (added, unchanged, revised)", "content": _JSON},
+    200: {
+        "description": "Nothing changed (every row was already stored): the current snapshot",
+        "model": schemas.WriteAnswer,
+    },
+    201: {
+        "description": "Committed: the new snapshot and counts (added, unchanged, revised)",
+        "model": schemas.WriteAnswer,
+    },
     **{
         status: {"description": text, "model": ProblemDocument, "content": _PROBLEM}
         for status, text in [
@@ -103,6 +124,12 @@ BULK_RESPONSES: dict[int | str, dict[str, Any]] = {
     302: {"description": "'latest' redirects to the newest snapshot's URL"},
     410: {"description": "The snapshot is past the retention period", "model": ProblemDocument, "content": _PROBLEM},
     416: {"description": "The range lies outside the file", "model": ProblemDocument, "content": _PROBLEM},
+}
+BULK_FILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The Parquet file",
+        "content": {"application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}},
+    }
 }
 CHART_RESPONSES: dict[int | str, dict[str, Any]] = {
     **DATA_RESPONSES,

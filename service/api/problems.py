@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -101,16 +102,41 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    return unexpected(exc, request.url.path)
+
+
+def unexpected(exc: Exception, path: str) -> Response:
+    """The answer to an error nothing else handled, logged once (one line, with the request id; see
+    api.telemetry, which answers with it before the error reaches the server)."""
     storage = full_disk(exc)  # a write outside the store's own guard (a key or idempotency record)
     if storage is not None:
-        log.error("disk full on %s: %s", request.url.path, exc)
-        return await _yardstick(request, storage)
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem(500, "Internal error", "the server failed to answer; the error was logged", request.url.path)
+        log.error("disk full on %s: %s", path, exc)
+        return of_error(storage, path)
+    log.exception("unhandled error on %s", path, exc_info=exc)
+    return problem(500, "Internal error", "the server failed to answer; the error was logged", path)
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+EMBED = "/embed/"
+
+
+def _embeddable(handler: Handler) -> Handler:
+    """Under /embed/, the problem as a readable page in the widget's style (an iframe shows it to a reader); the
+    API keeps its problem documents."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        if request.url.path.startswith(EMBED) and response.media_type == PROBLEM:
+            from service.api.pages import error_page  # pages imports the API modules, which import this one
+
+            return error_page(request, response)
+        return response
+
+    return handle
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(YardstickError, _yardstick)
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(YardstickError, _embeddable(_yardstick))
+    app.add_exception_handler(RequestValidationError, _embeddable(_validation))
+    app.add_exception_handler(StarletteHTTPException, _embeddable(_http))
+    app.add_exception_handler(Exception, _embeddable(_unexpected))

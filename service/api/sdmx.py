@@ -23,7 +23,7 @@ from service.model import sdmx as dsd
 from service.query import sdmx as q
 from service.store.snapshot import Snapshot
 
-router = APIRouter(prefix="/sdmx/2.1", tags=["sdmx"])
+router = APIRouter(prefix="/sdmx/2.1", tags=["sdmx"], default_response_class=Response)
 
 
 class Resource(StrEnum):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, unquote
 
 import anyio
@@ -15,6 +16,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from service.api import schemas
 from service.api.bulk import export_file
 from service.api.deps import (
     MAX_PAGE,
@@ -38,7 +40,7 @@ from service.api.deps import (
     respond,
     respond_bytes,
 )
-from service.api.docs import SERIES_RESPONSES
+from service.api.docs import SERIES_RESPONSES, answering
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
@@ -46,7 +48,7 @@ from service.formats import CSV, JSON, JSONSTAT, Format, Payload, encode, prepar
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
-from service.query import transforms
+from service.query import hints, transforms
 from service.query.series import (
     ObservationsQuery,
     Run,
@@ -66,15 +68,15 @@ from service.store.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["observations"], responses=SERIES_RESPONSES)
 
+UNITS = [*transforms.TRANSFORMS, *(t.long_name for t in transforms.TRANSFORMS.values())]  # every name lookup takes
 Units = Annotated[
     str,
     Query(
-        description="Transform: FRED codes lin, chg, ch1, pch, pc1, pca, cch, cca, log, plus from_ytd and normalize "
-        "(long names accepted: levels, change, change_from_year_ago, percent_change, percent_change_from_year_ago, "
-        "compounded_annual_rate, continuously_compounded_change, continuously_compounded_annual_rate, natural_log, "
-        "period_values, index)",
+        description="Transform, by FRED code or long name: "
+        + "; ".join(f"{t.code} ({t.long_name}): {t.title}" for t in transforms.TRANSFORMS.values()),
         max_length=64,
         examples=["pc1"],
+        json_schema_extra={"enum": UNITS},
     ),
 ]
 
@@ -88,7 +90,12 @@ Shape = Annotated[
 ]
 
 
-@router.get("/series/{indicator}/{region}", name="series-get", summary="The observations of one series")
+@router.get(
+    "/series/{indicator}/{region}",
+    name="series-get",
+    summary="The observations of one series",
+    responses=answering(schemas.SeriesAnswer, SERIES_RESPONSES),
+)
 async def series_get(
     snap: SnapshotDep,
     settings: SettingsDep,
@@ -116,12 +123,12 @@ async def series_get(
     if body is not None:
         return respond_bytes(body, media, snap, f"{indicator.code}-{region.code}")
     table = query_series(snap, indicator, region.code, q)
-    return respond(series_payload(snap, indicator, region, t, table), media, snap, bom)
+    return respond(series_payload(snap, indicator, region, t, table, vintage.as_of), media, snap, bom)
 
 
 def series_document(
     snap: Snapshot, indicator: Indicator, region: Region, t: transforms.Transform, count: int
-) -> dict[str, object]:
+) -> dict[str, Any]:
     return {
         "snapshot": snap.id,
         "indicator": as_dict(indicator),
@@ -133,9 +140,17 @@ def series_document(
 
 
 def series_payload(
-    snap: Snapshot, indicator: Indicator, region: Region, t: transforms.Transform, table: pa.Table
+    snap: Snapshot,
+    indicator: Indicator,
+    region: Region,
+    t: transforms.Transform,
+    table: pa.Table,
+    as_of: date | None = None,
 ) -> Payload:
+    """One series (the handler's and the fast lane's: the same bytes); an empty one says where the data is."""
     doc = series_document(snap, indicator, region, t, table.num_rows)
+    if table.num_rows == 0:
+        doc["hint"] = hints.for_series(snap, indicator.code, region.code, as_of)
     return Payload(table, doc, "observations", f"{indicator.code}-{region.code}")
 
 
@@ -148,7 +163,7 @@ def prepared_series(
     if bom or (media is not JSON and media is not CSV):
         return None
     run = latest_run(snap, indicator.code, region.code, q)
-    if run is None:
+    if run is None or run.count == 0:  # an empty answer says where the data is (hints): the handler's path
         return None
     if media is CSV:
         return prepared.csv_table(run.frame.table.schema, run.span("csv"))
@@ -190,12 +205,13 @@ def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
     if indicator not in snap.indicators or region not in snap.regions or not snap.has_frame(indicator):
         return None
     run = latest_run(snap, indicator, region, SeriesQuery())
-    if run is not None and run.count <= OBSERVATIONS_PAGE:
+    if run is not None and 0 < run.count <= OBSERVATIONS_PAGE:  # (an empty answer has a hint: the handler's)
         return prepared_observations(snap, indicator, region, run)
-    table, total = query_observations(snap, ObservationsQuery([indicator], [region]), 0)
+    selection = ObservationsQuery([indicator], [region])
+    table, total = query_observations(snap, selection, 0)
     if total > table.num_rows:
         return None  # a next page: its link is the handler's to build
-    return encode(observations_payload(snap, table, total, None), JSON)
+    return encode(observations_payload(snap, table, total, None, selection), JSON)
 
 
 async def get_selection(
@@ -233,6 +249,7 @@ async def get_selection(
     "/observations",
     name="observations-list",
     summary="Many series as one long table: JSON pages with a stable cursor, or a streamed file export",
+    responses=answering(schemas.ObservationsPage, SERIES_RESPONSES),
 )
 async def observations_list(
     request: Request,
@@ -293,7 +310,7 @@ def _observations(
         return StreamingResponse(stream, media_type=media.content_type, headers=headers)
     if media.max_rows is not None and limit is None and cursor is None:  # a workbook: every row, or a 400
         table, total = query_whole(snap, selection, media.max_rows, media.title)
-        return respond(observations_payload(snap, table, total, None), media, snap, bom)
+        return respond(observations_payload(snap, table, total, None, selection), media, snap, bom)
     limit, _ = page_params(settings, limit or OBSERVATIONS_PAGE, 0)
     offset = 0
     if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
@@ -303,7 +320,7 @@ def _observations(
     nxt = None
     if offset + table.num_rows < total:
         nxt = next_page(request, cursor=encode_cursor(snap.id, offset + table.num_rows))
-    return respond(observations_payload(snap, table, total, nxt), media, snap, bom)
+    return respond(observations_payload(snap, table, total, nxt, selection), media, snap, bom)
 
 
 OBSERVATIONS_PAGE = 1000  # rows of a /v1/observations JSON page when no limit is given
@@ -317,9 +334,16 @@ def prepared_observations(snap: Snapshot, indicator: str, region: str, run: Run)
     return prepared.json_document(doc, "observations", run.span("json"), prefix)
 
 
-def observations_payload(snap: Snapshot, table: pa.Table, total: int, nxt: str | None) -> Payload:
-    """One page of /v1/observations (the handler's and the fast lane's: the same bytes)."""
-    doc = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
+def observations_payload(
+    snap: Snapshot, table: pa.Table, total: int, nxt: str | None, selection: ObservationsQuery
+) -> Payload:
+    """One page of /v1/observations (the handler's and the fast lane's: the same bytes); an empty selection says
+    the latest period with data."""
+    doc: dict[str, Any] = {"snapshot": snap.id, "total": total, "count": table.num_rows, "next": nxt}
+    if total == 0:
+        hint = hints.for_selection(snap, selection.indicators, selection.regions, selection.vintage.as_of)
+        if hint is not None:
+            doc["hint"] = hint
     return Payload(table, doc, "observations", "observations")
 
 

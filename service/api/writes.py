@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
+from service.api import schemas
 from service.api.access import WriterDep
 from service.api.deps import SettingsDep
 from service.api.docs import AUDIT_RESPONSES, BATCH_BODY, UPLOAD_BODY, WRITE_RESPONSES
@@ -265,7 +266,12 @@ for _kind in ("observations", "regions", "indicators", "sources"):
     )
 
 
-@audit.get("/snapshots", name="snapshots-list", summary="Every commit: who, when, what (counts, file digests)")
+@audit.get(
+    "/snapshots",
+    name="snapshots-list",
+    summary="Every commit: who, when, what (counts, file digests)",
+    responses={200: {"description": "Every snapshot, newest first", "model": schemas.SnapshotsList}},
+)
 def snapshots_list(request: Request) -> Response:
     lake: Lake = request.app.state.store.lake
     retained = lake.retained()
@@ -273,7 +279,12 @@ def snapshots_list(request: Request) -> Response:
     return Response(orjson.dumps({"snapshots": rows}), media_type="application/json")
 
 
-@audit.get("/snapshots/{snapshot}", name="snapshots-get", summary="One commit with its files and digests")
+@audit.get(
+    "/snapshots/{snapshot}",
+    name="snapshots-get",
+    summary="One commit with its files and digests",
+    responses={200: {"description": "The snapshot's manifest", "model": schemas.SnapshotManifest}},
+)
 def snapshots_get(
     request: Request,
     snapshot: Annotated[str, Path(pattern=r"^\d{1,6}$", description="Snapshot id", examples=["000001"])],

@@ -99,6 +99,28 @@ def periods_between(
     return [str(p) for p in rows.column("period").to_pylist()]
 
 
+def periods_over_time(
+    snap: Snapshot,
+    indicator: Indicator,
+    region: Region,
+    window: tuple[date | None, date | None],
+    last_n: int | None,
+    as_of: date | None,
+) -> list[str]:
+    """The periods an over-time comparison draws: every period of the indicator's frequency from the first to the
+    last that the region or an ancestor has between the window's dates (a period nobody has stays, as a gap), the
+    last ``last_n`` of them when asked."""
+    codes = [region.code, *[a.code for a in snap.ancestors(region.code)]]
+    found = {p for c in codes for p in periods_between(snap, indicator.code, c, *window, as_of)}
+    if not found:
+        return []
+    first, last = min(map(parse_canonical, found)), max(map(parse_canonical, found))
+    every = [first]
+    while every[-1] < last:
+        every.append(every[-1].shift(1))
+    return [p.label for p in every[-(last_n or len(every)) :]]
+
+
 def relation(indicator: Indicator, value: float | None, other: float | None) -> dict[str, float | None]:
     """How ``value`` stands against ``other``: percentage points for rates, ratio and share for levels."""
     ok = value is not None and other is not None

@@ -24,7 +24,7 @@ from pyiceberg.table import CommitTableResponse, Table
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.typedef import Identifier
 from sqlalchemy import update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from service.errors import Busy
 
@@ -124,3 +124,8 @@ def catalog_url(uri: str) -> str:
     if uri.startswith("postgresql+psycopg://") and "connect_timeout=" not in uri:
         uri += ("&" if "?" in uri else "?") + "connect_timeout=3"
     return uri
+
+
+def shown_url(uri: str) -> str:
+    """The catalog's URL as logs and /readyz show it: without its password."""
+    return make_url(uri).render_as_string(hide_password=True)

@@ -36,11 +36,12 @@ from service.config import Settings
 from service.errors import YardstickError, storage_errors
 from service.model.schema import TABLES
 from service.store.beacon import Beacon
-from service.store.catalog import LakeCatalog, catalog_url, private_file
-from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer, flock_writer, wait_or_busy
+from service.store.catalog import LakeCatalog, catalog_url, private_file, shown_url
+from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer, flock_writer, timed, wait_or_busy
 from service.store.layout import NAMESPACE, iceberg_schema, table_layout
-from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect, create_all
-from service.store.warehouse import Warehouse
+from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect
+from service.store.upgrade import upgrade
+from service.store.warehouse import Warehouse, plain
 
 
 class IcebergLake(Lake):
@@ -81,7 +82,7 @@ class IcebergLake(Lake):
             "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
         )
         self.engine: Engine = self.catalog.engine
-        create_all(self.engine)
+        self.schema = upgrade(self.engine, lambda: self._lock(60.0))  # Yardstick's tables at this release's head
         self.keys = KeyStore(self.engine, fresh_seconds)
         self.idempotency = Idempotency(self.engine)
         self.beacon = Beacon.at(root / "snapshot.beacon")
@@ -92,6 +93,12 @@ class IcebergLake(Lake):
 
     def seen(self) -> int:
         return self.beacon.read() if self.beacon is not None else 0
+
+    def where(self) -> dict[str, str]:
+        return {"catalog": shown_url(self.catalog_uri), "warehouse": self.warehouse.uri}
+
+    def probe_warehouse(self) -> None:
+        self.warehouse.probe()
 
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:
@@ -238,7 +245,7 @@ class IcebergLake(Lake):
     # -- writing -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
-        with catalog_errors(), self._lock(wait_seconds), storage_errors(), self.warehouse.outages():
+        with catalog_errors(), timed(self._lock(wait_seconds)), storage_errors(), self.warehouse.outages():
             base = self.manifest()
             self._recover(base.id)
             writer = IcebergWriter(self, base)
@@ -288,10 +295,10 @@ class IcebergLake(Lake):
 
     def _recover(self, current: int) -> None:
         """Tables ahead of the log (a writer died between table commits) go back to the snapshot the log pins."""
-        home = _plain(self.warehouse.uri).rstrip("/") + "/"
+        home = plain(self.warehouse.uri).rstrip("/") + "/"
         for name, pin in self.pins(current).items():
             table = self.table(name)
-            if not _plain(table.metadata_location).startswith(home):
+            if not plain(table.metadata_location).startswith(home):
                 raise MovedLake(
                     f"table yardstick.{name} lives in {table.location()}, outside this lake's warehouse {home}: the "
                     "folder was copied or moved (Iceberg metadata holds absolute paths), so a write here would change "
@@ -310,11 +317,6 @@ class MovedLake(YardstickError):
     status = 409
     type = "/problems/moved-lake"
     title = "The lake's tables live elsewhere"
-
-
-def _plain(location: str) -> str:
-    """A location without the file:// scheme (Iceberg writes local paths either way)."""
-    return location.removeprefix("file://")
 
 
 class IcebergWriter(Writer):

@@ -27,6 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from service import events
 from service.errors import Busy, YardstickError
 from service.model.schema import KEYS, TABLES, with_field_ids
 from service.store.records import Idempotency, KeyStore
@@ -133,6 +134,25 @@ class Lake(ABC):
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
+    def where(self) -> dict[str, str]:
+        """The catalog and the warehouse this lake uses, as an operator names them (no password)."""
+        return {"catalog": type(self).__name__, "warehouse": type(self).__name__}
+
+    def probe(self) -> dict[str, str | None]:
+        """A cheap check of each part: ``{"catalog": None, "warehouse": "error"}`` (None: it answers)."""
+        found: dict[str, str | None] = {}
+        for part, check in (("catalog", self.current_id), ("warehouse", self.probe_warehouse)):
+            try:
+                check()
+                found[part] = None
+            except (YardstickError, OSError) as exc:
+                found[part] = str(exc)
+        return found
+
+    def probe_warehouse(self) -> None:
+        """Raise if the files cannot be read or written now (nothing to check by default)."""
+        return None
+
     def describe(self, manifest: Manifest) -> dict[str, Any] | None:
         """How engines without Yardstick read this snapshot (tables, metadata, snapshot ids), if they can."""
         return None
@@ -205,6 +225,15 @@ def flock_writer(path: Path, wait_seconds: float) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+@contextlib.contextmanager
+def timed(lock: contextlib.AbstractContextManager[None]) -> Iterator[None]:
+    """The writer lock, its wait told (a metric: how long commits queue)."""
+    start = time.monotonic()
+    with lock:
+        events.emit("writer_lock", seconds=time.monotonic() - start)
+        yield
+
+
 def wait_or_busy(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise Busy("another writer is committing; try again shortly", extra={"headers": {"retry-after": "1"}})
@@ -218,6 +247,7 @@ class Writer:
         self.lake = lake
         self.base = base
         self.id = base.id + 1
+        self.started = time.monotonic()  # the lock is held from here: a commit's duration
         self.dry_run = False  # a dry run validates and merges but stages nothing
         self.progress: Callable[[str, int, int], None] = lambda stage, done, total: None
         self.staged: list[tuple[Path, Path]] = []
@@ -278,6 +308,16 @@ class Writer:
         when = committed_at or datetime.now(UTC).isoformat()
         manifest = Manifest(self.id, when, author, message, files, counts, changes)
         self._publish(manifest)
+        old = {f.path for f in self.base.files}
+        new = [f for f in files if f.path not in old]
+        events.emit(
+            "commit",
+            snapshot=manifest.label,
+            author=author,
+            rows=sum(f.rows for f in new),
+            bytes=sum(f.bytes for f in new),
+            seconds=time.monotonic() - self.started,
+        )
         self.lake.announce(manifest.id)
         self.lake.gc()
         return manifest

@@ -24,6 +24,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, i
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
+from service import events
 from service.errors import Busy, CatalogUnavailable
 
 METADATA = MetaData()
@@ -72,6 +73,7 @@ def catalog_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
+        events.emit("catalog_error", error=type(exc).__name__)
         raise CatalogUnavailable(
             "the catalog database does not answer; try again shortly", extra={"headers": {"retry-after": "5"}}
         ) from exc

@@ -11,12 +11,14 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 import duckdb
 
+from service import events
 from service.config import Settings
-from service.errors import CatalogUnavailable, Gone
+from service.errors import CatalogUnavailable, Gone, StorageUnavailable
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import OBSERVATIONS
 from service.store import frames
@@ -172,8 +174,15 @@ def open_snapshot(lake: Lake, manifest: Manifest, shared: frames.FrameCache | No
     )
 
 
+RETRY_MAX_SECONDS = 5.0  # the longest wait between two attempts to open a first snapshot
+
+
 class Store:
-    """The current snapshot of a lake for one process; checks CURRENT at most every ``refresh_seconds``."""
+    """The current snapshot of a lake for one process; checks CURRENT at most every ``refresh_seconds``.
+
+    A part that does not answer (the catalog database, the object store) never stops the process: the snapshot
+    already open goes on serving, and one that could not be opened yet (a replica started during an outage) is
+    tried again, with backoff, until it opens. ``down`` says what does not answer, since when, and why."""
 
     def __init__(self, settings: Settings, lake: Lake | None = None, prepare: frames.Prepare | None = None) -> None:
         self.settings = settings
@@ -182,13 +191,59 @@ class Store:
         folder = settings.cache_path() / "frames"
         self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), folder, prepare)  # see frames.load
         self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
-        self.catalog_down_since: float | None = None
-        self.reopen()
+        self.down: dict[str, tuple[float, str]] = {}  # "catalog" | "warehouse" → (since, error)
+        self.behind_since: float | None = None  # commit time of the newest snapshot seen but not served yet
+        self._snapshot: Snapshot | None = None
+        self._retry_at, self._backoff = 0.0, 0.5
+        self._checked, self._seen = time.monotonic(), 0
+        self.try_open()
+
+    @property
+    def catalog_down_since(self) -> float | None:
+        return self.down["catalog"][0] if "catalog" in self.down else None
+
+    @property
+    def ready(self) -> bool:
+        return self._snapshot is not None
 
     def reopen(self) -> None:
         """Open whatever CURRENT names now (at start-up, after seeding an empty lake)."""
         self._snapshot = open_snapshot(self.lake, self.lake.manifest(), self.frames)
         self._checked, self._seen = time.monotonic(), self.lake.seen()
+        self.behind_since = None
+        self.mark("catalog", None)
+        self.mark("warehouse", None)
+
+    def try_open(self) -> bool:
+        """``reopen``, an outage recorded instead of raised; the next try waits longer (up to 5 s)."""
+        try:
+            self.reopen()
+            return True
+        except (CatalogUnavailable, StorageUnavailable, OSError) as exc:
+            self._fail(exc)
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, RETRY_MAX_SECONDS)
+            return False
+
+    def keep_trying(self, stop: threading.Event) -> None:
+        """Try to open a first snapshot until one opens (a replica started during an outage recovers by itself)."""
+        while not self.ready and not stop.wait(max(0.1, self._retry_at - time.monotonic())):
+            with self._lock:
+                if self._snapshot is None:
+                    self.try_open()
+
+    def mark(self, part: str, error: str | None) -> None:
+        """What a probe or an attempt found: ``part`` ("catalog" or "warehouse") answers (``error`` None) or not;
+        a change is told once (events "degraded", "recovered")."""
+        if error is None:
+            if self.down.pop(part, None) is not None:
+                events.emit("recovered", part=part)
+        elif part not in self.down:
+            self.down[part] = (time.time(), error)
+            events.emit("degraded", part=part, error=error)
+
+    def _fail(self, exc: Exception) -> None:
+        self.mark("catalog" if isinstance(exc, CatalogUnavailable) else "warehouse", str(exc))
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
@@ -198,7 +253,19 @@ class Store:
         )
         if self.settings.preload:
             threading.Thread(target=snap.preload, name=f"preload-{snap.id}", daemon=True).start()
+        events.emit("refresh", snapshot=snap.id, previous=self._current().id)
         return snap
+
+    def _current(self) -> Snapshot:
+        """The snapshot open, or the outage that kept it from opening (503, Retry-After)."""
+        if self._snapshot is None:
+            raise StorageUnavailable(
+                "starting while the lake does not answer ("
+                + "; ".join(error for _, error in self.down.values())
+                + "): no snapshot is open yet, tried again every few seconds",
+                extra={"headers": {"retry-after": "5"}},
+            )
+        return self._snapshot
 
     def at(self, label: str) -> Snapshot:
         """A given snapshot (for a cursor that pinned it): the current one, or an older one still retained."""
@@ -218,20 +285,43 @@ class Store:
     def snapshot(self, at_least: int = 0) -> Snapshot:
         """The newest snapshot, checked at most every ``refresh_seconds``, at once when a process of this machine
         announced a commit (read your own write), and at once when the caller needs at least snapshot ``at_least``
-        (one committed on another replica). While the catalog database does not answer, the snapshot already open
-        goes on serving (``catalog_down_since`` says since when)."""
+        (one committed on another replica). While the catalog database or the object store does not answer, the
+        snapshot already open goes on serving (``down`` says since when)."""
+        if self._snapshot is None:
+            if time.monotonic() >= self._retry_at:
+                with self._lock:
+                    if self._snapshot is None:
+                        self.try_open()
+            return self._current()
         now = time.monotonic()
         seen = self.lake.seen()
         due = now - self._checked >= self.settings.refresh_seconds or seen != self._seen
         if due or at_least > self._snapshot.manifest.id:
             self._checked, self._seen = now, seen
-            try:
-                if self.lake.current_id() != self._snapshot.manifest.id:
-                    with self._lock:
-                        manifest = self.lake.manifest()
-                        if manifest.id != self._snapshot.manifest.id:
-                            self._snapshot = self._switch(manifest)
-                self.catalog_down_since = None
-            except CatalogUnavailable:
-                self.catalog_down_since = self.catalog_down_since or time.time()
+            self._refresh()
         return self._snapshot
+
+    def _refresh(self) -> None:
+        try:
+            if self.lake.current_id() != self._current().manifest.id:
+                with self._lock:
+                    manifest = self.lake.manifest()
+                    if manifest.id != self._current().manifest.id:
+                        self.behind_since = self.behind_since or _epoch(manifest.committed_at)
+                        self._snapshot = self._switch(manifest)
+                        self.mark("warehouse", None)  # its files were read
+            self.behind_since = None
+            self.mark("catalog", None)
+        except (CatalogUnavailable, StorageUnavailable, OSError) as exc:  # a file missing: the warehouse's
+            self._fail(exc)
+
+    def lag_seconds(self) -> float:
+        """Seconds since the newest commit seen was made, while this process still serves an older one (0: none)."""
+        return 0.0 if self.behind_since is None else max(0.0, time.time() - self.behind_since)
+
+
+def _epoch(iso: str) -> float:
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return time.time()

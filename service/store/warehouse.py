@@ -17,11 +17,18 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
+from service import events
 from service.errors import StorageUnavailable, YardstickError
+
+
+def plain(location: str) -> str:
+    """A location without the file:// scheme (Iceberg writes local paths either way)."""
+    return location.removeprefix("file://")
 
 
 class Warehouse:
@@ -52,6 +59,11 @@ class Warehouse:
         """The warehouse as Iceberg and other engines name it."""
         return self.root.as_uri()
 
+    def probe(self) -> None:
+        """Raise if the warehouse cannot be used now (a local folder: it exists and is writable)."""
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"the warehouse folder {self.root} is missing or not writable")
+
     def properties(self) -> dict[str, str]:
         """Catalog properties that let pyiceberg (and engines given the same) open files here."""
         return {}
@@ -75,6 +87,18 @@ class Warehouse:
 
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
+
+    def read(self, rel: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """A stored file opened for reading from the store itself (not a cache); FileNotFoundError if missing."""
+        return open(self.root / rel, "rb")
+
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        """A stored file's size and SHA-256, read from the store itself (not a cache), or None if it is missing."""
+        try:
+            with self.outages(), self.read(rel) as src:
+                return _digest(src)
+        except FileNotFoundError:
+            return None
 
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         """Every file under ``prefix``: its path and modification time (seconds since the epoch)."""
@@ -110,18 +134,27 @@ class S3Warehouse(Warehouse):
             if v
         }
         scheme = urlsplit(endpoint).scheme if endpoint else None
-        self.fs = pafs.S3FileSystem(
-            access_key=env.get("AWS_ACCESS_KEY_ID"),
-            secret_key=env.get("AWS_SECRET_ACCESS_KEY"),
-            session_token=env.get("AWS_SESSION_TOKEN"),
-            region=region,
-            endpoint_override=urlsplit(endpoint).netloc if endpoint else None,
-            scheme=scheme or "https",
+        options: dict[str, Any] = {
+            "access_key": env.get("AWS_ACCESS_KEY_ID"),
+            "secret_key": env.get("AWS_SECRET_ACCESS_KEY"),
+            "session_token": env.get("AWS_SESSION_TOKEN"),
+            "region": region,
+            "endpoint_override": urlsplit(endpoint).netloc if endpoint else None,
+            "scheme": scheme or "https",
+        }
+        self.fs = pafs.S3FileSystem(**options)
+        self._probe_fs = pafs.S3FileSystem(  # readiness probes: no retries, short timeouts
+            **options, connect_timeout=1, request_timeout=2, retry_strategy=pafs.AwsStandardS3RetryStrategy(1)
         )
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket_path}"
+
+    def probe(self) -> None:
+        """One look at the bucket's prefix (no retries, short timeouts: a probe must be cheap)."""
+        with self.outages():
+            self._probe_fs.get_file_info(self.bucket_path)
 
     @contextlib.contextmanager
     def outages(self) -> Iterator[None]:
@@ -132,6 +165,7 @@ class S3Warehouse(Warehouse):
         except (FileNotFoundError, YardstickError):
             raise
         except OSError as exc:
+            events.emit("warehouse_error", error=type(exc).__name__)
             raise StorageUnavailable(
                 f"the object store {self.uri} does not answer; nothing was committed, try again shortly",
                 extra={"headers": {"retry-after": "5"}},
@@ -164,6 +198,7 @@ class S3Warehouse(Warehouse):
             if (size is not None and got != size) or (sha256 is not None and digest.hexdigest() != sha256):
                 raise YardstickError(f"{self.location(rel)} does not match the commit log (size or sha256)")
             os.replace(tmp, target)
+            events.emit("download", bytes=got)
         except FileNotFoundError:
             tmp.unlink(missing_ok=True)
             return target  # missing remotely: the caller's existence check or read reports it
@@ -187,6 +222,9 @@ class S3Warehouse(Warehouse):
         with self.outages(), contextlib.suppress(FileNotFoundError):
             self.fs.delete_file(self._key(rel))
 
+    def read(self, rel: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        return self.fs.open_input_stream(self._key(rel))  # type: ignore[no-any-return]
+
     def files(self, prefix: str) -> Iterator[tuple[str, float]]:
         selector = pafs.FileSelector(self._key(prefix), recursive=True, allow_not_found=True)
         with self.outages():
@@ -195,3 +233,11 @@ class S3Warehouse(Warehouse):
             if info.type == pafs.FileType.File:
                 mtime = info.mtime.timestamp() if info.mtime else 0.0
                 yield info.path.removeprefix(self.bucket_path + "/"), mtime
+
+
+def _digest(src: BinaryIO) -> tuple[int, str]:
+    h, size = hashlib.sha256(), 0
+    while block := src.read(1 << 20):
+        h.update(block)
+        size += len(block)
+    return size, h.hexdigest()

@@ -140,3 +140,36 @@ async def test_league_table_chart_highlights_a_region_below_the_top(rich: httpx.
     r = await rich.get("/v1/rankings/test.growth/chart.svg", params=params)
     assert r.status_code == 200
     assert "1. 黄石市" in r.text and "6. 衡阳市" in r.text and "5. " not in r.text
+
+
+async def test_a_period_without_data_names_the_latest_period_with_data(rich: httpx.AsyncClient) -> None:
+    r = await rich.get("/v1/compare/test.growth/430400", params={"period": "2099-Q3"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["periods"][0]["missing"] is True
+    assert body["hint"] == {"latest_period": "2022-Q3"}
+    r = await rich.get("/v1/rankings/test.growth", params={"parent": "430000", "period": "2099-Q3"})
+    assert r.status_code == 200 and r.json()["ranked"] == 0
+    assert r.json()["hint"] == {"latest_period": "2022-Q3"}
+
+
+async def test_a_region_without_the_indicator_names_the_regions_that_have_it(rich: httpx.AsyncClient) -> None:
+    r = await rich.get("/v1/compare/test.output/430100", params={"period": "2022-Q3"})
+    assert r.status_code == 200
+    hint = r.json()["hint"]
+    assert hint["latest_period"] is None
+    assert hint["regions_with_data"] == {
+        "count": 3,
+        "sample": [
+            {"code": "430000", "name": "湖南省"},
+            {"code": "430400", "name": "衡阳市"},
+            {"code": "CN", "name": "中国"},
+        ],
+    }
+
+
+async def test_answers_with_figures_carry_no_hint(rich: httpx.AsyncClient) -> None:
+    r = await rich.get("/v1/compare/test.growth/430400", params={"period": "2022-Q3"})
+    assert "hint" not in r.json()
+    r = await rich.get("/v1/rankings/test.growth", params={"parent": "430000", "period": "2022-Q3"})
+    assert "hint" not in r.json()

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
+from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pyarrow.parquet as pq
 import pytest
+from asgi_lifespan import LifespanManager
+
+from service.api import create_app
+from service.config import Settings
+from service.logs import JsonFormatter
 
 URL = "/v1/series/industry.value_added.growth/430400"
 
@@ -210,3 +220,52 @@ async def test_a_cursor_pins_the_snapshot_of_its_first_page(
     assert sorted(seen) == [("430000", 7.4), ("430400", 8.4), ("CN", 3.9)]
     fresh = (await writable_client.get(url)).json()
     assert fresh["snapshot"] == "000002" and fresh["total"] == 6
+
+
+async def test_an_unexpected_error_is_one_problem_and_one_log_line_with_its_request_id(settings: Settings) -> None:
+    app = create_app(settings)
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/v1/broken", broken)
+    lines: list[dict[str, Any]] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(orjson.loads(JsonFormatter().format(record)))  # type: ignore[method-assign]
+    logger = logging.getLogger("yardstick")
+    logger.addHandler(handler)
+    try:
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=True)
+            async with httpx.AsyncClient(transport=transport, base_url="http://yardstick.test") as c:
+                got = await c.get("/v1/broken", headers={"x-request-id": "err-7"})
+    finally:
+        logger.removeHandler(handler)
+    assert got.status_code == 500 and got.headers["content-type"] == "application/problem+json"
+    assert got.headers["x-request-id"] == "err-7" and got.headers["x-yardstick-replica"]  # not raised past us
+    errors = [x for x in lines if x["level"] == "error"]  # as YARDSTICK_LOG_FORMAT=json writes them
+    assert len(errors) == 1 and errors[0]["request_id"] == "err-7" and "RuntimeError: boom" in errors[0]["error"]
+
+
+async def test_a_commit_that_cannot_be_opened_keeps_the_old_snapshot_and_shows_as_lag(
+    writable_client: httpx.AsyncClient, lake_dir: Path
+) -> None:
+    from service.ingest.load import ingest
+    from service.store.stores import lake_at
+    from tests.helpers import csv_bytes, obs
+
+    ingest(
+        lake_at(lake_dir),
+        [("r.csv", csv_bytes([obs("industry.value_added.growth", "430400", "2022-Q3", 8.5, "2023-02-01")]))],
+    )
+    (lake_dir / "warehouse").rename(lake_dir / "away")  # the new snapshot's files cannot be read
+    served = await writable_client.get(URL)
+    assert served.status_code == 200 and served.headers["x-snapshot"] == "000001"  # the old one, not a 500
+    metrics = (await writable_client.get("/metrics")).text
+    lag = float(re.search(r"^yardstick_snapshot_lag_seconds (\S+)$", metrics, re.M).group(1))  # type: ignore[union-attr]
+    assert lag > 0 and 'yardstick_up{part="warehouse"} 0.0' in metrics
+    ready = (await writable_client.get("/readyz")).json()
+    assert ready["state"] == "degraded" and ready["reads"] and not ready["writes"]
+    (lake_dir / "away").rename(lake_dir / "warehouse")
+    assert (await writable_client.get(URL)).headers["x-snapshot"] == "000002"
+    assert "yardstick_snapshot_lag_seconds 0.0" in (await writable_client.get("/metrics")).text

@@ -215,3 +215,38 @@ async def test_realtime_intervals_are_whole_across_pages_of_a_large_scan(rich: h
     assert [o["realtime_end"] for o in revised] == ["2023-01-19", "9999-12-31"]
     narrowed = await rich.get("/v1/observations", params={"region": "430400", "realtime_start": "2023-01-01"})
     assert narrowed.status_code == 400 and "narrow" in narrowed.json()["detail"]
+
+
+async def test_an_empty_series_names_the_regions_that_have_the_indicator(rich: httpx.AsyncClient) -> None:
+    for url in ("/v1/series/test.output/430100", "/v1/series/test.output/430100?sort=asc"):  # fast lane, handler
+        body = (await rich.get(url)).json()
+        assert body["count"] == 0 and body["observations"] == []
+        assert body["hint"] == {
+            "latest_period": None,
+            "regions_with_data": {
+                "count": 3,
+                "sample": [
+                    {"code": "430000", "name": "湖南省"},
+                    {"code": "430400", "name": "衡阳市"},
+                    {"code": "CN", "name": "中国"},
+                ],
+            },
+        }, url
+
+
+async def test_an_empty_window_names_the_latest_period_with_data(rich: httpx.AsyncClient) -> None:
+    body = (await rich.get(OUT, params={"start": "2030"})).json()
+    assert body["count"] == 0 and body["hint"] == {"latest_period": "2022-Q3"}
+    assert "hint" not in (await rich.get(OUT)).json()
+
+
+async def test_observations_of_an_empty_period_name_the_latest_period(rich: httpx.AsyncClient) -> None:
+    r = await rich.get("/v1/observations", params={"indicator": "test.growth", "period": "2099-Q3"})
+    assert r.status_code == 200 and r.json()["total"] == 0
+    assert r.json()["hint"] == {"latest_period": "2022-Q3"}
+    r = await rich.get("/v1/observations", params={"indicator": "test.growth,test.index", "period": "2099"})
+    assert r.json()["hint"] == {"latest_periods": {"test.growth": "2022-Q3", "test.index": "2021"}}
+    r = await rich.get("/v1/observations", params={"indicator": "test.output", "region": "430100"})
+    assert r.json()["hint"]["regions_with_data"]["count"] == 3
+    r = await rich.get("/v1/observations", params={"indicator": "test.growth", "region": "430400"})
+    assert r.json()["total"] == 2 and "hint" not in r.json()

@@ -1,5 +1,6 @@
 """The README's commands, as written, against a real server: every curl line (with --fail added by a wrapper, so a
-4xx fails the test), the CLI lines of "Loading data", and the Python snippets."""
+4xx fails the test), the CLI lines of "Loading data", the Python snippets, and the R snippets (with Rscript, when R
+is installed: scripts/test installs it where it may)."""
 
 from __future__ import annotations
 
@@ -102,9 +103,33 @@ def test_every_readme_command_works_as_written(lake_dir: Path, workdir: Path) ->
         )
         assert (workdir / "taxes.csv").read_bytes().startswith("\ufeff".encode())
         assert (workdir / "chart.svg").read_text(encoding="utf-8").lstrip().startswith("<svg")
+        assert (workdir / "hunan-ranks.csv").read_text(encoding="utf-8").startswith("\ufeff")
+        assert "衡阳市" in (workdir / "hunan-ranks.csv").read_text(encoding="utf-8-sig")
+        assert (workdir / "hengyang-wide.xlsx").read_bytes().startswith(b"PK")  # a zip: an Office Open XML workbook
         for snippet in blocks("python"):
             code = snippet.replace(DOCUMENTED, live.base)
             run = subprocess.run(
                 [sys.executable, "-c", code], cwd=workdir, env=env, capture_output=True, text=True, timeout=180
             )
             assert run.returncode == 0, f"{snippet}\n{run.stderr[-3000:]}"
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (scripts/test installs r-base-core)")
+def test_every_readme_r_snippet_works_as_written(lake_dir: Path, tmp_path: Path) -> None:
+    """Each R block, run by Rscript in a UTF-8 session: it succeeds and prints Hengyang's name and figure."""
+    snippets = blocks("r")
+    assert snippets, "the README has R snippets"
+    with live_server(lake_dir) as live:
+        for snippet in snippets:
+            script = tmp_path / "snippet.R"
+            script.write_text(snippet.replace(DOCUMENTED, live.base), encoding="utf-8")
+            run = subprocess.run(
+                ["Rscript", str(script)],
+                cwd=tmp_path,
+                env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert run.returncode == 0, f"{snippet}\n{run.stderr[-2000:]}"
+            assert "衡阳市" in run.stdout and "8.4" in run.stdout, run.stdout

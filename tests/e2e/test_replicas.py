@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -64,10 +65,10 @@ def shared_env(catalog: str, warehouse: str, extra: dict[str, str] | None = None
 
 
 @contextmanager
-def replica(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[Live]:
-    """A replica with its own data and cache folders (as on its own machine)."""
-    own = {**env, "YARDSTICK_CACHE_DIR": str(tmp_path / f"{name}-cache")}
-    with live_server(tmp_path / name, **own) as live:
+def replica(tmp_path: Path, name: str, env: dict[str, str], workers: int = 1, **options: Any) -> Iterator[Live]:
+    """A replica with its own data and cache folders (as on its own machine), named ``name``."""
+    own = {**env, "YARDSTICK_CACHE_DIR": str(tmp_path / f"{name}-cache"), "YARDSTICK_REPLICA_NAME": name}
+    with live_server(tmp_path / name, workers, **options, **own) as live:
         yield live
 
 

@@ -66,12 +66,12 @@ def test_seeded_series_in_every_window_are_the_encoders_bytes(store: Store, data
     q = SeriesQuery(window=window(form, a, b, data.draw(st.integers(1, 60))))
     indicator, where = snap.indicators[code], snap.regions[region]
     fast = prepared_series(snap, indicator, where, q, fmt)
+    table = query_series(snap, indicator, region, q)
+    if table.num_rows == 0:  # an empty answer carries a hint: the handler's path gives it
+        assert fast is None
+        return
     assert fast is not None  # answered from the prepared bytes
-    old = encode(
-        series_payload(snap, indicator, where, transforms.TRANSFORMS["lin"], query_series(snap, indicator, region, q)),
-        fmt,
-    )
-    assert fast == old
+    assert fast == encode(series_payload(snap, indicator, where, transforms.TRANSFORMS["lin"], table), fmt)
 
 
 def test_other_parameters_keep_the_handlers_path(store: Store) -> None:
@@ -190,7 +190,7 @@ async def test_the_server_answers_from_prepared_bytes(tmp_path: Path) -> None:
             r.json()["count"] == min(2, old.table.num_rows) and r.json()["observations"] == r.json()["observations"][:2]
         )
         table, total = query_observations(snap, ObservationsQuery([code], [region]), 0)
-        want = encode(observations_payload(snap, table, total, None), JSON)
+        want = encode(observations_payload(snap, table, total, None, ObservationsQuery([code], [region])), JSON)
         run = latest_run(snap, code, region, SeriesQuery())
         assert run is not None and prepared_observations(snap, code, region, run) == want
         r = await c.get("/v1/observations", params={"indicator": code, "region": region})  # its fast lane

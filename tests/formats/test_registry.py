@@ -110,7 +110,11 @@ def test_openapi_content_maps_come_from_the_registry() -> None:
     from service.api.docs import CHART_RESPONSES, DATA_RESPONSES, SDMX_RESPONSES, SERIES_RESPONSES, content
 
     assert DATA_RESPONSES[200]["content"] == content(TABLES)
-    assert SERIES_RESPONSES[200]["content"]["application/json-stat+json"] == {}
+    from service.api.schemas import JsonStat
+
+    assert SERIES_RESPONSES[200]["content"]["application/json-stat+json"] == {
+        "schema": JsonStat.model_json_schema(by_alias=True)
+    }
     assert SDMX_RESPONSES[200]["content"]["application/vnd.sdmx.data+csv; version=1.0.0"] == {"schema": dict(TEXT)}
     assert list(CHART_RESPONSES[200]["content"]) == ["image/svg+xml", "image/png"]
     assert listing(["a"]) == "a" and listing(["a", "b", "c"]) == "a, b or c"

@@ -3,6 +3,8 @@
     >>> from yardstick_client import Client
     >>> yc = Client("http://127.0.0.1:8000")
     >>> yc.series("industry.value_added.growth", "430400")          # a DataFrame; df.attrs holds the document
+    >>> yc.get_series("industry.value_added.growth", "430400")      # a pd.Series indexed by period, as fredapi's
+    >>> yc.observations("industry.value_added.growth", ["430400", "430000", "CN"], wide=True)  # periods x regions
     >>> yc.download("observations", "observations.parquet")          # resumable, sha256-checked
 
 Errors are raised as ``YardstickError`` carrying the server's RFC 9457 problem document; 429 and 503 answers are
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -23,26 +24,11 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from yardstick_client import frames
+from yardstick_client.frames import columns_for, frame
+
 __all__ = ["Client", "YardstickError"]
 __version__ = "0.1.0"
-
-PERIODS = {"Y": r"\d{4}", "Q": r"\d{4}-Q[1-4]", "M": r"\d{4}-(?:0[1-9]|1[0-2])"}  # canonical labels by pandas freq
-COLUMNS = [  # a long table's columns (/v1/observations), so an empty answer has them too
-    "indicator",
-    "region",
-    "period",
-    "period_start",
-    "period_end",
-    "value",
-    "status",
-    "published",
-    "source",
-    "quote",
-    "note",
-    "recorded_at",
-]
-REALTIME = ["realtime_start", "realtime_end"]  # with every release (vintages=all, realtime_start/end)
-STATUSES = ["A", "P", "E", "D"]  # official, provisional, estimated, derived
 
 
 class YardstickError(Exception):
@@ -121,19 +107,44 @@ class Client:
 
     def series(self, indicator: str, region: str, **params: Any) -> Any:
         """One series (``vintages``, ``as_of``, ``start``, ``end``, ``units``... as the API takes them)."""
+        df, doc = self._series(indicator, region, params)
+        return self._out(df, doc)
+
+    def get_series(self, indicator: str, region: str, start: Any = None, end: Any = None, **params: Any) -> pd.Series:
+        """One series as a float ``pandas.Series`` indexed by period (fredapi's ``get_series``), named
+        ``"<indicator>/<region>"``; ``attrs`` holds the document (``indicator``, ``region``, ``unit``, ``units``,
+        ``snapshot``) and the ``sources`` of its values. ``start`` and ``end`` take period labels or dates (as
+        ``observations``), the other keywords are the API's (``as_of``, ``units``...). Always pandas, even with
+        ``as_polars``; every release of a period (``vintages="all"``) is ``series()``'s."""
+        df, doc = self._series(indicator, region, {"start": start, "end": end, **params})
+        return frames.series(df, doc, f"{indicator}/{region}")
+
+    def _series(self, indicator: str, region: str, params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
         doc = self.get_json(f"/v1/series/{indicator}/{region}", params)
         rows = doc.pop("observations")
-        return self._out(_frame(rows, _columns(params)[2:]), doc)  # a series' rows: no indicator and region
+        return frame(rows, columns_for(params)[2:]), doc  # a series' rows: no indicator and region
 
-    def observations(self, indicator: str | list[str], region: str | list[str] | None = None, **params: Any) -> Any:
+    def observations(
+        self, indicator: str | list[str], region: str | list[str] | None = None, *, wide: bool = False, **params: Any
+    ) -> Any:
         """Many series as one long table; every page is fetched (following ``next``). Each period is read at its
         own frequency (2022, 2022-Q3, 2022-09 are what the rows say); ``start`` and ``end`` also take dates
         (``datetime.date``, ``pd.Timestamp``): the periods that end on or after ``start`` and on or before
-        ``end``."""
-        query = {"indicator": _join(indicator), "region": _join(region), "limit": 10_000, **params}
+        ``end``.
+
+        ``wide=True`` asks the server for ``shape=wide`` (one indicator's regions, or one region's indicators, side
+        by side; anything wider is the server's 400): one row per period, indexed by period in the server's order,
+        and one float column per region or indicator code, in the order asked (NaN where a series has no value);
+        ``attrs`` holds the document (``columns_are``, ``columns`` with their names, ``unit``). With ``as_polars``
+        the periods are a ``period`` column of labels."""
+        query = {"indicator": _join(indicator), "region": _join(region), **params}
+        if wide:
+            answer = self.get_json("/v1/observations", {**query, "shape": "wide"})
+            table = frames.wide(answer)  # takes the rows out of the answer: the rest is the document
+            return self._out(table.reset_index() if self.as_polars else table, answer)
         doc: dict[str, Any] = {}
-        rows = self._pages("/v1/observations", "observations", query, doc)
-        return self._out(_frame(rows, _columns(params)), doc)
+        rows = self._pages("/v1/observations", "observations", {"limit": 10_000, **query}, doc)
+        return self._out(frame(rows, columns_for(params)), doc)
 
     def compare(self, indicator: str, region: str, **params: Any) -> Any:
         """The region beside its ancestors, one row per region and period (``role``: region or ancestor)."""
@@ -143,12 +154,12 @@ class Client:
             against = p.pop("against", [])
             rows.append({**p, "role": "region"})
             rows += [{**a, "period": p["period"], "role": "ancestor"} for a in against]
-        return self._out(_frame(rows), doc)
+        return self._out(frame(rows), doc)
 
     def rankings(self, indicator: str, parent: str, **params: Any) -> Any:
         doc = self.get_json(f"/v1/rankings/{indicator}", {"parent": parent, **params})
         rows = [{**r, "period": doc["period"]} for r in doc.pop("rankings")]
-        df = _frame(rows)
+        df = frame(rows)
         for column in ("rank", "reported_rank"):
             if column in df:
                 df[column] = df[column].astype("Int64")
@@ -264,38 +275,6 @@ class Client:
         if idempotency_key:
             headers["idempotency-key"] = idempotency_key
         return self.request("POST", f"/v1/{kind}", content=data, headers=headers).json()
-
-
-def _columns(params: dict[str, Any]) -> list[str]:
-    every = params.get("vintages") == "all" or any(params.get(k) for k in REALTIME)
-    return COLUMNS + REALTIME if every else COLUMNS
-
-
-def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
-    """Rows as a DataFrame (with ``columns`` when there are none): periods as pandas Periods of the frequency their
-    label says, values float, status categorical, dates as datetimes."""
-    df = pd.DataFrame(rows, columns=None if rows else columns)
-    if "period" in df and len(df):
-        periods = [_period(p) for p in df["period"]]
-        single = len({p.freqstr for p in periods}) == 1
-        df["period"] = pd.PeriodIndex(periods) if single else pd.Series(periods, index=df.index, dtype=object)
-    if "value" in df:
-        df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
-    if "status" in df:
-        df["status"] = pd.Categorical(df["status"], categories=STATUSES)
-    for column in ("published", "period_start", "period_end", "recorded_at", "realtime_start", "realtime_end"):
-        if column in df:
-            df[column] = pd.to_datetime(df[column], utc=column == "recorded_at")
-    return df
-
-
-def _period(label: str) -> pd.Period:
-    """A canonical label (2022, 2022-Q3, 2022-09) as a pandas Period of the frequency it names; anything else is an
-    error, never a guess."""
-    freq = next((f for f, pattern in PERIODS.items() if re.fullmatch(pattern, label)), None)
-    if freq is None:
-        raise ValueError(f"period {label!r} is not 2022, 2022-Q3 or 2022-09: its frequency cannot be told")
-    return pd.Period(label, freq=freq)
 
 
 def _bound(key: str, when: date) -> str:

@@ -1,0 +1,203 @@
+"""The city against its province and the nation over time: the compare chart as lines (start, end, last_n), gaps
+left as gaps, derived figures marked, the latest gaps said; its widget, the widgets' parameters, problems shown in a
+widget as a page, and lang=en."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from itertools import pairwise
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from service.api import create_app
+from service.config import Settings
+from tests.helpers import LEVEL, quarters_lake
+
+VA = "industry.value_added.growth"
+SVG = "{http://www.w3.org/2000/svg}"
+CHART = f"/v1/compare/{VA}/430400/chart.svg"
+RED, BLUE = "#dc2626", "#2563eb"  # the region's line and the province's (light theme)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return quarters_lake(tmp_path_factory.mktemp("overtime") / "lake")
+
+
+@pytest.fixture
+async def c(lake: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=lake, load_seed=False, refresh_seconds=0))
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t") as client,
+    ):
+        yield client
+
+
+def parsed(r: httpx.Response) -> tuple[ET.Element, str]:
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml", r.text[:500]
+    root = ET.fromstring(r.content)
+    return root, " ".join(root.itertext())
+
+
+def line_paths(root: ET.Element, colour: str) -> int:
+    """How many separate line paths of one colour the chart draws."""
+    return sum(
+        1
+        for g in root.iter(f"{SVG}g")
+        if "mark-line" in (g.get("class") or "")
+        for p in g.iter(f"{SVG}path")
+        if p.get("stroke") == colour
+    )
+
+
+async def test_start_draws_a_line_per_region_with_the_latest_gaps(c: httpx.AsyncClient) -> None:
+    root, words = parsed(await c.get(CHART, params={"start": "2021-Q1"}))
+    for expected in ("衡阳市", "湖南省", "中国", "8.4", "7.4", "3.9", "2021-Q1–2022-Q3"):
+        assert expected in words, expected
+    assert "（累计）" in words and "年初至该期末累计" in words  # a year-to-date series says so, title and axis
+    assert "2022-Q3：比湖南省高1.0个百分点，比中国高4.5个百分点" in words, words
+    assert "推算 derived" in words  # Hunan's derived figures: a shape of their own, with a legend
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None and "Line chart, 7 periods" in (desc.text or "") and "衡阳市 8.4" in (desc.text or "")
+
+
+async def test_a_missing_period_breaks_the_line(c: httpx.AsyncClient) -> None:
+    root, words = parsed(await c.get(CHART, params={"start": "2021-Q1", "end": "2022-Q3"}))
+    assert "2022-Q1" in words  # the gap keeps its place on the axis
+    assert line_paths(root, RED) == 2, "Hengyang has no 2022-Q1: two runs, not one line joined across the gap"
+    assert line_paths(root, BLUE) == 1  # Hunan has every quarter
+
+
+async def test_last_n_start_and_end_choose_the_periods(c: httpx.AsyncClient) -> None:
+    _, last3 = parsed(await c.get(CHART, params={"last_n": 3}))
+    assert "2022-Q1–2022-Q3" in last3 and "2021-Q4" not in last3
+    _, window = parsed(await c.get(CHART, params={"start": "2021-Q3", "end": "2021-Q4"}))
+    assert "2021-Q3–2021-Q4" in window and "8.4" not in window and "2021-Q4：比湖南省高" in window, window
+    _, tail = parsed(await c.get(CHART, params={"end": "2021-Q2", "last_n": 1}))
+    assert "2021-Q2–2021-Q2" in tail
+    png = await c.get(CHART.replace(".svg", ".png"), params={"last_n": 4})
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("extra", [{"start": "2021-Q1"}, {"end": "2022-Q2"}, {"last_n": "2"}])
+async def test_period_with_a_window_is_a_400(c: httpx.AsyncClient, extra: dict[str, str]) -> None:
+    r = await c.get(CHART, params={"period": "2022-Q3", **extra})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["parameter"] == "period"
+
+
+async def test_bad_and_empty_windows(c: httpx.AsyncClient) -> None:
+    for params, status, parameter in [
+        ({"start": "2022-Q3", "end": "2021-Q1"}, 400, "start"),
+        ({"start": "someday"}, 400, "start"),
+        ({"last_n": 0}, 400, "last_n"),
+        ({"start": "2030-Q1"}, 404, "period"),
+    ]:
+        r = await c.get(CHART, params=params)
+        assert r.status_code == status and r.headers["content-type"] == "application/problem+json", params
+        assert parameter in {e.get("parameter") for e in r.json()["errors"]}, (params, r.json())
+
+
+async def test_as_of_draws_what_was_known_then(c: httpx.AsyncClient) -> None:
+    window = {"start": "2022-Q1", "end": "2022-Q2"}
+    now, _ = parsed(await c.get(CHART, params=window))
+    then, _ = parsed(await c.get(CHART, params={**window, "as_of": "2022-12-31"}))
+    assert "衡阳市 9.9 (2022-Q2)" in desc(now) and "衡阳市 9.5 (2022-Q2)" in desc(then)  # before the revision: 9.5
+    _, early = parsed(await c.get(CHART, params={"last_n": 8, "as_of": "2022-09-01"}))
+    assert "2021-Q1–2022-Q2" in early and "8.4" not in early  # the article's quarter was not yet published
+
+
+def desc(root: ET.Element) -> str:
+    found = root.find(f"{SVG}desc")
+    assert found is not None
+    return found.text or ""
+
+
+async def test_a_level_without_a_province_names_it_and_shows_shares(c: httpx.AsyncClient) -> None:
+    url = f"/v1/compare/{LEVEL}/430400/chart.svg"
+    root, words = parsed(await c.get(url, params={"start": "2019"}))
+    assert "湖南省: 无数据" in words and "湖南省" in words.replace("湖南省: 无数据", "")  # in the legend too
+    assert "2022：占中国0.4%" in words and "累计" not in words and "亿元" in words, words
+    assert "2019–2022" in words and line_paths(root, RED) == 2  # Hengyang has no 2020
+
+
+async def test_lang_en(c: httpx.AsyncClient) -> None:
+    _, words = parsed(await c.get(CHART, params={"start": "2021-Q1", "lang": "en"}))
+    for expected in ("Hengyang", "Hunan", "China", "(year to date)", "1.0 pp above Hunan", "Source: ", "derived"):
+        assert expected in words, expected
+    assert not re.search("衡阳市|湖南省|累计|来源", words), words
+    _, level = parsed(await c.get(f"/v1/compare/{LEVEL}/430400/chart.svg", params={"start": "2019", "lang": "en"}))
+    assert "Hunan: no data" in level and "100 million yuan" in level and "0.4% of China" in level, level
+    _, bars = parsed(await c.get(f"/v1/compare/{VA}/430400/chart.svg", params={"lang": "en"}))
+    assert "Hengyang" in bars and "4.5 pp above China" in bars and "rank 2 of 14" in bars, bars
+    _, league = parsed(await c.get(f"/v1/rankings/{VA}/chart.svg", params={"parent": "430000", "lang": "en"}))
+    assert "Hengyang" in league and "have data" in league and "衡阳市" not in league
+    assert (await c.get(CHART, params={"lang": "fr"})).status_code == 400
+
+
+async def test_the_over_time_widget_passes_its_parameters_to_the_chart(c: httpx.AsyncClient) -> None:
+    r = await c.get(f"/embed/compare/{VA}/430400", params={"last_n": 4, "theme": "dark", "width": 600, "lang": "en"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    img = re.search(r'<img src="([^"]+)"', r.text)
+    narrow = re.search(r'<source media="\(max-width: 480px\)" srcset="([^"]+)"', r.text)
+    assert img and narrow, r.text
+    src = img.group(1).replace("&amp;", "&")
+    assert src.startswith(CHART) and all(p in src for p in ("last_n=4", "theme=dark", "width=600", "lang=en")), src
+    assert "width=300" in narrow.group(1) and '<html lang="en">' in r.text and "Hengyang" in r.text
+    assert "start=2021-Q4&amp;end=2022-Q3&amp;format=csv" in r.text  # the data of the periods drawn
+    chart = await c.get(src)
+    assert chart.status_code == 200 and "Hengyang" in chart.text and "#0d1117" in chart.text
+
+
+async def test_the_other_widgets_take_their_charts_parameters(c: httpx.AsyncClient) -> None:
+    league = await c.get(
+        f"/embed/rankings/{VA}", params={"parent": "430000", "limit": 1, "highlight": "430400", "height": 300}
+    )
+    src = re.search(r'<img src="([^"]+)"', league.text)
+    assert src and all(p in src.group(1) for p in ("limit=1", "highlight=430400", "height=300")), league.text
+    assert (await c.get(src.group(1).replace("&amp;", "&"))).status_code == 200
+    series = await c.get(f"/embed/series/{VA}/430400", params={"start": "2021-Q3", "end": "2021-Q4"})
+    src = re.search(r'<img src="([^"]+)"', series.text)
+    assert src and "start=2021-Q3" in src.group(1) and "end=2021-Q4" in src.group(1)
+    picture = await c.get(src.group(1).replace("&amp;", "&"))
+    assert "8.6" in picture.text and "8.4" not in picture.text  # the window's figures only
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        (f"/embed/compare/{VA}/999999?last_n=4", 404, "unknown region"),
+        (f"/embed/compare/{VA}/430400?start=someday", 400, "start"),
+        (f"/embed/compare/{VA}/430400?period=2022-Q3&last_n=2", 400, "not both"),
+        (f"/embed/rankings/{VA}?parent=430000&limit=0&theme=dark", 400, "limit"),
+        ("/embed/series/nothing/430400?lang=en", 404, "unknown indicator"),
+    ],
+)
+async def test_a_widget_says_its_problem_as_a_page(c: httpx.AsyncClient, url: str, status: int, says: str) -> None:
+    r = await c.get(url)
+    assert r.status_code == status and r.headers["content-type"].startswith("text/html"), r.text
+    assert 'role="alert"' in r.text and says in r.text and '"status"' not in r.text
+    assert "frame-ancestors" in r.headers["content-security-policy"]  # shown inside another site's iframe
+    if "theme=dark" in url:
+        assert "#0d1117" in r.text
+    if "lang=en" in url:
+        assert "This chart cannot be shown" in r.text
+    api = await c.get(url.replace("/embed/", "/v1/").replace("?", "/chart.svg?", 1))
+    assert api.headers["content-type"] == "application/problem+json"  # the API keeps problem documents
+
+
+def test_close_end_labels_are_pushed_apart() -> None:
+    from service.formats.lines import LABEL_GAP, Line, end_labels
+
+    periods = ["2022-Q2", "2022-Q3"]
+    lines = [Line(c, c, [(None, "A"), (v, "A")]) for c, v in (("a", 8.4), ("b", 8.3), ("c", 8.35), ("d", 2.0))]
+    placed = end_labels(lines, periods, (0.0, 10.0), 200)  # 20 px per unit: 0.05 apart is 1 px
+    ys = sorted(p["label_y"] * 20 for p in placed)
+    assert all(b - a >= LABEL_GAP - 1e-9 for a, b in pairwise(ys)), ys
+    assert {p["text"] for p in placed} == {"8.4", "8.3", "8.35", "2"} and min(ys) == 40  # the lowest stays put
