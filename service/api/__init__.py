@@ -38,6 +38,7 @@ from service.api.caching import SnapshotCaching
 from service.api.http import Cors, HeadAsGet, known_parameters
 from service.config import Settings
 from service.errors import CatalogUnavailable, StorageUnavailable
+from service.formats import prepared
 from service.ingest.seed import ensure_seed, seed_notice
 from service.store.lake import Lake
 from service.store.snapshot import Store
@@ -124,7 +125,7 @@ def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(known_parameters)],
     )
-    store = Store(settings, lake)
+    store = Store(settings, lake, prepared.fragments)  # frames carry each latest row's JSON and CSV
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = telemetry.Metrics()

@@ -257,10 +257,15 @@ def respond(payload: Payload, fmt: Format[Payload], snap: Snapshot, bom: bool = 
     """Encode and wrap: one call at the end of every data handler."""
     payload.metadata.setdefault("yardstick.snapshot", snap.id)
     payload.labels = partial(labels, snap, payload)  # category labels and units, for the formats that show them
+    return respond_bytes(encode(payload, fmt, bom), fmt, snap, payload.name)
+
+
+def respond_bytes(body: bytes, fmt: Format[Payload], snap: Snapshot, name: str) -> Response:
+    """A body already encoded in ``fmt``, with the headers of ``respond``."""
     headers = {"x-snapshot": snap.id}
     if fmt.named:
-        headers["content-disposition"] = content_disposition(fmt.disposition, f"{payload.name}.{fmt.extension}")
-    return Response(encode(payload, fmt, bom), media_type=fmt.content_type, headers=headers)
+        headers["content-disposition"] = content_disposition(fmt.disposition, f"{name}.{fmt.extension}")
+    return Response(body, media_type=fmt.content_type, headers=headers)
 
 
 def labels(snap: Snapshot, payload: Payload) -> dict[str, dict[str, dict[str, Any]]]:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, unquote
 
 import anyio
+import orjson
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
@@ -37,23 +38,26 @@ from service.api.deps import (
     period_for,
     region_param,
     respond,
+    respond_bytes,
 )
 from service.api.docs import SERIES_RESPONSES, answering
 from service.api.http import content_disposition, is_head, next_page
 from service.config import Settings
 from service.errors import bad_parameter, not_found
-from service.formats import JSON, JSONSTAT, Format, Payload, encode
+from service.formats import CSV, JSON, JSONSTAT, Format, Payload, encode, prepared
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
 from service.query import hints, transforms
 from service.query.series import (
     ObservationsQuery,
+    Run,
     SeriesQuery,
     Window,
     decode_cursor,
     encode_cursor,
     from_frames,
+    latest_run,
 )
 from service.query.series import export as query_export
 from service.query.series import observations as query_observations
@@ -115,8 +119,24 @@ async def series_get(
     base_period = period_for(indicator, base, "base") if base else None
     q = SeriesQuery(vintage, Window(window.start, window.end, last_n, mrnev, sort, limit, offset), t, base_period)
     await in_memory(snap, indicator.code)
-    table = query_series(snap, indicator, region.code, q)  # in memory from here on: no thread hop
+    body = prepared_series(snap, indicator, region, q, media, bom)  # in memory from here on: no thread hop
+    if body is not None:
+        return respond_bytes(body, media, snap, f"{indicator.code}-{region.code}")
+    table = query_series(snap, indicator, region.code, q)
     return respond(series_payload(snap, indicator, region, t, table, vintage.as_of), media, snap, bom)
+
+
+def series_document(
+    snap: Snapshot, indicator: Indicator, region: Region, t: transforms.Transform, count: int
+) -> dict[str, Any]:
+    return {
+        "snapshot": snap.id,
+        "indicator": as_dict(indicator),
+        "region": as_dict(region),
+        "units": {"code": t.code, "name": t.long_name, "title": t.title, "unit": t.unit or indicator.unit},
+        "unit": describe(t.unit or indicator.unit),
+        "count": count,
+    }
 
 
 def series_payload(
@@ -128,17 +148,27 @@ def series_payload(
     as_of: date | None = None,
 ) -> Payload:
     """One series (the handler's and the fast lane's: the same bytes); an empty one says where the data is."""
-    doc = {
-        "snapshot": snap.id,
-        "indicator": as_dict(indicator),
-        "region": as_dict(region),
-        "units": {"code": t.code, "name": t.long_name, "title": t.title, "unit": t.unit or indicator.unit},
-        "unit": describe(t.unit or indicator.unit),
-        "count": table.num_rows,
-    }
+    doc = series_document(snap, indicator, region, t, table.num_rows)
     if table.num_rows == 0:
         doc["hint"] = hints.for_series(snap, indicator.code, region.code, as_of)
     return Payload(table, doc, "observations", f"{indicator.code}-{region.code}")
+
+
+def prepared_series(
+    snap: Snapshot, indicator: Indicator, region: Region, q: SeriesQuery, media: Format[Payload], bom: bool = False
+) -> bytes | None:
+    """The JSON or CSV of a series' default answer (latest vintage, any start/end/last_n window) assembled from its
+    frame's prepared bytes, or None where the handler's path answers (other parameters or formats, nothing
+    prepared). The same bytes as ``encode(series_payload(...))`` (tests/formats/test_prepared.py)."""
+    if bom or (media is not JSON and media is not CSV):
+        return None
+    run = latest_run(snap, indicator.code, region.code, q)
+    if run is None or run.count == 0:  # an empty answer says where the data is (hints): the handler's path
+        return None
+    if media is CSV:
+        return prepared.csv_table(run.frame.table.schema, run.span("csv"))
+    doc = series_document(snap, indicator, region, q.units, run.count)
+    return prepared.json_document(doc, "observations", run.span("json"))
 
 
 FAST_PATH = re.compile(r"^/v1/series/([^/]+)/([^/]+)$")
@@ -158,6 +188,9 @@ def fast_series(snap: Snapshot, path: str, query: str) -> bytes | None:
     indicator, region = snap.indicators.get(unquote(m.group(1))), snap.regions.get(unquote(m.group(2)))
     if indicator is None or region is None or not snap.has_frame(indicator.code):
         return None
+    body = prepared_series(snap, indicator, region, SeriesQuery(), JSON)
+    if body is not None:
+        return body
     table = query_series(snap, indicator, region.code, SeriesQuery())
     return encode(series_payload(snap, indicator, region, transforms.TRANSFORMS["lin"], table), JSON)
 
@@ -171,6 +204,9 @@ def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
     indicator, region = params["indicator"], params["region"]
     if indicator not in snap.indicators or region not in snap.regions or not snap.has_frame(indicator):
         return None
+    run = latest_run(snap, indicator, region, SeriesQuery())
+    if run is not None and 0 < run.count <= OBSERVATIONS_PAGE:  # (an empty answer has a hint: the handler's)
+        return prepared_observations(snap, indicator, region, run)
     selection = ObservationsQuery([indicator], [region])
     table, total = query_observations(snap, selection, 0)
     if total > table.num_rows:
@@ -275,7 +311,7 @@ def _observations(
     if media.max_rows is not None and limit is None and cursor is None:  # a workbook: every row, or a 400
         table, total = query_whole(snap, selection, media.max_rows, media.title)
         return respond(observations_payload(snap, table, total, None, selection), media, snap, bom)
-    limit, _ = page_params(settings, limit or 1000, 0)
+    limit, _ = page_params(settings, limit or OBSERVATIONS_PAGE, 0)
     offset = 0
     if cursor is not None:  # a cursor pins the snapshot of its first page: pages never mix two snapshots
         pinned, offset = decode_cursor(cursor)
@@ -285,6 +321,17 @@ def _observations(
     if offset + table.num_rows < total:
         nxt = next_page(request, cursor=encode_cursor(snap.id, offset + table.num_rows))
     return respond(observations_payload(snap, table, total, nxt, selection), media, snap, bom)
+
+
+OBSERVATIONS_PAGE = 1000  # rows of a /v1/observations JSON page when no limit is given
+
+
+def prepared_observations(snap: Snapshot, indicator: str, region: str, run: Run) -> bytes:
+    """One series' whole page of /v1/observations (no next page) from its frame's prepared JSON: the series' rows
+    with its indicator and region put first in each."""
+    doc = {"snapshot": snap.id, "total": run.count, "count": run.count, "next": None}
+    prefix = b'"indicator":' + orjson.dumps(indicator) + b',"region":' + orjson.dumps(region) + b","
+    return prepared.json_document(doc, "observations", run.span("json"), prefix)
 
 
 def observations_payload(

@@ -22,7 +22,8 @@ def _iso(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return text.take(pc.index_in(column, distinct))
 
 
-def rows(table: pa.Table) -> list[dict[str, object]]:
+def rows_columns(table: pa.Table) -> list[pa.ChunkedArray | pa.Array]:
+    """The table's columns with dates and times as ISO 8601 text (what the rows hold)."""
     columns = []
     for field in table.schema:
         column = table.column(field.name)
@@ -31,7 +32,11 @@ def rows(table: pa.Table) -> list[dict[str, object]]:
         elif pa.types.is_date(field.type):
             column = column.cast(pa.string())
         columns.append(column)
-    return pa.table(columns, names=table.column_names).to_pylist()  # type: ignore[no-any-return]
+    return columns
+
+
+def rows(table: pa.Table) -> list[dict[str, object]]:
+    return pa.table(rows_columns(table), names=table.column_names).to_pylist()  # type: ignore[no-any-return]
 
 
 def encode(payload: Payload) -> bytes:

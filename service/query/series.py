@@ -97,6 +97,62 @@ def cut(table: pa.Table, w: Window) -> pa.Table:
     return table.slice(w.offset, w.limit)
 
 
+@dataclass(frozen=True)
+class Run:
+    """A series' latest rows in a window, as rows first..stop of its frame (older releases in between count for
+    nothing): ``count`` of them, their prepared bytes ``frame.span(form, first, stop)``."""
+
+    frame: frames.Frame
+    first: int
+    stop: int
+    count: int
+
+    def span(self, form: str) -> memoryview:
+        return self.frame.span(form, self.first, self.stop)
+
+
+def latest_run(snap: Snapshot, indicator: str, region: str, q: SeriesQuery) -> Run | None:
+    """The rows of ``series`` as a run of prepared bytes, for the latest vintage in a start/end/last_n window (the
+    default answer), or None: other parameters, or a frame without prepared bytes, take ``series``."""
+    return frame_run(snap.frame(indicator), region, q.window) if _default(q) else None
+
+
+def frame_run(frame: frames.Frame, region: str, w: Window) -> Run | None:
+    """A region's latest rows of a frame in the window's start/end/last_n (the rest of the window ignored), or None
+    when the frame has no prepared bytes or no such region."""
+    i = frame.index.get(region)
+    if frame.latest is None or frame.ends is None or i is None:
+        return None
+    first, stop = int(frame.starts[i]), int(frame.starts[i] + frame.counts[i])
+    ends = frame.ends[first:stop]
+    if w.start is not None:
+        first += int(np.searchsorted(ends, _days(w.start), "left"))
+    if w.end is not None:
+        stop = int(frame.starts[i]) + int(np.searchsorted(ends, _days(w.end), "right"))
+    stop = max(first, stop)
+    count = _latest_before(frame.latest, stop) - _latest_before(frame.latest, first)
+    if w.last_n is not None and w.last_n < count:  # from the n-th latest row from the end
+        first = int(np.searchsorted(frame.latest, _latest_before(frame.latest, stop) - w.last_n + 1, "left"))
+        count = w.last_n
+    return Run(frame, first, stop, count)
+
+
+def _default(q: SeriesQuery) -> bool:
+    """The latest vintage, as stored, in period order, whole (a start/end/last_n window aside)."""
+    w = q.window
+    plain = w.mrnev is None and w.sort == "asc" and w.limit is None and w.offset == 0
+    return plain and q.vintage == Vintage() and q.units.code == "lin" and q.base is None
+
+
+def _days(d: date) -> int:
+    return (d - date(1970, 1, 1)).days
+
+
+def _latest_before(latest: np.ndarray, row: int) -> int:
+    """How many latest rows come before ``row`` (``latest`` counts them up to and including each row)."""
+    return int(latest[row - 1]) if row > 0 else 0
+
+
 SERIES_CATALOG: Memo[pa.Table] = Memo("series catalog")
 
 

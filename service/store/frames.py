@@ -8,17 +8,25 @@ zero-copy slice instead of a query.
 Frames are kept in a ``FrameCache`` bounded in bytes (``YARDSTICK_MEMORY_MB``): the least recently used indicator
 goes first. With a cache folder, each frame is an uncompressed Arrow IPC file there, memory-mapped: the workers of
 a server (and a frame evicted and loaded again) share one copy in the page cache instead of one each.
+
+Prepared answers: given a ``prepare`` function (the formats layer's, handed down by the app), the Arrow copy also
+holds, for each row that is its period's latest release, that row's encoded bytes in each prepared form (a string
+column per form; other rows hold the empty string), and the running count of latest rows. A region's latest rows
+in any period window are then one contiguous run of bytes of the mapped file (``Frame.span``): an answer is a header,
+that run and a footer, with no Python object per row.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +37,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from service.model.schema import OBSERVATIONS
+from service.store import vintage
 
 SERIES_COLUMNS = [f.name for f in OBSERVATIONS if f.name not in ("indicator", "region")]  # one series' rows
+Prepare = Callable[[pa.Table], dict[str, pa.Array]]  # latest rows -> form name -> one string per row
+LATEST = "_latest"  # the prepared columns: "_latest" (running count of latest rows), "_<form>" (their bytes)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,16 @@ class Frame:
     index: dict[str, int]
     starts: np.ndarray
     counts: np.ndarray
+    latest: np.ndarray | None = None  # latest rows up to and including each row (None: nothing prepared)
+    ends: np.ndarray | None = None  # period_end as days (int32), a view of the mapped column
+    prepared: dict[str, tuple[np.ndarray, pa.Buffer | None]] = field(default_factory=dict)  # offsets, data
+
+    def span(self, form: str, first: int, stop: int) -> memoryview:
+        """The prepared bytes of ``form`` for rows first..stop (those of latest rows, one after the other)."""
+        offsets, data = self.prepared[form]
+        if data is None:
+            return memoryview(b"")
+        return memoryview(data)[int(offsets[first]) : int(offsets[stop])]
 
     def rows(self, region: str) -> pa.Table:
         i = self.index.get(region)
@@ -56,8 +77,10 @@ class Frame:
 
     @property
     def nbytes(self) -> int:
-        """The table's bytes and the runs' (about 100 bytes a region)."""
-        return int(self.table.nbytes) + 100 * len(self.index)
+        """The table's bytes, the prepared columns' and the runs' (about 100 bytes a region)."""
+        extra = sum(o.nbytes + (0 if d is None else d.size) for o, d in self.prepared.values())
+        extra += 0 if self.latest is None else self.latest.nbytes
+        return int(self.table.nbytes) + extra + 100 * len(self.index)
 
 
 def _frame(table: pa.Table, regions: list[str], starts: np.ndarray, counts: np.ndarray) -> Frame:
@@ -84,34 +107,108 @@ def _arrow_name(key: str) -> str:
     return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.arrow"
 
 
-def load(key: str, folder: Path | None = None) -> Frame:
+class Busy(Exception):
+    """Another process is writing this frame's Arrow copy (``load`` with ``wait=False``)."""
+
+
+def load(key: str, folder: Path | None = None, prepare: Prepare | None = None, wait: bool = True) -> Frame:
     """The frame of one indicator's files (``key``): read from Parquet, or memory-mapped from its Arrow copy in
-    ``folder`` (written on first use)."""
+    ``folder`` (written on first use, with the prepared answers if ``prepare`` is given). One process writes a copy
+    while the others wait for it (or with ``wait=False`` raise ``Busy`` and do something else meanwhile)."""
     if folder is None:
         return _read(key)
     arrow = folder / _arrow_name(key)
     if not arrow.exists():
-        frame = _read(key)
-        tmp = folder / f".{arrow.name}.{uuid.uuid4().hex[:8]}"
-        runs = {"regions": list(frame.index), "starts": frame.starts.tolist(), "counts": frame.counts.tolist()}
-        table = frame.table.replace_schema_metadata({**(frame.table.schema.metadata or {}), _RUNS: orjson.dumps(runs)})
+        lock = folder / f".{arrow.name}.lock"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            os.replace(tmp, arrow)  # two workers writing at once both end with a whole file
-        except OSError:  # a full or read-only cache disk: serve from memory rather than fail
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            return frame
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only cache disk: serve from memory rather than fail
+            return _read(key)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise Busy(key) from None
+            if not arrow.exists():  # not written meanwhile by the process that held the lock
+                unwritten = _write(key, arrow, prepare)
+                if unwritten is not None:
+                    return unwritten
+            lock.unlink(missing_ok=True)  # a waiter finds the copy; a newcomer sees it before locking
+        finally:
+            os.close(fd)
     with pa.memory_map(str(arrow)) as source:
         table = pa.ipc.open_file(source).read_all()  # zero-copy: the buffers point into the mapping
     meta = table.schema.metadata or {}
-    if _RUNS not in meta:  # a copy written by an earlier version: write it again
+    if _RUNS not in meta or (prepare is not None and LATEST not in table.column_names):  # an earlier version's copy
         arrow.unlink(missing_ok=True)
-        return load(key, folder)
+        return load(key, folder, prepare)
     runs = orjson.loads(meta[_RUNS])
-    return _frame(table.replace_schema_metadata(None), runs["regions"], runs["starts"], runs["counts"])
+    plain = table.select(SERIES_COLUMNS).replace_schema_metadata(None)
+    frame = _frame(plain, runs["regions"], runs["starts"], runs["counts"])
+    return _mapped(frame, table) if LATEST in table.column_names else frame
+
+
+def _write(key: str, arrow: Path, prepare: Prepare | None) -> Frame | None:
+    """Write a frame's Arrow copy; the frame itself if the disk refuses it (full: serve from memory)."""
+    frame = _read(key)
+    tmp = arrow.with_name(f".{arrow.name}.{uuid.uuid4().hex[:8]}")
+    runs = {"regions": list(frame.index), "starts": frame.starts.tolist(), "counts": frame.counts.tolist()}
+    table = frame.table if prepare is None else with_prepared(frame, prepare)
+    table = table.replace_schema_metadata({**(frame.table.schema.metadata or {}), _RUNS: orjson.dumps(runs)})
+    try:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, arrow)  # atomic: a reader sees no copy or a whole one
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return frame
+    return None
+
+
+def with_prepared(frame: Frame, prepare: Prepare) -> pa.Table:
+    """The frame's table with its prepared columns: the running count of latest rows, and for each form of
+    ``prepare`` each latest row's bytes (other rows: the empty string)."""
+    table = frame.table.combine_chunks()
+    ends = np.asarray(table.column("period_end").to_numpy(zero_copy_only=False), "datetime64[D]").view(np.int64)
+    mask = vintage.latest(ends, frame.starts)
+    columns = prepare(table.filter(pa.array(mask)))
+    table = table.append_column(LATEST, pa.array(np.cumsum(mask, dtype=np.int64), pa.int64()))
+    for form, column in columns.items():
+        table = table.append_column(f"_{form}", _spread(column, mask))
+    return table
+
+
+def _spread(column: pa.Array, mask: np.ndarray) -> pa.Array:
+    """A large-string column of one value per true entry of ``mask`` as one of ``len(mask)`` values, the empty
+    string where the mask is false: the same data buffer, offsets that stand still over the empty rows."""
+    column = column.cast(pa.large_string())
+    offsets = np.frombuffer(column.buffers()[1], np.int64)[column.offset : column.offset + len(column) + 1]
+    lengths = np.zeros(len(mask), np.int64)
+    lengths[mask] = np.diff(offsets)
+    spread = np.zeros(len(mask) + 1, np.int64)
+    np.cumsum(lengths, out=spread[1:])
+    spread += offsets[0]
+    return pa.Array.from_buffers(pa.large_string(), len(mask), [None, pa.py_buffer(spread), column.buffers()[2]])
+
+
+def _mapped(frame: Frame, table: pa.Table) -> Frame:
+    """The frame with the prepared columns of its mapped Arrow copy (numpy views of them, no copies)."""
+    if table.num_rows == 0 or any(c.num_chunks != 1 for c in table.columns):
+        return frame  # nothing to prepare (or an unexpected layout): answered the ordinary way
+    prepared = {name[1:]: _buffers(table, name, len(table) + 1) for name in table.column_names if name[:1] == "_"}
+    latest, _ = prepared.pop(LATEST[1:])
+    ends, _ = _buffers(table, "period_end", len(table), np.int32)
+    return Frame(frame.table, frame.index, frame.starts, frame.counts, latest[: len(table)], ends, prepared)
+
+
+def _buffers(table: pa.Table, name: str, n: int, dtype: type = np.int64) -> tuple[np.ndarray, pa.Buffer | None]:
+    """A column's values (or offsets) as a numpy view of the mapping, and its data buffer."""
+    array = table.column(name).chunk(0)
+    buffers = array.buffers()
+    values: np.ndarray = np.frombuffer(buffers[1], dtype)[array.offset : array.offset + n]
+    return values, buffers[2] if len(buffers) > 2 else None
 
 
 def _read(key: str) -> Frame:
@@ -142,8 +239,8 @@ class FrameCache:
     its frame), the least recently used out first once their bytes pass ``budget`` (0: no bound). The frame just
     asked for always stays, even alone over the budget."""
 
-    def __init__(self, budget: int = 0, folder: Path | None = None) -> None:
-        self.budget, self.folder = budget, folder
+    def __init__(self, budget: int = 0, folder: Path | None = None, prepare: Prepare | None = None) -> None:
+        self.budget, self.folder, self.prepare = budget, folder, prepare
         self._frames: OrderedDict[str, Frame] = OrderedDict()
         self._lock = threading.Lock()
         self.bytes = self.loads = self.evictions = 0
@@ -158,13 +255,14 @@ class FrameCache:
     def full(self) -> bool:
         return self.budget > 0 and self.bytes >= self.budget
 
-    def get(self, key: str) -> Frame:
+    def get(self, key: str, wait: bool = True) -> Frame:
+        """The frame, loaded if need be (``wait=False``: ``Busy`` while another process writes its copy)."""
         with self._lock:
             found = self._frames.get(key)
             if found is not None:
                 self._frames.move_to_end(key)
                 return found
-        frame = load(key, self.folder)  # outside the lock: file reads; two threads may both load (benign)
+        frame = load(key, self.folder, self.prepare, wait)  # outside the lock: two threads may both load
         with self._lock:
             if key not in self._frames:
                 self._frames[key] = frame

@@ -92,19 +92,28 @@ class Snapshot:
         key = self._key(indicator)
         return key is None or key in self.frame_cache
 
-    def frame(self, indicator: str) -> frames.Frame:
+    def frame(self, indicator: str, wait: bool = True) -> frames.Frame:
         """The indicator's rows in memory, loaded on first use (a benign race: two threads may both load it).
 
         Frames are keyed by their files: files are immutable, so a frame serves every snapshot that keeps them."""
         key = self._key(indicator)
-        return frames.EMPTY if key is None else self.frame_cache.get(key)
+        return frames.EMPTY if key is None else self.frame_cache.get(key, wait)
 
     def preload(self) -> None:
         """Load indicators' frames not in memory yet, until the memory budget is reached (past it, each load would
-        evict one just loaded: the rest load on first use)."""
+        evict one just loaded: the rest load on first use). A frame another worker is writing comes last, so the
+        workers of a first start share the writing instead of waiting for each other."""
+        later = []
         for indicator in self.manifest.partitions():
             if self.frame_cache.full:
-                break
+                return
+            try:
+                self.frame(indicator, wait=False)
+            except frames.Busy:
+                later.append(indicator)
+        for indicator in later:
+            if self.frame_cache.full:
+                return
             self.frame(indicator)
 
     def ancestors(self, code: str) -> list[Region]:
@@ -175,11 +184,12 @@ class Store:
     already open goes on serving, and one that could not be opened yet (a replica started during an outage) is
     tried again, with backoff, until it opens. ``down`` says what does not answer, since when, and why."""
 
-    def __init__(self, settings: Settings, lake: Lake | None = None) -> None:
+    def __init__(self, settings: Settings, lake: Lake | None = None, prepare: frames.Prepare | None = None) -> None:
         self.settings = settings
         self.lake = lake if lake is not None else open_lake(settings)
         self._lock = threading.Lock()
-        self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), settings.cache_path() / "frames")
+        folder = settings.cache_path() / "frames"
+        self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), folder, prepare)  # see frames.load
         self._older: OrderedDict[str, Snapshot] = OrderedDict()  # recently asked-for older snapshots
         self.down: dict[str, tuple[float, str]] = {}  # "catalog" | "warehouse" → (since, error)
         self.behind_since: float | None = None  # commit time of the newest snapshot seen but not served yet

@@ -91,6 +91,19 @@ def pick(rows: pa.Table, as_of: date | None, initial: bool = False, every: bool 
     return rows.filter(pa.array(keep))
 
 
+def latest(period_end: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Which rows of a frame are their period's latest release (what ``pick`` keeps with no date): the last row of
+    each run of one period end within a series. ``period_end`` (any integer or datetime unit) is every row of
+    several series in (series, period_end, published) order; ``starts`` the first row of each series."""
+    n = len(period_end)
+    last = np.ones(n, bool)
+    if n > 1:
+        np.not_equal(period_end[1:], period_end[:-1], out=last[:-1])
+    ends = np.asarray(starts, np.int64)[1:] - 1  # the row before each series' first row ends a run
+    last[ends[ends >= 0]] = True
+    return last
+
+
 def realtime(rows: pa.Table, start: date | None = None, end: date | None = None) -> pa.Table:
     """Every release with when it was the latest known, as ALFRED gives it: ``realtime_start`` its published date,
     ``realtime_end`` the day before the next release of the same period (9999-12-31 while it is the latest).

@@ -3,6 +3,8 @@ memory-mapped Arrow copies that a second cache (another worker) maps without rea
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from bench.generate import county_codes, write_inputs
 from service.api import create_app
 from service.config import Settings
+from service.formats import prepared
 from service.ingest.load import ingest_paths
 from service.store import frames
 from service.store.stores import lake_at
@@ -86,3 +89,19 @@ def test_a_cache_folder_that_cannot_be_written_falls_back_to_memory(lake: Path, 
     blocked.write_text("a file where the cache folder should be")
     frame = frames.FrameCache(0, blocked).get(path)
     assert frame.table.equals(frames.load(path).table) and frame.offsets
+
+
+def test_a_copy_another_process_is_writing_is_left_for_later_or_waited_for(lake: Path, tmp_path: Path) -> None:
+    path = str(lake_at(lake).path(lake_at(lake).manifest().of("observations")[0]))
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    lock = folder / f".{frames._arrow_name(path)}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another worker writing this frame's copy
+    with pytest.raises(frames.Busy):
+        frames.load(path, folder, prepared.fragments, wait=False)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    frame = frames.load(path, folder, prepared.fragments, wait=False)
+    assert frame.latest is not None and "json" in frame.prepared and not lock.exists()
+    assert frame.table.equals(frames.load(path).table, check_metadata=True)  # the runs stay out of answers
