@@ -149,7 +149,48 @@ def full(args: argparse.Namespace) -> str:
         lines += observations_section(args, tmp)
     if "memory" in sections:
         lines += memory_section(args)
+    if "zipf" in sections:
+        lines += zipf_section(args, tmp)
     return "\n".join(lines)
+
+
+def zipf_urls(s: float = 1.1, n: int = 200_000) -> list[tuple[str, str]]:
+    """``n`` (indicator, region) pairs drawn with Zipf weights 1/rank**s over the store's pairs in a fixed random
+    order: a few series asked very often, most rarely — what dashboards do."""
+    pairs = [tuple(line.split()) for line in (DATA / "pairs.txt").read_text().splitlines()]
+    rng = random.Random(13)
+    rng.shuffle(pairs)
+    weights = [1 / (rank**s) for rank in range(1, len(pairs) + 1)]
+    return [(i, r) for i, r in rng.choices(pairs, weights=weights, k=n)]
+
+
+def zipf_section(args: argparse.Namespace, tmp: Path) -> list[str]:
+    """The single-series workload drawn Zipf-distributed instead of uniformly: us (response cache on, as served)
+    and the plain in-memory FastAPI + DuckDB app, the same URL sequence, same run."""
+    chosen = zipf_urls()
+    distinct = len(set(chosen))
+    lines = [
+        f"## Single series, Zipf-distributed (s=1.1; 200,000 requests over {distinct:,} distinct series)",
+        "",
+        *WRK_HEAD,
+    ]
+    with server(ours_cmd(LAKE, args.workers), OURS_PORT, "/healthz", OURS_ENV):
+        lines += wrk_rows(OURS_PORT, [("ours zipf", [f"/v1/series/{i}/{r}" for i, r in chosen])], args, tmp)
+    refmem = [
+        str(VENV / "bin" / "uvicorn"),
+        "--app-dir",
+        str(PEERS),
+        "ref_app:app",
+        "--port",
+        str(REF_PORT),
+        "--log-level",
+        "error",
+        "--no-access-log",
+    ]
+    urls = [f"/series/{i}/{r}" for i, r in chosen]
+    with server(refmem, REF_PORT, urls[0], {"PEER_PARQUET": str(DATA / "obs.parquet"), "PEER_MEMORY": "1"}):
+        lines += wrk_rows(REF_PORT, [("plain in-memory zipf", urls)], args, tmp)
+    return [*lines, ""]
 
 
 def observations_section(args: argparse.Namespace, tmp: Path) -> list[str]:
@@ -350,7 +391,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--targets", default="bare fastapi ref refmem datasette roapi ours nginx-bulk ours-bulk")
     parser.add_argument("--fresh", action="store_true", help="rebuild our lake from the peers' store")
-    parser.add_argument("--sections", default="peers,compare,floor,remote,ingest,observations,memory")
+    parser.add_argument("--sections", default="peers,compare,floor,remote,ingest,observations,memory,zipf")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     report = smoke() if args.smoke else full(args)
