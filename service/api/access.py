@@ -19,9 +19,10 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import of_error, problem
+from service.api.problems import for_reader, of_error, problem
 from service.errors import Forbidden, TooManyRequests, Unauthorized, YardstickError
 from service.store.records import Key, KeyStore
 
@@ -40,7 +41,7 @@ def presented_key(headers: dict[bytes, bytes]) -> str | None:
     return key or None
 
 
-def _unauthorized(path: str, detail: str, error: str | None = None) -> ASGIApp:
+def _unauthorized(path: str, detail: str, error: str | None = None) -> Response:
     challenge = CHALLENGE + (f', error="{error}"' if error else "")
     return problem(
         401,
@@ -125,12 +126,12 @@ class Gate:
         if refusal is None:
             scope.setdefault("state", {})["key"] = key
             refusal, extra = self._limit(scope, key, path)
-        if refusal is not None:
-            await refusal(scope, receive, send)
+        if refusal is not None:  # under /embed/, a page a reader can read in the iframe (status, headers kept)
+            await for_reader(Request(scope), refusal)(scope, receive, send)
             return
         await self.app(scope, receive, self._out(send, extra))
 
-    def _admit(self, scope: Scope, path: str) -> tuple[Key | None, ASGIApp | None]:
+    def _admit(self, scope: Scope, path: str) -> tuple[Key | None, Response | None]:
         """The key presented (None: none), or the refusal: unknown key, too many of them, a read without a key
         where reads need one, a catalog database that does not answer."""
         presented = presented_key(dict(scope["headers"]))
@@ -146,7 +147,7 @@ class Gate:
             )
         return key, None
 
-    def _limit(self, scope: Scope, key: Key | None, path: str) -> tuple[ASGIApp | None, list[tuple[bytes, bytes]]]:
+    def _limit(self, scope: Scope, key: Key | None, path: str) -> tuple[Response | None, list[tuple[bytes, bytes]]]:
         """The rate limit of the key (or of the address without one): its headers, and a 429 once spent."""
         who, limit = (f"key:{key.id}", self.per_key) if key else (f"ip:{_client(scope)}", self.per_client)
         if limit <= 0:

@@ -192,7 +192,10 @@ def error_page(request: Request, problem: Response) -> Response:
 <p><strong>{e(str(doc.get("title", "")))}</strong>: {e(str(doc.get("detail", "")))}</p>
 <p><a href="/" target="_blank" rel="noopener">Yardstick</a></p></div>"""
     settings: Settings = request.app.state.settings
-    return _page(settings, str(doc.get("title", "")), body, look, problem.status_code)
+    page = _page(settings, str(doc.get("title", "")), body, look, problem.status_code)
+    kept = {k: v for k, v in problem.headers.items() if k not in ("content-type", "content-length")}
+    page.headers.update({"cache-control": "no-store", **kept})  # Retry-After, WWW-Authenticate, Allow…
+    return page
 
 
 @router.get("/embed/series/{indicator}/{region}")

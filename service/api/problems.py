@@ -120,17 +120,20 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 EMBED = "/embed/"
 
 
+def for_reader(request: Request, response: Response) -> Response:
+    """The one place that decides "HTML for /embed/": under /embed/, a problem document becomes a readable page in
+    the widget's style (an iframe shows it to a reader), status and headers kept; the API keeps its documents. Used
+    by the exception handlers and by the access gate (401, 429), which answers before them."""
+    if request.url.path.startswith(EMBED) and response.media_type == PROBLEM:
+        from service.api.pages import error_page  # pages imports the API modules, which import this one
+
+        return error_page(request, response)
+    return response
+
+
 def _embeddable(handler: Handler) -> Handler:
-    """Under /embed/, the problem as a readable page in the widget's style (an iframe shows it to a reader); the
-    API keeps its problem documents."""
-
     async def handle(request: Request, exc: Exception) -> Response:
-        response = await handler(request, exc)
-        if request.url.path.startswith(EMBED) and response.media_type == PROBLEM:
-            from service.api.pages import error_page  # pages imports the API modules, which import this one
-
-            return error_page(request, response)
-        return response
+        return for_reader(request, await handler(request, exc))
 
     return handle
 
