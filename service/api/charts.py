@@ -11,7 +11,8 @@ import pyarrow as pa
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from service.api.compare import PeriodParam, period_or_latest, ranked_in_memory
+from service.api.compare import LastN as OverTimeN
+from service.api.compare import PeriodParam, over_time, period_or_latest, ranked_in_memory
 from service.api.deps import (
     AsOf,
     IndicatorDep,
@@ -24,7 +25,7 @@ from service.api.deps import (
     region_param,
 )
 from service.api.docs import CHART_RESPONSES
-from service.errors import bad_parameter, not_found
+from service.errors import not_found
 from service.formats import CHARTS, charts, figures, negotiate
 from service.formats.figures import Style
 from service.formats.registry import listing
@@ -48,11 +49,11 @@ ThemeParam = Annotated[charts.Theme, Query(description="light or dark")]
 Width = Annotated[
     int, Query(ge=160, le=2400, description="Width of the whole image (title and axes included), in pixels")
 ]
+LastN = Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")]
 Height = Annotated[int, Query(ge=120, le=1600, description="Height of the whole image, in pixels")]
 LangParam = Annotated[
     Literal["zh", "en"], Query(description="zh (default): Chinese names and words; en: English (the catalog's name_en)")
 ]
-LastN = Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")]
 
 
 def _image(chart: charts.Chart, fmt: str) -> Response:
@@ -100,7 +101,7 @@ async def compare_chart(
     fmt: Fmt,
     window: RangeDep,
     period: PeriodParam = None,
-    last_n: LastN = None,
+    last_n: OverTimeN = None,
     as_of: AsOf = None,
     theme: ThemeParam = "light",
     width: Width = 480,
@@ -172,14 +173,6 @@ async def compare_figures(
     document, _ = q_compare.compare(snap, indicator, region, [label], as_of)
     p = document["periods"][0]
     return label, p, q_catalog.cited(snap, [p["source"], *[a["source"] for a in p["against"]]])
-
-
-def over_time(period: str | None, window: Range, last_n: int | None) -> bool:
-    """Whether a comparison is asked over time (start, end or last_n) rather than for one period."""
-    wanted = bool(window.start_label or window.end_label or last_n)
-    if wanted and period is not None:
-        raise bad_parameter("period", "give period, or start/end/last_n for a comparison over time, not both")
-    return wanted
 
 
 async def over_time_figures(

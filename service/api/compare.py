@@ -15,6 +15,7 @@ from service.api.deps import (
     DataMediaDep,
     IndicatorDep,
     PeriodQuery,
+    Range,
     RangeDep,
     RegionDep,
     RegionQuery,
@@ -27,7 +28,7 @@ from service.api.deps import (
 from service.api.docs import SERIES_RESPONSES, answering
 from service.errors import bad_parameter, not_found
 from service.formats import Payload
-from service.model.catalog import Indicator, as_dict
+from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
 from service.query import compare as q_compare
@@ -37,6 +38,15 @@ from service.store.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["comparisons"], responses=SERIES_RESPONSES)
 
+LastN = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=1000,
+        description="Over time: the last N periods, counted back from the latest with a figure for the region or "
+        "an ancestor (a period between with none counts, as a gap)",
+    ),
+]
 PeriodParam = Annotated[
     str | None, PeriodQuery(description="The period (default: the latest with data)", examples=["2022-Q3"])
 ]
@@ -55,6 +65,7 @@ async def compare_get(
     media: DataMediaDep,
     window: RangeDep,
     period: PeriodParam = None,
+    last_n: LastN = None,
     rank_scope: Annotated[
         str,
         Query(
@@ -66,13 +77,8 @@ async def compare_get(
     as_of: AsOf = None,
     bom: BomParam = False,
 ) -> Response:
-    if period is not None and (window.start_label or window.end_label):
-        raise bad_parameter("period", "give period or start/end, not both")
     await ranked_in_memory(snap, indicator)
-    if window.start_label or window.end_label:
-        periods = q_compare.periods_between(snap, indicator.code, region.code, window.start, window.end, as_of)
-    else:
-        periods = [period_or_latest(snap, indicator, [region.code], period, as_of)]
+    periods = compare_periods(snap, indicator, region, period, (window, last_n), as_of)
     document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation")
     heading = {"indicator": as_dict(indicator), "region": as_dict(region), "unit": describe(indicator.unit)}
     doc = {"snapshot": snap.id, **heading, **document}
@@ -119,6 +125,31 @@ async def rankings_get(
     if (hint := hints.for_rankings(snap, indicator.code, kids, meta["ranked"], as_of)) is not None:
         doc["hint"] = hint
     return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
+
+
+def over_time(period: str | None, window: Range, last_n: int | None) -> bool:
+    """Whether a comparison is asked over time (start, end or last_n) rather than for one period."""
+    wanted = bool(window.start_label or window.end_label or last_n)
+    if wanted and period is not None:
+        raise bad_parameter("period", "give period, or start/end/last_n for a comparison over time, not both")
+    return wanted
+
+
+def compare_periods(
+    snap: Snapshot,
+    indicator: Indicator,
+    region: Region,
+    period: str | None,
+    window: tuple[Range, int | None],
+    as_of: date | None,
+) -> list[str]:
+    """The periods a comparison shows: one (``period``, default the latest with data), or over time those the
+    over-time chart draws (every period from the first to the last with a figure of the region or an ancestor in
+    the window, gaps kept; the last ``last_n`` of them), so that its data and its chart agree."""
+    (rng, last_n) = window
+    if over_time(period, rng, last_n):
+        return q_compare.periods_over_time(snap, indicator, region, (rng.start, rng.end), last_n, as_of)
+    return [period_or_latest(snap, indicator, [region.code], period, as_of)]
 
 
 async def ranked_in_memory(snap: Snapshot, indicator: Indicator) -> None:

@@ -230,8 +230,8 @@ async def embed_compare(
     path = f"/v1/compare/{quote(indicator.code)}/{quote(region.code)}"
     ask: dict[str, Any] = {"period": period, "start": window.start_label, "end": window.end_label, "last_n": last_n}
     if over_time(period, window, last_n):
-        blocks, sources = await over_time_figures(snap, indicator, region, window, last_n, None)
-        data = f"{path}?{urlencode({'start': blocks[0]['period'], 'end': blocks[-1]['period']})}"
+        _, sources = await over_time_figures(snap, indicator, region, window, last_n, None)
+        data = f"{path}?{urlencode({k: v for k, v in ask.items() if v is not None})}"  # the chart's window
     else:
         _, _, sources = await compare_figures(snap, indicator, region, period, None)
         data = path + (f"?period={quote(period)}" if period else "")

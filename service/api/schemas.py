@@ -265,7 +265,11 @@ class CompareAnswer(Open):
     region: RegionRow
     unit: UnitInfo
     measure: str
-    periods: list[ComparedPeriod]
+    periods: list[ComparedPeriod] = Field(
+        description="One period (period=, default the latest with data), or over time (start, end, last_n) every "
+        "period the over-time chart draws: from the first to the last with a figure of the region or an ancestor, "
+        "a period none has kept (missing), the last last_n of them"
+    )
     hint: Hint | None = None
 
 

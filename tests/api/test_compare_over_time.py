@@ -150,7 +150,7 @@ async def test_the_over_time_widget_passes_its_parameters_to_the_chart(c: httpx.
     src = img.group(1).replace("&amp;", "&")
     assert src.startswith(CHART) and all(p in src for p in ("last_n=4", "theme=dark", "width=600", "lang=en")), src
     assert "width=300" in narrow.group(1) and '<html lang="en">' in r.text and "Hengyang" in r.text
-    assert "start=2021-Q4&amp;end=2022-Q3&amp;format=csv" in r.text  # the data of the periods drawn
+    assert 'href="/v1/compare/' + VA + "/430400?last_n=4&amp;format=csv" in r.text  # the chart's window, not periods
     chart = await c.get(src)
     assert chart.status_code == 200 and "Hengyang" in chart.text and "#0d1117" in chart.text
 
@@ -167,6 +167,34 @@ async def test_the_other_widgets_take_their_charts_parameters(c: httpx.AsyncClie
     assert src and "start=2021-Q3" in src.group(1) and "end=2021-Q4" in src.group(1)
     picture = await c.get(src.group(1).replace("&amp;", "&"))
     assert "8.6" in picture.text and "8.4" not in picture.text  # the window's figures only
+
+
+async def test_compare_json_takes_last_n_as_the_chart_counts_it(c: httpx.AsyncClient) -> None:
+    api = f"/v1/compare/{VA}/430400"
+    body = (await c.get(api, params={"last_n": 3})).json()
+    assert [p["period"] for p in body["periods"]] == ["2022-Q1", "2022-Q2", "2022-Q3"]
+    gap = body["periods"][0]
+    assert gap["missing"] and gap["value"] is None and gap["against"][0]["value"] is not None  # Hunan has 2022-Q1
+    _, words = parsed(await c.get(CHART, params={"last_n": 3}))
+    assert "2022-Q1–2022-Q3" in words  # the chart draws the same periods
+    start = (await c.get(api, params={"start": "2021-Q3"})).json()
+    assert [p["period"] for p in start["periods"]] == ["2021-Q3", "2021-Q4", "2022-Q1", "2022-Q2", "2022-Q3"]
+    both = (await c.get(api, params={"start": "2021-Q1", "last_n": 2})).json()
+    assert [p["period"] for p in both["periods"]] == ["2022-Q2", "2022-Q3"]
+    csv = (await c.get(api, params={"last_n": 2, "format": "csv"})).text.splitlines()
+    assert len(csv) == 1 + 2 * 3 and {line.split(",")[0].strip('"') for line in csv} == {"period", "2022-Q2", "2022-Q3"}
+    for fmt in ("parquet", "arrow"):
+        assert (await c.get(api, params={"last_n": 2, "format": fmt})).status_code == 200
+    assert (await c.get(api, params={"last_n": 2, "period": "2022-Q3"})).status_code == 400
+    assert (await c.get(api, params={"last_n": 0})).status_code == 400
+
+
+async def test_the_widget_data_link_answers_the_periods_drawn(c: httpx.AsyncClient) -> None:
+    r = await c.get(f"/embed/compare/{VA}/430400", params={"start": "2021-Q2", "end": "2022-Q2"})
+    link = re.search(r'href="([^"]+format=json)"', r.text)
+    assert link and "start=2021-Q2&amp;end=2022-Q2" in link.group(1), r.text
+    data = (await c.get(link.group(1).replace("&amp;", "&"))).json()
+    assert [p["period"] for p in data["periods"]] == ["2021-Q2", "2021-Q3", "2021-Q4", "2022-Q1", "2022-Q2"]
 
 
 @pytest.mark.parametrize(
