@@ -22,10 +22,10 @@ from service.api.charts import (
     LastN,
     compare_figures,
     league_figures,
-    over_time,
     over_time_figures,
     series_figures,
 )
+from service.api.compare import over_time
 from service.api.deps import IndicatorDep, RangeDep, RegionDep, SettingsDep, SnapshotDep, region_param
 from service.config import Settings
 from service.errors import not_found
