@@ -20,8 +20,10 @@ from starlette.responses import Response
 from service.api.charts import (
     LangParam,
     LastN,
+    UnitsParam,
     compare_figures,
     league_figures,
+    one_period,
     over_time_figures,
     series_figures,
 )
@@ -32,6 +34,7 @@ from service.errors import not_found
 from service.formats.words import name, word
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import Level
+from service.query import transforms
 from service.query.catalog import cited
 from service.query.series import SeriesQuery, Window
 
@@ -225,14 +228,19 @@ async def embed_compare(
     window: RangeDep,
     period: Annotated[str | None, Query(max_length=64)] = None,
     last_n: LastN = None,
+    units: UnitsParam = "lin",
 ) -> Response:
-    """A region against its province and nation: for one period (period=), or over time (start, end, last_n)."""
+    """A region against its province and nation: for one period (period=), or over time (start, end, last_n) in
+    the units asked (units=; its data links give the figures as published, in the chart's window)."""
     path = f"/v1/compare/{quote(indicator.code)}/{quote(region.code)}"
     ask: dict[str, Any] = {"period": period, "start": window.start_label, "end": window.end_label, "last_n": last_n}
     if over_time(period, window, last_n):
-        _, sources = await over_time_figures(snap, indicator, region, window, last_n, None)
+        t = transforms.lookup(units, indicator)
+        _, sources = await over_time_figures(snap, indicator, region, window, last_n, None, t)
         data = f"{path}?{urlencode({k: v for k, v in ask.items() if v is not None})}"  # the chart's window
+        ask["units"] = None if t.code == "lin" else units
     else:
+        one_period(units)
         _, _, sources = await compare_figures(snap, indicator, region, period, None)
         data = path + (f"?period={quote(period)}" if period else "")
     return _widget(settings, Widget(_named(look, region, indicator), f"{path}/chart.svg", ask, data, sources), look)

@@ -201,6 +201,21 @@ def over_time_chart(
     return Chart(spec, title, ". ".join([desc, *subtitle]))
 
 
+def in_units(indicator: Indicator, units: tuple[str, str, str | None]) -> Indicator:
+    """The indicator as a chart names it in the units asked (``units``: a transform's code, name and unit): the
+    transform in its names, the result's unit, and single-period values no longer year to date (from_ytd)."""
+    code, long_name, unit = units
+    if code == "lin":
+        return indicator
+    return replace(
+        indicator,
+        name=f"{indicator.name} {long_name}",
+        name_en=f"{indicator.name_en} {long_name}" if indicator.name_en else None,
+        unit=unit or indicator.unit,
+        accumulation="period" if code == "from_ytd" else indicator.accumulation,
+    )
+
+
 def _point(figure: dict[str, Any], lang: str) -> tuple[float | None, str]:
     return figure["value"], status_label(figure["status"], lang)
 

@@ -7,7 +7,7 @@ replaced by another period's value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
 from service.model.period import parse_canonical
+from service.query.series import SeriesQuery, Vintage, series
+from service.query.transforms import Transform
 from service.store import vintage
 from service.store.snapshot import Snapshot
 
@@ -119,6 +121,31 @@ def periods_over_time(
     while every[-1] < last:
         every.append(every[-1].shift(1))
     return [p.label for p in every[-(last_n or len(every)) :]]
+
+
+def in_units(
+    snap: Snapshot, indicator: Indicator, blocks: list[dict[str, Any]], t: Transform, as_of: date | None
+) -> list[dict[str, Any]]:
+    """The periods of a comparison with every figure in the units ``t`` (units=, as /v1/series takes it): each
+    region's series transformed on its whole length (a year-on-year change of the first period shown reads the year
+    before it), then how the region stands against each ancestor recomputed on the new values (pc1 of a level: a
+    gap in percentage points)."""
+    shown = replace(indicator, unit=t.unit or indicator.unit)
+    codes = [blocks[0]["region"], *[a["region"] for a in blocks[0]["against"]]] if blocks else []
+    q = SeriesQuery(Vintage(as_of=as_of), units=t)
+    values: dict[str, dict[str, float | None]] = {}
+    for code in codes:
+        table = series(snap, indicator, code, q)
+        values[code] = dict(zip(table.column("period").to_pylist(), table.column("value").to_pylist(), strict=True))
+    out = []
+    for b in blocks:
+        own = values[b["region"]].get(b["period"])
+        against = []
+        for a in b["against"]:
+            other = values[a["region"]].get(b["period"])
+            against.append({**a, "value": other, "missing": other is None, **relation(shown, own, other)})
+        out.append({**b, "value": own, "missing": own is None, "against": against})
+    return out
 
 
 def relation(indicator: Indicator, value: float | None, other: float | None) -> dict[str, float | None]:

@@ -197,6 +197,46 @@ async def test_the_widget_data_link_answers_the_periods_drawn(c: httpx.AsyncClie
     assert [p["period"] for p in data["periods"]] == ["2021-Q2", "2021-Q3", "2021-Q4", "2022-Q1", "2022-Q2"]
 
 
+async def test_units_draw_each_line_transformed(c: httpx.AsyncClient) -> None:
+    level = f"/v1/compare/{LEVEL}/430400/chart.svg"
+    _, plain = parsed(await c.get(level, params={"start": "2019"}))
+    assert "3800" in plain
+    root, words = parsed(await c.get(level, params={"start": "2019", "units": "pc1"}))
+    assert "percent_change_from_year_ago" in words and "3800" not in words
+    assert "8.57143" in words  # Hengyang 2022 on 2021: 3800 / 3500 - 1, a year-on-year % per line
+    assert "比中国高8.6个百分点" in words, words  # the gap recomputed on the new values, in points
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None and "衡阳市 8.57143 (2022)" in (desc.text or "")
+    _, change = parsed(await c.get(CHART, params={"last_n": 2, "units": "chg"}))
+    assert "-1.5" in change  # Hengyang 2022-Q3 against the revised 2022-Q2: 8.4 - 9.9
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"last_n": "4", "units": "pc1"}, "needs a level or count series"),
+        ({"last_n": "4", "units": "nonsense"}, "unknown units"),
+        ({"period": "2022-Q3", "units": "chg"}, "over time"),
+    ],
+)
+async def test_units_that_do_not_apply_are_a_400(c: httpx.AsyncClient, params: dict[str, str], says: str) -> None:
+    r = await c.get(CHART, params=params)
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert says in r.json()["detail"] and r.json()["errors"][0]["parameter"] == "units", r.json()
+    page = await c.get(f"/embed/compare/{VA}/430400", params=params)
+    assert page.status_code == 400 and 'role="alert"' in page.text and "units" in page.text
+
+
+async def test_the_widget_passes_units_to_its_chart(c: httpx.AsyncClient) -> None:
+    r = await c.get(f"/embed/compare/{LEVEL}/430400", params={"start": "2019", "units": "pc1"})
+    assert r.status_code == 200, r.text
+    src = re.search(r'<img src="([^"]+)"', r.text)
+    assert src and "units=pc1" in src.group(1) and "start=2019" in src.group(1), r.text
+    assert "8.57143" in (await c.get(src.group(1).replace("&amp;", "&"))).text
+    links = re.findall(r'href="(/v1/compare/[^"]+)"', r.text)
+    assert links and all("start=2019" in x and "units" not in x for x in links)  # the data as published
+
+
 @pytest.mark.parametrize(
     ("url", "status", "says"),
     [
