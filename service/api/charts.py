@@ -12,7 +12,8 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from service.api.compare import LastN as OverTimeN
-from service.api.compare import PeriodParam, over_time, period_or_latest, ranked_in_memory
+from service.api.compare import PeriodParam, comparison_units, over_time, period_or_latest, ranked_in_memory
+from service.api.compare import UnitsParam as CompareUnits
 from service.api.deps import (
     AsOf,
     IndicatorDep,
@@ -25,7 +26,7 @@ from service.api.deps import (
     region_param,
 )
 from service.api.docs import CHART_RESPONSES
-from service.errors import bad_parameter, not_found
+from service.errors import not_found
 from service.formats import CHARTS, charts, figures, negotiate
 from service.formats.figures import Style
 from service.formats.registry import listing
@@ -50,13 +51,7 @@ Width = Annotated[
     int, Query(ge=160, le=2400, description="Width of the whole image (title and axes included), in pixels")
 ]
 LastN = Annotated[int | None, Query(ge=1, le=1000, description="Latest N periods")]
-UnitsParam = Annotated[
-    str,
-    Query(
-        max_length=64,
-        description="A transform, as /v1/series takes it: pc1, from_ytd, … (a compare chart: over time only)",
-    ),
-]
+UnitsParam = Annotated[str, Query(max_length=64, description="A transform, as /v1/series takes it: pc1, from_ytd, …")]
 Height = Annotated[int, Query(ge=120, le=1600, description="Height of the whole image, in pixels")]
 LangParam = Annotated[
     Literal["zh", "en"], Query(description="zh (default): Chinese names and words; en: English (the catalog's name_en)")
@@ -108,19 +103,18 @@ async def compare_chart(
     period: PeriodParam = None,
     last_n: OverTimeN = None,
     as_of: AsOf = None,
-    units: UnitsParam = "lin",
+    units: CompareUnits = "lin",
     theme: ThemeParam = "light",
     width: Width = 480,
     height: Height = 280,
     lang: LangParam = "zh",
 ) -> Response:
     style = Style(theme, width, height, lang)
+    t = comparison_units(units, indicator, over_time(period, window, last_n))
     if over_time(period, window, last_n):
-        t = transforms.lookup(units, indicator)
         blocks, cited = await over_time_figures(snap, indicator, region, window, last_n, as_of, t)
         shown = figures.in_units(indicator, (t.code, t.long_name, t.unit))
         return _image(figures.over_time_chart(shown, region, blocks, cited, style), fmt)
-    one_period(units)
     label, p, sources = await compare_figures(snap, indicator, region, period, as_of)
     return _image(figures.compare_chart(indicator, region, label, p, sources, style), fmt)
 
@@ -184,12 +178,6 @@ async def compare_figures(
     return label, p, q_catalog.cited(snap, [p["source"], *[a["source"] for a in p["against"]]])
 
 
-def one_period(units: str) -> None:
-    """units= transforms series: a comparison for one period has none (its bars are the figures of that period)."""
-    if units not in ("lin", "levels"):
-        raise bad_parameter("units", "units= needs a comparison over time: give start, end or last_n")
-
-
 async def over_time_figures(
     snap: Snapshot,
     indicator: Indicator,
@@ -206,9 +194,7 @@ async def over_time_figures(
     if not periods:
         when = f" as of {as_of}" if as_of else ""
         raise not_found("period", f"no data for {indicator.code} in {region.code} or its ancestors here{when}")
-    blocks = q_compare.compare(snap, indicator, region, periods, as_of)[0]["periods"]
-    if units.code != "lin":
-        blocks = q_compare.in_units(snap, indicator, blocks, units, as_of)
+    blocks = q_compare.compare(snap, indicator, region, periods, as_of, units=units)[0]["periods"]
     return blocks, q_catalog.cited(snap, [f["source"] for b in blocks for f in [b, *b["against"]]])
 
 

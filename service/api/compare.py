@@ -32,7 +32,7 @@ from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
 from service.query import compare as q_compare
-from service.query import hints
+from service.query import hints, transforms
 from service.query import rankings as q_rankings
 from service.store.snapshot import Snapshot
 
@@ -45,6 +45,14 @@ LastN = Annotated[
         le=1000,
         description="Over time: the last N periods, counted back from the latest with a figure for the region or "
         "an ancestor (a period between with none counts, as a gap)",
+    ),
+]
+UnitsParam = Annotated[
+    str,
+    Query(
+        max_length=64,
+        description="Over time: the figures in a transform's units, as /v1/series takes it (pc1 of a level: each "
+        "region's year-on-year %, gaps recomputed on it); one that does not apply to the indicator is a 400",
     ),
 ]
 PeriodParam = Annotated[
@@ -66,6 +74,7 @@ async def compare_get(
     window: RangeDep,
     period: PeriodParam = None,
     last_n: LastN = None,
+    units: UnitsParam = "lin",
     rank_scope: Annotated[
         str,
         Query(
@@ -79,9 +88,10 @@ async def compare_get(
 ) -> Response:
     await ranked_in_memory(snap, indicator)
     periods = compare_periods(snap, indicator, region, period, (window, last_n), as_of)
-    document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation")
-    heading = {"indicator": as_dict(indicator), "region": as_dict(region), "unit": describe(indicator.unit)}
-    doc = {"snapshot": snap.id, **heading, **document}
+    t = comparison_units(units, indicator, over_time(period, window, last_n))
+    document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation", t)
+    heading = {"indicator": as_dict(indicator), "region": as_dict(region), "unit": describe(t.unit or indicator.unit)}
+    doc = {"snapshot": snap.id, **heading, "units": t.code, **document}
     if (hint := hints.for_compare(snap, indicator.code, region.code, document["periods"], as_of)) is not None:
         doc["hint"] = hint
     return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
@@ -133,6 +143,16 @@ def over_time(period: str | None, window: Range, last_n: int | None) -> bool:
     if wanted and period is not None:
         raise bad_parameter("period", "give period, or start/end/last_n for a comparison over time, not both")
     return wanted
+
+
+def comparison_units(units: str, indicator: Indicator, over: bool) -> transforms.Transform:
+    """The transform of a comparison (units=): over time, as /v1/series takes it (400 where it does not apply);
+    for one period, none (a period's figures are compared as published)."""
+    if over:
+        return transforms.lookup(units, indicator)
+    if units not in ("lin", "levels"):
+        raise bad_parameter("units", "units= needs a comparison over time: give start, end or last_n")
+    return transforms.TRANSFORMS["lin"]
 
 
 def compare_periods(

@@ -20,21 +20,18 @@ from starlette.responses import Response
 from service.api.charts import (
     LangParam,
     LastN,
-    UnitsParam,
     compare_figures,
     league_figures,
-    one_period,
     over_time_figures,
     series_figures,
 )
-from service.api.compare import over_time
+from service.api.compare import UnitsParam, comparison_units, over_time
 from service.api.deps import IndicatorDep, RangeDep, RegionDep, SettingsDep, SnapshotDep, region_param
 from service.config import Settings
 from service.errors import not_found
 from service.formats.words import name, word
 from service.model.catalog import Indicator, Region, Source
 from service.model.schema import Level
-from service.query import transforms
 from service.query.catalog import cited
 from service.query.series import SeriesQuery, Window
 
@@ -231,16 +228,15 @@ async def embed_compare(
     units: UnitsParam = "lin",
 ) -> Response:
     """A region against its province and nation: for one period (period=), or over time (start, end, last_n) in
-    the units asked (units=; its data links give the figures as published, in the chart's window)."""
+    the units asked (units=); its data links ask for what its chart draws."""
     path = f"/v1/compare/{quote(indicator.code)}/{quote(region.code)}"
     ask: dict[str, Any] = {"period": period, "start": window.start_label, "end": window.end_label, "last_n": last_n}
+    t = comparison_units(units, indicator, over_time(period, window, last_n))
     if over_time(period, window, last_n):
-        t = transforms.lookup(units, indicator)
         _, sources = await over_time_figures(snap, indicator, region, window, last_n, None, t)
-        data = f"{path}?{urlencode({k: v for k, v in ask.items() if v is not None})}"  # the chart's window
-        ask["units"] = None if t.code == "lin" else units
+        ask["units"] = None if t.code == "lin" else t.code
+        data = f"{path}?{urlencode({k: v for k, v in ask.items() if v is not None})}"  # the chart's parameters
     else:
-        one_period(units)
         _, _, sources = await compare_figures(snap, indicator, region, period, None)
         data = path + (f"?period={quote(period)}" if period else "")
     return _widget(settings, Widget(_named(look, region, indicator), f"{path}/chart.svg", ask, data, sources), look)

@@ -263,7 +263,8 @@ class CompareAnswer(Open):
     snapshot: str
     indicator: IndicatorRow
     region: RegionRow
-    unit: UnitInfo
+    unit: UnitInfo = Field(description="The unit of the figures shown (a transform's, with units=)")
+    units: str = Field(description="The transform the figures are in (units=; lin: as published)")
     measure: str
     periods: list[ComparedPeriod] = Field(
         description="One period (period=, default the latest with data), or over time (start, end, last_n) every "

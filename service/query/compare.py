@@ -257,25 +257,31 @@ def compare(
     periods: list[str],
     as_of: date | None,
     nationwide: bool = False,
+    units: Transform | None = None,
 ) -> tuple[dict[str, Any], pa.Table]:
     """The comparison document (JSON) and the same figures as one long table (CSV, Parquet, Arrow); with
-    ``nationwide``, also the region's rank among all regions of its level in the tree."""
+    ``nationwide``, also the region's rank among all regions of its level in the tree; with ``units``, the figures
+    in those units (see ``in_units``; ranks stay those of the figures as published)."""
     who = circle(snap, region, nationwide)
     figs = figures(snap, indicator.code, who.codes(), periods, as_of)
     reported = reported_ranks(snap, indicator, [region.code], periods, as_of)
-    out_periods, rows = [], []
+    out_periods = []
     for p in periods:
         block = period_block(indicator, who, p, figs, reported.get((region.code, p)))
         if not nationwide:
             del block["rank_nation"]
         out_periods.append(block)
-        rows.extend(period_rows(block))
+    shown = indicator
+    if units is not None and units.code != "lin":
+        out_periods = in_units(snap, indicator, out_periods, units, as_of)
+        shown = replace(indicator, unit=units.unit or indicator.unit)
     measure = (
         "gap in percentage points (region minus ancestor)"
-        if indicator.is_rate
+        if shown.is_rate
         else ("ratio of the region's value to the ancestor's, and its share in per cent")
     )
     document = {"measure": measure, "periods": out_periods}
+    rows = [row for block in out_periods for row in period_rows(block)]
     return document, pa.Table.from_pylist(rows, schema=COMPARE_SCHEMA)
 
 

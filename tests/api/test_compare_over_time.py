@@ -234,7 +234,28 @@ async def test_the_widget_passes_units_to_its_chart(c: httpx.AsyncClient) -> Non
     assert src and "units=pc1" in src.group(1) and "start=2019" in src.group(1), r.text
     assert "8.57143" in (await c.get(src.group(1).replace("&amp;", "&"))).text
     links = re.findall(r'href="(/v1/compare/[^"]+)"', r.text)
-    assert links and all("start=2019" in x and "units" not in x for x in links)  # the data as published
+    assert len(links) == 3 and all("start=2019&amp;units=pc1" in x for x in links), links  # what the chart draws
+    data = (await c.get(next(x for x in links if "json" in x).replace("&amp;", "&"))).json()
+    assert data["periods"][-1]["value"] == pytest.approx(60 / 7) and data["units"] == "pc1"
+
+
+async def test_compare_json_takes_units_over_time(c: httpx.AsyncClient) -> None:
+    api = f"/v1/compare/{LEVEL}/430400"
+    body = (await c.get(api, params={"start": "2019", "units": "pc1"})).json()
+    assert body["units"] == "pc1" and body["unit"]["code"] == "percent" and "percentage points" in body["measure"]
+    last = body["periods"][-1]
+    assert last["period"] == "2022" and last["value"] == pytest.approx(60 / 7)  # 3800 / 3500 - 1, in per cent
+    china = next(a for a in last["against"] if a["region"] == "CN")
+    assert china["value"] == pytest.approx(100 / 1_002_021) and china["gap_pp"] == pytest.approx(60 / 7, abs=1e-3)
+    assert body["periods"][0]["value"] is None  # 2019: no year before it
+    csv = (await c.get(api, params={"start": "2019", "units": "pc1", "format": "csv"})).text
+    assert "8.571428571" in csv and "3800" not in csv
+    plain = (await c.get(api, params={"start": "2019"})).json()
+    assert plain["units"] == "lin" and plain["periods"][-1]["value"] == 3800
+    bad = await c.get(f"/v1/compare/{VA}/430400", params={"last_n": 2, "units": "pc1"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["parameter"] == "units"
+    one = await c.get(api, params={"period": "2022", "units": "pc1"})
+    assert one.status_code == 400 and "over time" in one.json()["detail"]
 
 
 @pytest.mark.parametrize(
