@@ -188,6 +188,32 @@ def test_units_re_request_the_series_chart_and_its_table_equals_the_json(server:
     page.close()  # type: ignore[attr-defined]
 
 
+def test_the_units_choice_re_requests_the_over_time_chart_and_its_table(server: str, browser: object) -> None:
+    page = _open(browser, server + HERE + "&span=all&units=pc1")
+    query = _wait_for_src(page, "#trend-chart", "units", "pc1")
+    assert query["start"] == "2012-Q1"
+    path, _ = _src(page, "#trend-chart")
+    assert path == f"/v1/compare/{TAXES}/430400/chart.svg"
+    chart = page.request.get(server + _src_url(page, "#trend-chart"))  # type: ignore[attr-defined]
+    assert chart.status == 200 and "percent_change_from_year_ago" in chart.text()
+    _wait_for_image(page, "#trend-chart")
+    api = page.request.get(f"{server}/v1/compare/{TAXES}/430400?start=2012-Q1&units=pc1").json()  # type: ignore[attr-defined]
+    expected = [[p["period"], *[_shown(x["value"]) for x in [p, *p["against"]]]] for p in api["periods"]]
+    for _ in range(100):
+        if _rows(page, "#trend-table") == expected:
+            break
+        time.sleep(0.1)
+    assert _rows(page, "#trend-table") == expected and api["units"] == "pc1"
+    assert expected[0][1] == "—" and expected[-1][1] != "—"  # the first year has no year before it
+    page.select_option("#units", "lin")  # type: ignore[attr-defined]
+    for _ in range(100):
+        if "units" not in _src(page, "#trend-chart")[1]:
+            break
+        time.sleep(0.1)
+    assert "units" not in _src(page, "#trend-chart")[1]
+    page.close()  # type: ignore[attr-defined]
+
+
 def test_a_year_to_date_series_says_so_in_its_titles_and_axis(server: str, browser: object) -> None:
     page = _open(browser, server + HERE)
     _wait_for_text(page, "#heading", "累计")

@@ -263,14 +263,14 @@ async function render() {
       nationUrl ? getJSON(`${nationUrl}&limit=20`) : null,
       getJSON(`${seriesUrl}?vintages=all`),
       getJSON(`${seriesUrl}?${shownQ}`),
-      getJSON(`${trendUrl}?${rq}`),
+      getJSON(`${trendUrl}?${shownQ}`),
     ]);
     if (!current()) return;
     $("#status").textContent = "";
     $("#result").hidden = false;
     $("#heading").textContent = `${nm(region)} · ${nm(ind)}${cumulative(ind, "lin")}`;
     document.title = `${nm(region)} · ${nm(ind)}${cumulative(ind, "lin")} · Yardstick`;
-    showTrend(trend, trendUrl, rq, ind);
+    showTrend(trend, trendUrl, shownQ, ind);
     showSeries(shown, seriesUrl, shownQ, ind);
     showCompare(cmp.periods[0], compareUrl);
     showLeague(cmp.periods[0], siblings, nation, siblingsUrl, nationUrl);
@@ -308,12 +308,13 @@ async function noData(region, ind, current) {
   }));
 }
 
-// The region, its province and the nation over the chosen years: the line chart (/v1/compare/…/chart.svg with start/end)
-// and its values, period by region.
-function showTrend(trend, trendUrl, rq, ind) {
+// The region, its province and the nation over the chosen years in the chosen units: the line chart
+// (/v1/compare/…/chart.svg with start/end and units) and its values, period by region.
+function showTrend(trend, trendUrl, shownQ, ind) {
   const periods = trend.periods || [];
-  const caption = `${W("随时间与上级比较 Over time, with the province and the nation", "Over time, with the province and the nation")}${cumulative(ind, "lin")}`;
-  $("#trend-chart").src = `${trendUrl}/chart.svg?${rq}&width=${fullWidth()}${langQ()}`;
+  const units = state.units === "lin" ? "" : ` · ${W(...UNITS[state.units])}`;
+  const caption = `${W("随时间与上级比较 Over time, with the province and the nation", "Over time, with the province and the nation")}${units}${cumulative(ind, state.units)}`;
+  $("#trend-chart").src = `${trendUrl}/chart.svg?${shownQ}&width=${fullWidth()}${langQ()}`;
   $("#trend-chart").alt = `${caption}: ${periods.length} ${W("个时期", "periods")}`;
   $("#trend-caption").textContent = caption;
   const names = periods.length ? [nm(periods[0]), ...periods[0].against.map(nm)] : [];
