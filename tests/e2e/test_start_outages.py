@@ -92,18 +92,23 @@ def test_an_empty_lake_is_seeded_once_when_the_object_store_comes_back(pg: servi
         host, port = s3.endpoint.removeprefix("http://").split(":")
         door = services.Forwarder((host, int(port)))  # refuses connections: the store is down
         env = shared_env(catalog, "s3://lake/empty", {**s3.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{door.port}"})
-        seeded = {**env, "YARDSTICK_LOAD_SEED": "true"}
+        seeded = {**env, "YARDSTICK_LOAD_SEED": "true", "YARDSTICK_LOG_FORMAT": "json"}
+        logs = [tmp_path / "a.log", tmp_path / "b.log"]
         try:
             with (
-                replica(tmp_path, "a", seeded, workers=2, ready="/livez") as a,
-                replica(tmp_path, "b", seeded, workers=2, ready="/livez") as b,
+                replica(tmp_path, "a", seeded, workers=2, ready="/livez", stderr=logs[0]) as a,
+                replica(tmp_path, "b", seeded, workers=2, ready="/livez", stderr=logs[1]) as b,
             ):
+                deadline = time.monotonic() + 120
+                while sum(starts(log) for log in logs) < 4:  # every worker gave up seeding at its start
+                    assert time.monotonic() < deadline, "the workers did not start"
+                    time.sleep(0.3)
                 for r in (a, b):
                     ready = httpx.get(f"{r.base}/readyz", timeout=10)
                     assert ready.status_code == 503 and ready.json()["warehouse"]["ok"] is False
                 door.open()  # the store comes back: the lake is seeded, by one of the four workers
                 for r in (a, b):
-                    deadline = time.monotonic() + 120  # a bound for a busy machine (seeding writes to S3)
+                    deadline = time.monotonic() + 90  # a bound for a busy machine (seeding writes to S3)
                     while httpx.get(f"{r.base}/readyz", timeout=10).json().get("snapshot") != "000001":
                         assert time.monotonic() < deadline, "not seeded"
                         time.sleep(0.3)
@@ -114,6 +119,11 @@ def test_an_empty_lake_is_seeded_once_when_the_object_store_comes_back(pg: servi
                     assert state["status"] == "ok" and state["snapshot"] == "000001"  # seeded once
         finally:
             door.close()
+
+
+def starts(log: Path) -> int:
+    """How many workers logged their start line."""
+    return sum(x.get("event") == "start" for x in json_lines(log)) if log.exists() else 0
 
 
 def worker_pids(folder: Path) -> set[int]:
