@@ -95,8 +95,8 @@ class IcebergLake(Lake):
         except CatalogUnavailable:
             if not wait:
                 raise
-        self.keys = KeyStore(self.engine, fresh_seconds)
-        self.idempotency = Idempotency(self.engine)
+        self.keys = KeyStore(self.engine, fresh_seconds, prepare=self.prepare)
+        self.idempotency = Idempotency(self.engine, prepare=self.prepare)
         self.beacon = Beacon.at(root / "snapshot.beacon")
 
     def announce(self, snapshot: int) -> None:
