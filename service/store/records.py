@@ -86,6 +86,10 @@ def connect(engine: Engine, begin: bool = False) -> Iterator[Connection]:
         yield c
 
 
+def _prepared() -> None:
+    """The catalog as given: ready (the lake passes its ``prepare``, which may wait for the database)."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -117,7 +121,7 @@ class KeyStore:
     ``check`` keeps each record it read for ``fresh_seconds``: a revocation reaches every replica within that time,
     and a burst of requests with one key costs one query."""
 
-    def __init__(self, engine: Engine, fresh_seconds: float = 1.0, prepare: Callable[[], object] = tuple) -> None:
+    def __init__(self, engine: Engine, fresh_seconds: float = 1.0, prepare: Callable[[], object] = _prepared) -> None:
         self.engine = engine
         self.fresh_seconds = fresh_seconds
         self.prepare = prepare  # the catalog's tables ready (a server may start before the database answers)
@@ -199,7 +203,7 @@ class Idempotency:
         engine: Engine,
         wait_seconds: float = 120.0,
         stale_seconds: float = 900.0,
-        prepare: Callable[[], object] = tuple,
+        prepare: Callable[[], object] = _prepared,
     ) -> None:
         self.engine = engine
         self.prepare = prepare  # as KeyStore's
