@@ -83,7 +83,7 @@ def _gc(settings: Settings, args: argparse.Namespace) -> int:
 def _migrate_catalog(settings: Settings, args: argparse.Namespace) -> int:
     from service.store.iceberg import IcebergLake
 
-    before, now = IcebergLake.of(settings).schema  # opening the lake migrates it (or refuses a newer catalog)
+    before, now = IcebergLake.of(settings).prepare()  # opening the lake migrates it (or refuses a newer catalog)
     if before == now:
         print(f"catalog schema at revision {now}: nothing to do")
     else:

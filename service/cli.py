@@ -121,7 +121,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    lake = open_lake(settings)  # refuses a lake of the old format, in one line, before serving
+    lake = open_lake(settings, wait=True)  # refuses a lake of the old format, in one line, before serving
     _cold_start(settings, lake)
     metrics_dir = workers.metrics_dir(settings.workers)
     uvicorn.run(

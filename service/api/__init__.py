@@ -56,14 +56,12 @@ def _operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Seed an empty lake, repair what other engines would read wrong, open the current snapshot, preload it.
-    A catalog or object store that does not answer leaves the replica up, degraded, retrying (see Store)."""
+    A catalog or object store that does not answer leaves the replica up, degraded, retrying (see Store), and the
+    seeding and repair are tried again until they happen (once: under the writer lock, only into an empty lake)."""
     settings: Settings = app.state.settings
     store: Store = app.state.store
     stop_listening = events.subscribe(app.state.metrics.on_event)
-    try:
-        _prepare(app, settings, store.lake)
-    except (CatalogUnavailable, StorageUnavailable, OSError) as exc:  # the next writer repairs; the seed: a restart
-        log.warning("not seeded or repaired at start: %s", exc)
+    prepared = _try_prepare(app, settings, store.lake)
     store.try_open()  # the (possibly just seeded) current snapshot
     _start_line(app, store)
     stop = threading.Event()
@@ -71,6 +69,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=store.keep_trying, args=(stop,), name="reopen", daemon=True).start()
     elif settings.preload:  # series, compare and rankings answer from memory from the first request
         await anyio.to_thread.run_sync(store.snapshot().preload)
+    if not prepared:
+        threading.Thread(target=_keep_preparing, args=(app, settings, store, stop), name="seed", daemon=True).start()
     try:
         yield
     finally:
@@ -82,10 +82,34 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call] # its live gauges go; its counters stay in the sums
 
 
+def _try_prepare(app: FastAPI, settings: Settings, lake: Lake) -> bool:
+    """``_prepare``, an outage logged instead of raised (False: to be tried again)."""
+    try:
+        _prepare(app, settings, lake)
+        return True
+    except (CatalogUnavailable, StorageUnavailable, OSError) as exc:
+        log.warning("not seeded or repaired yet: %s", exc)
+        return False
+
+
+def _keep_preparing(app: FastAPI, settings: Settings, store: Store, stop: threading.Event) -> None:
+    """Seed and repair once the catalog and the object store answer (waits 0.5 s, doubling up to 5 s); the
+    snapshot a seed commits is served at the store's next check."""
+    wait = 0.5
+    while not stop.wait(wait):
+        try:
+            if _try_prepare(app, settings, store.lake):
+                return
+        except Exception:  # not an outage (a newer catalog, a broken seed file): said once, not retried
+            log.exception("not seeded or repaired")
+            return
+        wait = min(wait * 2, 5.0)
+
+
 def _prepare(app: FastAPI, settings: Settings, lake: Lake) -> None:
     if settings.load_seed:
         notice = seed_notice(lake, settings.seed_dir)
-        if notice is not None:
+        if notice is not None and notice not in app.state.notices:
             log.warning(notice)
             app.state.notices.append(notice)
         ensure_seed(lake, settings.seed_dir)

@@ -14,11 +14,13 @@ import re
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import workers
 from service.api.problems import unexpected
 from service.logs import request_id
 from service.store.snapshot import Store
@@ -146,7 +148,8 @@ class Metrics:
 
 def render(metrics: Metrics) -> bytes:
     """The metrics of every worker of this server (multiprocess mode), or of this process."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if folder := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        workers.forget_dead(Path(folder))  # a worker killed outright no longer counts in the live gauges
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)

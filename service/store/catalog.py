@@ -47,6 +47,13 @@ class LakeCatalog(SqlCatalog):
         super().__init__(name, **properties)
         self._held: dict[tuple[str, str], HeldCommit] | None = None
 
+    def _init_catalog(self) -> None:
+        """Deferred to ``prepare``: a server may start before the catalog database answers."""
+
+    def prepare(self) -> None:
+        """pyiceberg's check of its tables (made if missing), which needs the catalog database to answer."""
+        super()._init_catalog()
+
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold every table commit made inside (``publish`` makes them visible); what is not published is dropped."""

@@ -18,6 +18,7 @@ session advisory lock for a shared catalog (released by the server when the writ
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -26,17 +27,17 @@ from typing import Any
 
 import orjson
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, In
+from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.table import Table
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from service.config import Settings
-from service.errors import YardstickError, storage_errors
+from service.errors import CatalogUnavailable, YardstickError, storage_errors
 from service.model.schema import TABLES
 from service.store.beacon import Beacon
 from service.store.catalog import LakeCatalog, catalog_url, private_file, shown_url
+from service.store.iceberg_writer import IcebergWriter
 from service.store.lake import EMPTY, FileEntry, Lake, Manifest, Writer, flock_writer, timed, wait_or_busy
 from service.store.layout import NAMESPACE, iceberg_schema, table_layout
 from service.store.records import LOG, Idempotency, KeyStore, catalog_errors, connect
@@ -48,8 +49,8 @@ class IcebergLake(Lake):
     """The storage interface of ``Lake`` on Iceberg tables, a SQL catalog and a commit log."""
 
     @classmethod
-    def of(cls, settings: Settings) -> IcebergLake:
-        """The Iceberg lake these settings name (catalog, warehouse, retention)."""
+    def of(cls, settings: Settings, wait: bool = False) -> IcebergLake:
+        """The Iceberg lake these settings name (catalog, warehouse, retention); ``wait``: see ``__init__``."""
         return cls(
             settings.data_dir,
             settings.retain_snapshots,
@@ -58,6 +59,7 @@ class IcebergLake(Lake):
             warehouse=settings.warehouse,
             cache=settings.cache_path() / "warehouse",
             fresh_seconds=settings.refresh_seconds,
+            wait=wait,
         )
 
     def __init__(
@@ -69,7 +71,11 @@ class IcebergLake(Lake):
         warehouse: str | Path | None = None,
         fresh_seconds: float = 0.5,
         cache: Path | None = None,
+        wait: bool = False,
     ) -> None:
+        """A catalog database that does not answer raises ``CatalogUnavailable``; with ``wait`` (a server) the lake
+        opens anyway, and the catalog is prepared (its tables made, migrated or refused) on first use, once it
+        answers."""
         self.root = root
         self.retain_snapshots = retain_snapshots
         self.retain_seconds = retain_seconds
@@ -82,9 +88,15 @@ class IcebergLake(Lake):
             "yardstick", uri=self.catalog_uri, warehouse=self.warehouse.uri, **self.warehouse.properties()
         )
         self.engine: Engine = self.catalog.engine
-        self.schema = upgrade(self.engine, lambda: self._lock(60.0))  # Yardstick's tables at this release's head
-        self.keys = KeyStore(self.engine, fresh_seconds)
-        self.idempotency = Idempotency(self.engine)
+        self.schema: tuple[str | None, str] | None = None  # (revision found, revision now) once prepared
+        self._preparing = threading.Lock()
+        try:
+            self.prepare()
+        except CatalogUnavailable:
+            if not wait:
+                raise
+        self.keys = KeyStore(self.engine, fresh_seconds, prepare=self.prepare)
+        self.idempotency = Idempotency(self.engine, prepare=self.prepare)
         self.beacon = Beacon.at(root / "snapshot.beacon")
 
     def announce(self, snapshot: int) -> None:
@@ -100,8 +112,20 @@ class IcebergLake(Lake):
     def probe_warehouse(self) -> None:
         self.warehouse.probe()
 
+    def prepare(self) -> tuple[str | None, str]:
+        """The catalog ready for use, once: pyiceberg's tables made, Yardstick's tables at this release's head (or
+        ``NewerCatalog``). Until the catalog database answers, ``CatalogUnavailable``."""
+        if self.schema is None:
+            with self._preparing:
+                if self.schema is None:
+                    with catalog_errors():
+                        self.catalog.prepare()
+                    self.schema = upgrade(self.engine, lambda: self._lock(60.0))
+        return self.schema
+
     # -- reading -------------------------------------------------------------------------------------------------
     def current_id(self) -> int:
+        self.prepare()
         with connect(self.engine) as c:
             found = c.execute(select(LOG.c.id).order_by(LOG.c.id.desc()).limit(1)).scalar()
         return int(found or 0)
@@ -245,6 +269,7 @@ class IcebergLake(Lake):
     # -- writing -------------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def writer(self, wait_seconds: float = 30.0) -> Iterator[Writer]:
+        self.prepare()  # before the lock: a migration takes it
         with catalog_errors(), timed(self._lock(wait_seconds)), storage_errors(), self.warehouse.outages():
             base = self.manifest()
             self._recover(base.id)
@@ -317,82 +342,3 @@ class MovedLake(YardstickError):
     status = 409
     type = "/problems/moved-lake"
     title = "The lake's tables live elsewhere"
-
-
-class IcebergWriter(Writer):
-    """Writes new data files straight into the warehouse (invisible until a commit references them); ``commit``
-    replaces the changed partitions of each touched table, then appends the log row: the commit point."""
-
-    lake: IcebergLake
-    committed = False
-
-    def _locations(self, table: str, indicator: str | None, name: str) -> tuple[Path, Path, str]:
-        folder = f"{NAMESPACE}/{table}/data" + (f"/indicator={indicator}" if indicator else "")
-        target = self.lake.warehouse.new(f"{folder}/{name}")
-        return target, target, f"{folder}/{name}"
-
-    def discard(self) -> None:
-        """Remove the files this writer wrote (none is referenced unless the commit happened)."""
-        old = {f.path for f in self.base.files}
-        for part in self.files.values():
-            for entry in part:
-                if entry.path not in old:
-                    self.lake.warehouse.remove(entry.path)
-
-    def _publish(self, manifest: Manifest) -> None:
-        before, after = _partitions(self.base.files), _partitions(manifest.files)
-        pins = self.lake.pins(self.base.id)
-        old = {f.path for f in self.base.files}
-        for entry in manifest.files:  # a remote warehouse gets the new files before any table references them
-            if entry.path not in old:
-                self.lake.warehouse.publish(entry.path)
-        with self.lake.catalog.held():  # tables change only with the log row below, in one transaction
-            for name in TABLES:
-                changed = sorted(
-                    (k for k in before.keys() | after.keys() if k[0] == name and before.get(k) != after.get(k)), key=str
-                )
-                if changed:
-                    pins[name] = self._commit_table(name, changed, before, after)
-            with connect(self.lake.engine, begin=True) as c:
-                self.lake.catalog.publish(c)
-                try:
-                    c.execute(
-                        insert(LOG).values(
-                            id=manifest.id,
-                            committed_at=manifest.committed_at,
-                            manifest=manifest.to_json().decode(),
-                            pins=orjson.dumps(pins).decode(),
-                        )
-                    )
-                except IntegrityError as exc:  # another writer took this id: the lock was not held (should not happen)
-                    raise YardstickError(f"snapshot {manifest.id} was committed by another writer") from exc
-        self.committed = True
-
-    def _commit_table(self, name: str, changed: list[Partition], before: Partitions, after: Partitions) -> int | None:
-        """Commit one table's changed partitions (held until the log row) and return its new Iceberg snapshot id. A
-        partition that lost a file is replaced whole (metadata only); one that only gained files is appended to."""
-        replaced = [k for k in changed if not before.get(k, set()) <= after.get(k, set())]
-        added = [
-            p for k in changed for p in sorted(after.get(k, set()) - (set() if k in replaced else before.get(k, set())))
-        ]
-        table = self.lake.table(name)
-        with table.transaction() as tx:
-            if replaced:
-                codes = [k[1] or "" for k in replaced]
-                tx.delete(In(term="indicator", literals=codes) if name == "observations" else AlwaysTrue())
-            if added:
-                tx.add_files([self.lake.warehouse.location(p) for p in added], check_duplicate_files=False)
-        head = table.current_snapshot()
-        return head.snapshot_id if head else None
-
-
-Partition = tuple[str, str | None]  # (table, indicator)
-Partitions = dict[Partition, set[str]]
-
-
-def _partitions(files: tuple[FileEntry, ...]) -> Partitions:
-    """Each partition's file paths (a catalog table is one partition)."""
-    out: dict[tuple[str, str | None], set[str]] = {}
-    for f in files:
-        out.setdefault((f.table, f.indicator), set()).add(f.path)
-    return out

@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +86,10 @@ def connect(engine: Engine, begin: bool = False) -> Iterator[Connection]:
         yield c
 
 
+def _prepared() -> None:
+    """The catalog as given: ready (the lake passes its ``prepare``, which may wait for the database)."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -117,9 +121,10 @@ class KeyStore:
     ``check`` keeps each record it read for ``fresh_seconds``: a revocation reaches every replica within that time,
     and a burst of requests with one key costs one query."""
 
-    def __init__(self, engine: Engine, fresh_seconds: float = 1.0) -> None:
+    def __init__(self, engine: Engine, fresh_seconds: float = 1.0, prepare: Callable[[], object] = _prepared) -> None:
         self.engine = engine
         self.fresh_seconds = fresh_seconds
+        self.prepare = prepare  # the catalog's tables ready (a server may start before the database answers)
         self._seen: dict[str, tuple[float, Key | None]] = {}
 
     def all(self) -> list[Key]:
@@ -159,6 +164,7 @@ class KeyStore:
         now = time.monotonic()
         seen = self._seen.get(parts[1])
         if seen is None or now - seen[0] > self.fresh_seconds:
+            self.prepare()
             with connect(self.engine) as c:
                 row = c.execute(select(KEYS).where(KEYS.c.id == parts[1])).first()
             if len(self._seen) > 10_000:  # unknown ids are looked up again, not hoarded
@@ -192,8 +198,15 @@ class Idempotency:
     replica. A key is claimed in the catalog database before the work starts (an insert only one replica can win):
     the same key sent to two replicas at once runs once, and the other waits for the answer and replays it."""
 
-    def __init__(self, engine: Engine, wait_seconds: float = 120.0, stale_seconds: float = 900.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        wait_seconds: float = 120.0,
+        stale_seconds: float = 900.0,
+        prepare: Callable[[], object] = _prepared,
+    ) -> None:
         self.engine = engine
+        self.prepare = prepare  # as KeyStore's
         self.wait_seconds = wait_seconds  # how long a duplicate waits for the winner's answer (503 beyond)
         self.stale_seconds = stale_seconds  # a claim this old belongs to a writer that died: it can be taken over
 
@@ -210,6 +223,7 @@ class Idempotency:
         """Claim the key for an upload of this body: None when the caller won (do the work, then ``remember`` or
         ``release``), or the answer of whoever did the work, waited for while it was under way. The body's digest
         is in the answer: the caller compares it with its own."""
+        self.prepare()
         deadline = time.monotonic() + self.wait_seconds
         while True:
             if self._insert(ident, sha256, PENDING, {}):
@@ -242,6 +256,7 @@ class Idempotency:
             c.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident, IDEMPOTENCY.c.status == PENDING))
 
     def _row(self, ident: str) -> Any:
+        self.prepare()
         with connect(self.engine) as c:
             return c.execute(select(IDEMPOTENCY).where(IDEMPOTENCY.c.id == ident)).first()
 

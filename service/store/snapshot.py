@@ -25,6 +25,7 @@ from service.store import frames
 from service.store.lake import Lake, Manifest
 from service.store.statements import statement
 from service.store.stores import open_lake
+from service.store.upgrade import NewerCatalog
 
 T = TypeVar("T")
 
@@ -186,7 +187,7 @@ class Store:
 
     def __init__(self, settings: Settings, lake: Lake | None = None, prepare: frames.Prepare | None = None) -> None:
         self.settings = settings
-        self.lake = lake if lake is not None else open_lake(settings)
+        self.lake = lake if lake is not None else open_lake(settings, wait=True)
         self._lock = threading.Lock()
         folder = settings.cache_path() / "frames"
         self.frames = frames.FrameCache(int(settings.memory_mb * 1024 * 1024), folder, prepare)  # see frames.load
@@ -219,7 +220,7 @@ class Store:
         try:
             self.reopen()
             return True
-        except (CatalogUnavailable, StorageUnavailable, OSError) as exc:
+        except (CatalogUnavailable, NewerCatalog, StorageUnavailable, OSError) as exc:
             self._fail(exc)
             self._retry_at = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, RETRY_MAX_SECONDS)
@@ -243,7 +244,7 @@ class Store:
             events.emit("degraded", part=part, error=error)
 
     def _fail(self, exc: Exception) -> None:
-        self.mark("catalog" if isinstance(exc, CatalogUnavailable) else "warehouse", str(exc))
+        self.mark("catalog" if isinstance(exc, (CatalogUnavailable, NewerCatalog)) else "warehouse", str(exc))
 
     def _switch(self, manifest: Manifest) -> Snapshot:
         """Open a newer snapshot; frames of unchanged files carry over, changed ones load in the background."""
@@ -259,10 +260,11 @@ class Store:
     def _current(self) -> Snapshot:
         """The snapshot open, or the outage that kept it from opening (503, Retry-After)."""
         if self._snapshot is None:
-            raise StorageUnavailable(
-                "starting while the lake does not answer ("
-                + "; ".join(error for _, error in self.down.values())
-                + "): no snapshot is open yet, tried again every few seconds",
+            parts = {"catalog": "the catalog database", "warehouse": "the object store"}
+            down = " and ".join(f"{parts[p]} ({error})" for p, (_, error) in self.down.items()) or "the lake"
+            problem = CatalogUnavailable if "catalog" in self.down else StorageUnavailable
+            raise problem(  # without the catalog, which snapshot is current is unknown: nothing is served
+                f"started while {down} did not answer: no snapshot is open yet; tried again every few seconds",
                 extra={"headers": {"retry-after": "5"}},
             )
         return self._snapshot

@@ -131,7 +131,7 @@ def fresh_heads(lake: IcebergLake) -> dict[str, int | None]:
 def test_tables_move_only_with_the_log_row(lake: IcebergLake, monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer that dies after writing every table's metadata but before the catalog transaction leaves every table
     where the log says: other engines never see a commit that did not happen."""
-    import service.store.iceberg as iceberg
+    import service.store.iceberg_writer as iceberg  # the writer publishes there
 
     before = fresh_heads(lake)
     assert before == lake.pins(1)
