@@ -54,11 +54,15 @@ async def test_keyed_reads_are_decided_before_any_cached_answer(lake_dir: Path, 
         assert first.status_code == 200
         assert "private" in first.headers["cache-control"] and "public" not in first.headers["cache-control"]
         assert "Authorization" in first.headers["vary"] and "X-API-Key" in first.headers["vary"]
+        widget = url.startswith("/embed/")  # a widget's refusal is its readable page (#25), never its content
+        assert not widget or b"chart.svg" in first.content
         for headers in ({}, bearer("junk"), bearer(keys["revoked"]), {"x-api-key": "ys_x_y"}):
             again = await api.get(url, headers=headers)
             assert again.status_code == 401, (url, headers)
-            assert again.headers["content-type"] == "application/problem+json"
-            assert first.content[:40] not in again.content
+            assert again.headers["content-type"] == (
+                "text/html; charset=utf-8" if widget else "application/problem+json"
+            )
+            assert (b"chart.svg" not in again.content) if widget else (first.content[:40] not in again.content)
             tagged = await api.get(url, headers={**headers, "if-none-match": first.headers.get("etag", "*")})
             assert tagged.status_code == 401
         assert (await api.get(url, headers={"if-none-match": "*"})).status_code == 401
