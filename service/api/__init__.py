@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import json
 import logging
 import os
@@ -137,6 +138,15 @@ def _start_line(app: FastAPI, store: Store) -> None:
     )
 
 
+# FastAPI's own OpenTelemetry hooks (newer releases) ask the global providers on every request; the service's
+# metrics, request ids and logs are its own (service/api/telemetry.py), so they are off where FastAPI has them.
+_NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
     """The service over the store the settings name (or over ``lake``: any implementation of the interface)."""
     app = FastAPI(
@@ -148,6 +158,7 @@ def create_app(settings: Settings, lake: Lake | None = None) -> FastAPI:
         docs_url=None,  # served from packaged assets (service.api.docs_ui), never a CDN
         redoc_url=None,
         dependencies=[Depends(known_parameters)],
+        **_NO_NATIVE_TELEMETRY,
     )
     store = Store(settings, lake, prepared.fragments)  # frames carry each latest row's JSON and CSV
     app.state.settings = settings

@@ -129,7 +129,7 @@ class Gate:
         if refusal is not None:  # under /embed/, a page a reader can read in the iframe (status, headers kept)
             await for_reader(Request(scope), refusal)(scope, receive, send)
             return
-        await self.app(scope, receive, self._out(send, extra))
+        await self.app(scope, receive, self._out(send, extra) if extra or self.keyed else send)
 
     def _admit(self, scope: Scope, path: str) -> tuple[Key | None, Response | None]:
         """The key presented (None: none), or the refusal: unknown key, too many of them, a read without a key

@@ -70,6 +70,7 @@ class Cors:
     A preflight asks for one method: it is answered by the policy of that method."""
 
     def __init__(self, app: ASGIApp, read_origins: list[str], write_origins: list[str]) -> None:
+        self.app = app
         common: dict[str, Any] = {"allow_headers": ["*"], "expose_headers": EXPOSED, "max_age": 3600}
         self.reads = CORSMiddleware(app, allow_origins=read_origins, allow_methods=["GET", "HEAD"], **common)
         self.writes = CORSMiddleware(app, allow_origins=write_origins, allow_methods=["POST"], **common)
@@ -79,10 +80,17 @@ class Cors:
             await self.reads(scope, receive, send)
             return
         method = scope["method"]
+        if method != "OPTIONS" and not _has_origin(scope):  # not a browser's cross-origin call: nothing to add
+            await self.app(scope, receive, send)
+            return
         if method == "OPTIONS":
             method = dict(scope["headers"]).get(b"access-control-request-method", b"GET").decode("latin-1")
         policy = self.reads if method.upper() in ("GET", "HEAD", "OPTIONS") else self.writes
         await policy(scope, receive, _cors_answers(scope, send, method))
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 def _cors_answers(scope: Scope, send: Send, method: str) -> Send:

@@ -8,10 +8,9 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote, unquote_plus
 
 import anyio
-import orjson
 import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
@@ -64,7 +63,7 @@ from service.query.series import observations as query_observations
 from service.query.series import series as query_series
 from service.query.series import whole as query_whole
 from service.query.wide import wide as query_wide
-from service.store.snapshot import Snapshot
+from service.store.snapshot import Memo, Snapshot
 
 router = APIRouter(prefix="/v1", tags=["observations"], responses=SERIES_RESPONSES)
 
@@ -167,8 +166,28 @@ def prepared_series(
         return None
     if media is CSV:
         return prepared.csv_table(run.frame.table.schema, run.span("csv"))
-    doc = series_document(snap, indicator, region, q.units, run.count)
-    return prepared.json_document(doc, "observations", run.span("json"))
+    return prepared.json_rows(_series_head(snap, indicator, region, q.units, run.count), run.span("json"))
+
+
+SERIES_HEADS: Memo[dict[Any, Any]] = Memo("series heads")
+
+
+def _series_head(snap: Snapshot, indicator: Indicator, region: Region, t: transforms.Transform, count: int) -> bytes:
+    """``series_document``'s JSON up to its first row, joined from members encoded once per indicator and per region
+    of the snapshot (the same bytes as ``prepared.json_document``'s head: tests/formats/test_prepared.py)."""
+    kept = snap.memo(SERIES_HEADS, dict)
+    around = kept.get((indicator.code, t.code))
+    if around is None:
+        m = {k: prepared.json_member(k, v) for k, v in series_document(snap, indicator, region, t, 0).items()}
+        assert list(m) == ["snapshot", "indicator", "region", "units", "unit", "count"], list(m)
+        around = kept[(indicator.code, t.code)] = (
+            b"{" + m["snapshot"] + b"," + m["indicator"] + b",",
+            b"," + m["units"] + b"," + m["unit"] + b',"count":',
+        )
+    place = kept.get(region.code)
+    if place is None:
+        place = kept[region.code] = prepared.json_member("region", as_dict(region))
+    return b"".join((around[0], place, around[1], str(count).encode(), b',"observations":['))
 
 
 FAST_PATH = re.compile(r"^/v1/series/([^/]+)/([^/]+)$")
@@ -195,13 +214,17 @@ def fast_series(snap: Snapshot, path: str, query: str) -> bytes | None:
     return encode(series_payload(snap, indicator, region, transforms.TRANSFORMS["lin"], table), JSON)
 
 
+def _decoded(value: str) -> str:
+    return unquote_plus(value) if "%" in value or "+" in value else value
+
+
 def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
     if query.count("&") != 1:
         return None
-    params = dict(parse_qsl(query, keep_blank_values=True))
-    if set(params) != {"indicator", "region"}:
+    params = dict(part.partition("=")[::2] for part in query.split("&"))
+    if set(params) != {"indicator", "region"}:  # (names written encoded, too: the handler's)
         return None
-    indicator, region = params["indicator"], params["region"]
+    indicator, region = _decoded(params["indicator"]), _decoded(params["region"])
     if indicator not in snap.indicators or region not in snap.regions or not snap.has_frame(indicator):
         return None
     run = latest_run(snap, indicator, region, SeriesQuery())
@@ -330,8 +353,8 @@ def prepared_observations(snap: Snapshot, indicator: str, region: str, run: Run)
     """One series' whole page of /v1/observations (no next page) from its frame's prepared JSON: the series' rows
     with its indicator and region put first in each."""
     doc = {"snapshot": snap.id, "total": run.count, "count": run.count, "next": None}
-    prefix = b'"indicator":' + orjson.dumps(indicator) + b',"region":' + orjson.dumps(region) + b","
-    return prepared.json_document(doc, "observations", run.span("json"), prefix)
+    prefix = prepared.json_member("indicator", indicator) + b"," + prepared.json_member("region", region) + b","
+    return prepared.json_document(doc, "observations", prepared.keyed_rows(run.strings("json"), prefix.decode()))
 
 
 def observations_payload(

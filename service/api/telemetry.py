@@ -8,6 +8,7 @@ worker answers) reads them all (prometheus_client's multiprocess mode).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -102,6 +103,18 @@ class Metrics:
             self.up.labels(part).set(1)
         self.refreshes = Counter("yardstick_refreshes", "Newer snapshots opened", registry=r)
         self.replays = Counter("yardstick_idempotency_replays", "Uploads answered from an earlier answer", registry=r)
+        self.children: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
+
+    def of(self, route: str, status: int) -> tuple[Any, Any, Any]:
+        """The request counter, latency histogram and bytes counter of a route and status (looked up once)."""
+        found = self.children.get((route, status))
+        if found is None:
+            found = self.children[(route, status)] = (
+                self.requests.labels(route, str(status)),
+                self.latency.labels(route),
+                self.bytes.labels(route),
+            )
+        return found
 
     def observe(self, store: Store, probe: dict[str, str | None]) -> None:
         """The gauges read at a scrape: frames in memory, the snapshot's age, the refresh lag, what answers."""
@@ -160,10 +173,29 @@ def route_of(path: str) -> str:
     return next((k for k in KNOWN if path == k or path.startswith(k + "/")), "other")
 
 
+class _Ids:
+    """Fresh request ids: 32 hex digits, a random half per process and a counter (one ``os.urandom`` per process,
+    not per request; unique across workers and replicas as a uuid4 is)."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+
+    def __call__(self) -> str:
+        if self.pid != os.getpid():  # a forked worker draws its own half
+            self.pid, self.prefix, self.counter = os.getpid(), uuid.uuid4().hex[:16], itertools.count()
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+new_id = _Ids()
+
+
 def incoming_id(scope: Scope) -> str:
     """The client's X-Request-Id if it is sane (printable, short), else a new one."""
-    raw = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1").strip()
-    return raw if SANE_ID.fullmatch(raw) else uuid.uuid4().hex
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            raw = value.decode("latin-1").strip()
+            return raw if SANE_ID.fullmatch(raw) else new_id()
+    return new_id()
 
 
 class RequestMiddleware:
@@ -207,9 +239,10 @@ class RequestMiddleware:
     def _record(self, scope: Scope, seen: dict[str, Any], seconds: float) -> None:
         route, status = route_of(scope["path"]), seen["status"]
         m = self.metrics
-        m.requests.labels(route, str(status)).inc()
-        m.latency.labels(route).observe(seconds)
-        m.bytes.labels(route).inc(seen["bytes"])
+        requests, latency, sent = m.of(route, status)
+        requests.inc()
+        latency.observe(seconds)
+        sent.inc(seen["bytes"])
         if status in (401, 429):
             m.refused.labels(str(status)).inc()
         if seen.get("replayed"):

@@ -97,15 +97,31 @@ def _joined(pieces: list[pa.Array | pa.Scalar], n: int) -> pa.Array:
 _EMPTY = pa.scalar("", pa.large_string())
 
 
-def json_document(document: dict[str, Any], rows_key: str, rows: memoryview, prefix: bytes = b"") -> bytes:
+def json_member(name: str, value: Any) -> bytes:
+    """``"name":value`` as ``json.encode`` writes it inside an object (to join a document from kept pieces)."""
+    return orjson.dumps({name: value}, option=orjson.OPT_NON_STR_KEYS)[1:-1]
+
+
+def json_rows(head: bytes, rows: memoryview) -> bytes:
+    """A document whose ``head`` ends with its rows' opening bracket, holding the prepared rows ``rows``."""
+    return b"".join((head, rows[:-1] if len(rows) else b"", b"]}"))
+
+
+def keyed_rows(rows: pa.Array, prefix: str) -> memoryview:
+    """The prepared JSON rows ``rows`` (one object a row) with ``prefix``'s members put at the start of each
+    object (e.g. its indicator and region), one after the other."""
+    if len(rows) == 0:
+        return memoryview(b"")
+    keyed = pc.binary_replace_slice(rows, 0, 1, "{" + prefix)  # each row's opening brace, then the prefix
+    offsets = np.frombuffer(keyed.buffers()[1], np.int64)[keyed.offset : keyed.offset + len(keyed) + 1]
+    return memoryview(keyed.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+def json_document(document: dict[str, Any], rows_key: str, rows: memoryview) -> bytes:
     """``json.encode`` of ``document`` with ``rows_key`` last, holding the prepared rows ``rows`` (each object
-    followed by a comma); ``prefix``: members put at the start of every row object (e.g. its indicator and region)."""
+    followed by a comma)."""
     head = orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
-    head = head[:-1] + (b"," if document else b"") + orjson.dumps(rows_key) + b":["
-    body: bytes | memoryview = rows[:-1] if len(rows) else b""
-    if prefix:  # a key: its quotes are never inside a string, where a quote is written \"
-        body = bytes(body).replace(b'{"period":', b"{" + prefix + b'"period":')
-    return b"".join((head, body, b"]}"))
+    return json_rows(head[:-1] + (b"," if document else b"") + orjson.dumps(rows_key) + b":[", rows)
 
 
 def csv_table(schema: pa.Schema, rows: memoryview) -> bytes:

@@ -110,6 +110,11 @@ class Run:
     def span(self, form: str) -> memoryview:
         return self.frame.span(form, self.first, self.stop)
 
+    def strings(self, form: str) -> pa.Array:
+        """The run's prepared bytes of ``form`` as one string per latest row (older releases left out)."""
+        rows = self.frame.strings(form, self.first, self.stop)
+        return rows if self.count == len(rows) else rows.filter(pc.greater(pc.binary_length(rows), 0))
+
 
 def latest_run(snap: Snapshot, indicator: str, region: str, q: SeriesQuery) -> Run | None:
     """The rows of ``series`` as a run of prepared bytes, for the latest vintage in a start/end/last_n window (the

@@ -66,6 +66,16 @@ class Frame:
             return memoryview(b"")
         return memoryview(data)[int(offsets[first]) : int(offsets[stop])]
 
+    def strings(self, form: str, first: int, stop: int) -> pa.Array:
+        """The prepared bytes of ``form`` for rows first..stop as a string array (one string a row; empty for
+        older releases), over the mapped file's buffers (no copy)."""
+        offsets, data = self.prepared[form]
+        if data is None:
+            return pa.array([""] * (stop - first), pa.large_string())
+        return pa.Array.from_buffers(
+            pa.large_string(), stop - first, [None, pa.py_buffer(offsets[first : stop + 1]), data]
+        )
+
     def rows(self, region: str) -> pa.Table:
         i = self.index.get(region)
         return self.table.slice(0, 0) if i is None else self.table.slice(int(self.starts[i]), int(self.counts[i]))

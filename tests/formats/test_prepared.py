@@ -154,8 +154,9 @@ def test_random_lakes_in_every_window_are_the_encoders_bytes(tmp_path: Path, tab
             assert prepared.csv_table(frame.table.schema, run.span("csv")) == encode(Payload(want), CSV)
             long = want.add_column(0, "region", pa.array([region] * want.num_rows, pa.string()))
             long = long.add_column(0, "indicator", pa.array(["x.y"] * want.num_rows, pa.string()))
-            prefix = b'"indicator":"x.y","region":' + orjson.dumps(region) + b","  # /v1/observations' rows
-            got_long = prepared.json_document(doc, "observations", run.span("json"), prefix)
+            prefix = '"indicator":"x.y","region":' + orjson.dumps(region).decode() + ","  # /v1/observations' rows
+            keyed = prepared.keyed_rows(run.strings("json"), prefix)
+            got_long = prepared.json_document(doc, "observations", keyed)
             assert got_long == encode(Payload(long, doc, "observations"), JSON)
 
 
