@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
@@ -26,8 +28,10 @@ from service.api.deps import (
     respond,
 )
 from service.api.docs import SERIES_RESPONSES, answering
-from service.errors import bad_parameter, not_found
-from service.formats import Payload
+from service.api.http import simple_query
+from service.errors import YardstickError, bad_parameter, not_found
+from service.formats import JSON, Payload, encode
+from service.model import period as periods
 from service.model.catalog import Indicator, Region, as_dict
 from service.model.schema import Level
 from service.model.units import describe
@@ -87,14 +91,29 @@ async def compare_get(
     bom: BomParam = False,
 ) -> Response:
     await ranked_in_memory(snap, indicator)
-    periods = compare_periods(snap, indicator, region, period, (window, last_n), as_of)
-    t = comparison_units(units, indicator, over_time(period, window, last_n))
-    document, table = q_compare.compare(snap, indicator, region, periods, as_of, rank_scope == "nation", t)
+    answer = comparison(snap, indicator, region, period, (window, last_n), units, rank_scope == "nation", as_of)
+    return respond(answer, media, snap, bom)
+
+
+def comparison(
+    snap: Snapshot,
+    indicator: Indicator,
+    region: Region,
+    period: str | None,
+    window: tuple[Range, int | None],
+    units: str,
+    nationwide: bool,
+    as_of: date | None,
+) -> Payload:
+    """A comparison's answer (the handler's and the fast lane's), its frames in memory."""
+    periods = compare_periods(snap, indicator, region, period, window, as_of)
+    t = comparison_units(units, indicator, over_time(period, *window))
+    document, table = q_compare.compare(snap, indicator, region, periods, as_of, nationwide, t)
     heading = {"indicator": as_dict(indicator), "region": as_dict(region), "unit": describe(t.unit or indicator.unit)}
     doc = {"snapshot": snap.id, **heading, "units": t.code, **document}
     if (hint := hints.for_compare(snap, indicator.code, region.code, document["periods"], as_of)) is not None:
         doc["hint"] = hint
-    return respond(Payload(table, doc, None, f"compare-{indicator.code}-{region.code}"), media, snap, bom)
+    return Payload(table, doc, None, f"compare-{indicator.code}-{region.code}")
 
 
 @router.get(
@@ -129,12 +148,77 @@ async def rankings_get(
     assert p is not None
     kids = q_rankings.members(snap, p, level)
     await ranked_in_memory(snap, indicator)
+    return respond(league(snap, indicator, p, kids, period, order == "desc", limit, as_of), media, snap, bom)
+
+
+def league(
+    snap: Snapshot,
+    indicator: Indicator,
+    parent: Region,
+    kids: list[str],
+    period: str | None,
+    descending: bool,
+    limit: int | None,
+    as_of: date | None,
+) -> Payload:
+    """A league table's answer (the handler's and the fast lane's), its frames in memory."""
     label = period_or_latest(snap, indicator, kids, period, as_of)
-    meta, table = q_rankings.rankings(snap, indicator, p, kids, label, order == "desc", as_of, limit)
+    meta, table = q_rankings.rankings(snap, indicator, parent, kids, label, descending, as_of, limit)
     doc = {"snapshot": snap.id, "indicator": as_dict(indicator), "unit": describe(indicator.unit), **meta}
     if (hint := hints.for_rankings(snap, indicator.code, kids, meta["ranked"], as_of)) is not None:
         doc["hint"] = hint
-    return respond(Payload(table, doc, "rankings", f"rankings-{indicator.code}-{p.code}"), media, snap, bom)
+    return Payload(table, doc, "rankings", f"rankings-{indicator.code}-{parent.code}")
+
+
+FAST_COMPARE = re.compile(r"^/v1/compare/([^/]+)/([^/]+)$")
+FAST_RANKINGS = re.compile(r"^/v1/rankings/([^/]+)$")
+NO_RANGE = Range(None, None, None, None)
+
+
+def fast_compare(snap: Snapshot, path: str, query: str) -> bytes | None:
+    """The JSON of ``/v1/compare/{indicator}/{region}`` with at most ``period``, straight from memory (the fast
+    lane: no parameter solving), or None where the handler answers (anything else, an error, frames not loaded)."""
+    m, params = FAST_COMPARE.match(path), simple_query(query)
+    if m is None or params is None or not set(params) <= {"period"} or not _period_ok(params):
+        return None
+    indicator, region = snap.indicators.get(unquote(m[1])), snap.regions.get(unquote(m[2]))
+    if indicator is None or region is None or not _ranked_loaded(snap, indicator):
+        return None
+    try:
+        answer = comparison(snap, indicator, region, params.get("period"), (NO_RANGE, None), "lin", False, None)
+    except YardstickError:  # the handler says what was wrong, with its problem document
+        return None
+    return encode(answer, JSON)
+
+
+def fast_rankings(snap: Snapshot, path: str, query: str) -> bytes | None:
+    """The JSON of ``/v1/rankings/{indicator}?parent=P`` with at most ``period`` besides, as ``fast_compare``."""
+    m, params = FAST_RANKINGS.match(path), simple_query(query)
+    if m is None or params is None or "parent" not in params or not set(params) <= {"parent", "period"}:
+        return None
+    if not _period_ok(params):
+        return None
+    indicator, parent = snap.indicators.get(unquote(m[1])), snap.regions.get(params["parent"])
+    if indicator is None or parent is None or not _ranked_loaded(snap, indicator):
+        return None
+    try:
+        kids = q_rankings.members(snap, parent, None)
+        answer = league(snap, indicator, parent, kids, params.get("period"), True, None, None)
+    except YardstickError:
+        return None
+    return encode(answer, JSON)
+
+
+def _period_ok(params: dict[str, str]) -> bool:
+    """``period`` absent, or as its parameter's declaration takes it (else the handler's 400 says why)."""
+    period = params.get("period")
+    return period is None or (len(period) <= 32 and re.search(periods.PATTERN, period) is not None)
+
+
+def _ranked_loaded(snap: Snapshot, indicator: Indicator) -> bool:
+    return all(
+        snap.has_frame(c) for c in (indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    )
 
 
 def over_time(period: str | None, window: Range, last_n: int | None) -> bool:

@@ -8,7 +8,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote
 
 import anyio
 import pyarrow as pa
@@ -40,7 +40,7 @@ from service.api.deps import (
     respond_bytes,
 )
 from service.api.docs import SERIES_RESPONSES, answering
-from service.api.http import content_disposition, is_head, next_page
+from service.api.http import content_disposition, is_head, next_page, simple_query
 from service.config import Settings
 from service.errors import bad_parameter, not_found
 from service.formats import CSV, JSON, JSONSTAT, Format, Payload, encode, prepared
@@ -214,17 +214,11 @@ def fast_series(snap: Snapshot, path: str, query: str) -> bytes | None:
     return encode(series_payload(snap, indicator, region, transforms.TRANSFORMS["lin"], table), JSON)
 
 
-def _decoded(value: str) -> str:
-    return unquote_plus(value) if "%" in value or "+" in value else value
-
-
 def _fast_observations(snap: Snapshot, query: str) -> bytes | None:
-    if query.count("&") != 1:
+    params = simple_query(query)
+    if params is None or set(params) != {"indicator", "region"}:
         return None
-    params = dict(part.partition("=")[::2] for part in query.split("&"))
-    if set(params) != {"indicator", "region"}:  # (names written encoded, too: the handler's)
-        return None
-    indicator, region = _decoded(params["indicator"]), _decoded(params["region"])
+    indicator, region = params["indicator"], params["region"]
     if indicator not in snap.indicators or region not in snap.regions or not snap.has_frame(indicator):
         return None
     run = latest_run(snap, indicator, region, SeriesQuery())

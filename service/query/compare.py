@@ -7,6 +7,7 @@ replaced by another period's value.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -53,23 +54,40 @@ class Figure:
 
 
 def figures(
-    snap: Snapshot, indicator: str, regions: list[str], periods: list[str], as_of: date | None
+    snap: Snapshot,
+    indicator: str,
+    regions: list[str],
+    periods: list[str],
+    as_of: date | None,
+    detail: Collection[str] | None = None,
 ) -> dict[tuple[str, str], Figure]:
-    """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame).
+    """(region, period) → Figure for every pair, missing ones with value None (read from the in-memory frame); the
+    figures of regions outside ``detail`` (None: all) carry their value only (a sibling counts for its rank).
 
-    Each region's release of each period current on ``as_of`` is found by binary search (``vintage.find``): no
-    filtering of whole series per request."""
+    Each region's release of each period current on ``as_of`` is found by binary search (``Frame.current``, the
+    vintage rule): no filtering of whole series per request; the fields of the figures found are read in one take."""
     frame = snap.frame(indicator)
     ends = np.array([parse_canonical(p).end_date() for p in periods], dtype="datetime64[D]")
+    found: list[tuple[str, str, int]] = []  # (region, period, row of the frame)
     out = {}
     for code in regions:
-        rows = frame.rows(code)
-        for p, at in zip(periods, vintage.find(rows, ends, as_of).tolist(), strict=True):
+        for p, at in zip(periods, frame.current(code, ends, as_of).tolist(), strict=True):
             if at >= 0:
-                row = rows.slice(at, 1).select(FIGURE_FIELDS).to_pylist()[0]
-                out[(code, p)] = Figure(snap.regions[code], p, **row)
+                found.append((code, p, at))
             else:
                 out[(code, p)] = Figure(snap.regions[code], p, None)
+    if not found:
+        return out
+    full = [i for i, (code, _, _) in enumerate(found) if detail is None or code in detail]
+    values = frame.table.column("value").take([row for _, _, row in found]).to_pylist()
+    for (code, p, _), value in zip(found, values, strict=True):
+        out[(code, p)] = Figure(snap.regions[code], p, value)
+    if full:
+        rows = frame.table.select(FIGURE_FIELDS[1:]).take([found[i][2] for i in full]).to_pydict()
+        for n, i in enumerate(full):
+            code, p, _ = found[i]
+            rest = (rows[name][n] for name in FIGURE_FIELDS[1:])
+            out[(code, p)] = Figure(snap.regions[code], p, values[i], *rest)
     return out
 
 
@@ -182,7 +200,7 @@ def reported_ranks(
     """(region, period) → (reported rank, rank indicator code)."""
     out: dict[tuple[str, str], tuple[int, str]] = {}
     for rank_ind in rank_indicators(snap, indicator):
-        for key, fig in figures(snap, rank_ind.code, regions, periods, as_of).items():
+        for key, fig in figures(snap, rank_ind.code, regions, periods, as_of, detail=()).items():
             if fig.value is not None and key not in out:
                 out[key] = (int(fig.value), rank_ind.code)
     return out
@@ -263,7 +281,8 @@ def compare(
     ``nationwide``, also the region's rank among all regions of its level in the tree; with ``units``, the figures
     in those units (see ``in_units``; ranks stay those of the figures as published)."""
     who = circle(snap, region, nationwide)
-    figs = figures(snap, indicator.code, who.codes(), periods, as_of)
+    named = {region.code, *[a.code for a in who.ancestors]}  # siblings and peers count for ranks: values only
+    figs = figures(snap, indicator.code, who.codes(), periods, as_of, named)
     reported = reported_ranks(snap, indicator, [region.code], periods, as_of)
     out_periods = []
     for p in periods:

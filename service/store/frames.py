@@ -27,6 +27,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class Frame:
     counts: np.ndarray
     latest: np.ndarray | None = None  # latest rows up to and including each row (None: nothing prepared)
     ends: np.ndarray | None = None  # period_end as days (int32), a view of the mapped column
+    published: np.ndarray | None = None  # published as days (int32), the same
     prepared: dict[str, tuple[np.ndarray, pa.Buffer | None]] = field(default_factory=dict)  # offsets, data
 
     def span(self, form: str, first: int, stop: int) -> memoryview:
@@ -75,6 +77,19 @@ class Frame:
         return pa.Array.from_buffers(
             pa.large_string(), stop - first, [None, pa.py_buffer(offsets[first : stop + 1]), data]
         )
+
+    def current(self, region: str, ends: np.ndarray, as_of: date | None) -> np.ndarray:
+        """The vintage rule (``vintage.current``) on a region's rows: for each period end in ``ends``, the frame's
+        row number of the release current on ``as_of``, or -1. On the mapped day columns where there are some."""
+        i = self.index.get(region)
+        if i is None:
+            return np.full(len(ends), -1, np.int64)
+        first, stop = int(self.starts[i]), int(self.starts[i] + self.counts[i])
+        if self.ends is not None and self.published is not None:
+            at = vintage.current(self.ends[first:stop], self.published[first:stop], ends, as_of)
+        else:
+            at = vintage.find(self.table.slice(first, stop - first), ends, as_of)
+        return np.where(at >= 0, at + first, -1)
 
     def rows(self, region: str) -> pa.Table:
         i = self.index.get(region)
@@ -210,7 +225,8 @@ def _mapped(frame: Frame, table: pa.Table) -> Frame:
     prepared = {name[1:]: _buffers(table, name, len(table) + 1) for name in table.column_names if name[:1] == "_"}
     latest, _ = prepared.pop(LATEST[1:])
     ends, _ = _buffers(table, "period_end", len(table), np.int32)
-    return Frame(frame.table, frame.index, frame.starts, frame.counts, latest[: len(table)], ends, prepared)
+    published, _ = _buffers(table, "published", len(table), np.int32)
+    return Frame(frame.table, frame.index, frame.starts, frame.counts, latest[: len(table)], ends, published, prepared)
 
 
 def _buffers(table: pa.Table, name: str, n: int, dtype: type = np.int64) -> tuple[np.ndarray, pa.Buffer | None]:

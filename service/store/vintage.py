@@ -40,23 +40,29 @@ def current(
 ) -> np.ndarray:
     """For each period end in ``ends``, the row number of its release current on ``as_of`` (any date: the latest),
     or with ``initial`` of its first release if known on ``as_of``; -1 where the period had none. ``period_end`` and
-    ``published`` (datetime64[D]) are one series' rows in (period_end, published) order: binary searches, no
-    filtering, so finding a few periods of many series costs a few comparisons each."""
-    ends = np.asarray(ends, dtype="datetime64[D]")
+    ``published`` (datetime64[D], or integer days) are one series' rows in (period_end, published) order: binary
+    searches, no filtering, so finding a few periods of many series costs a few comparisons each."""
+    ends = np.asarray(ends, dtype="datetime64[D]").astype(np.int64)
     if len(period_end) == 0:
         return np.full(len(ends), -1, np.int64)
+    period_end, published = _as_days(period_end), _as_days(published)
     day = _day(as_of)
     if initial:  # the period's first release, if published by then
         at = np.searchsorted(period_end, ends, side="left")
         at[at == len(period_end)] = -1
-        found = published[at].view(np.int64) <= day
+        found = published[at] <= day
     else:  # the last row at or before (period end, as_of): the period's latest release published by then
-        keys = period_end.view(np.int64) * _SPAN + published.view(np.int64)
-        at = np.searchsorted(keys, ends.view(np.int64) * _SPAN + day, side="right") - 1
+        keys = period_end * _SPAN + published
+        at = np.searchsorted(keys, ends * _SPAN + day, side="right") - 1
         found = at >= 0
     found &= period_end[at] == ends
     at[~found] = -1
     return at
+
+
+def _as_days(days: np.ndarray) -> np.ndarray:
+    """Days since 1970 as int64, from datetime64[D] or from integer days (a frame's mapped date32 columns)."""
+    return days.astype(np.int64) if days.dtype.kind in "iu" else days.astype("datetime64[D]").view(np.int64)
 
 
 def find(rows: pa.Table, ends: np.ndarray, as_of: date | None) -> np.ndarray:

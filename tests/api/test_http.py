@@ -200,6 +200,38 @@ async def test_the_fast_lane_answers_exactly_like_the_handler(rich: httpx.AsyncC
         assert refused.status_code in (400, 404) and refused.headers["content-type"] == "application/problem+json"
 
 
+async def test_the_compare_and_rankings_lanes_answer_exactly_like_their_handlers(rich: httpx.AsyncClient) -> None:
+    """The fast lanes of /v1/compare and /v1/rankings (period and parent only) against their handlers, which a
+    default-valued parameter sends the request to; whatever the lanes do not take stays the handlers'."""
+    pairs = [
+        ("/v1/compare/test.growth/430400", "rank_scope=siblings"),
+        ("/v1/compare/test.growth/430400?period=2022-Q3", "rank_scope=siblings"),
+        ("/v1/compare/industry.value_added.growth/430400?period=2022-Q3", "rank_scope=siblings"),  # reported ranks
+        ("/v1/compare/test.output/430400?period=2022-Q3", "units=lin"),  # a revised figure: the latest release
+        ("/v1/compare/test.growth/430400?period=1999-Q1", "units=lin"),  # nobody has a figure: the hint
+        ("/v1/rankings/test.growth?parent=430000", "order=desc"),
+        ("/v1/rankings/test.growth?period=2022-Q3&parent=430000", "order=desc"),
+        ("/v1/rankings/industry.value_added.growth?parent=430000&period=2022-Q3", "order=desc"),
+    ]
+    for url, default in pairs:
+        full = await rich.get(url + ("&" if "?" in url else "?") + default)  # the handler, which loads the frames
+        fast = await rich.get(url, headers={"accept": "application/json"})
+        assert fast.status_code == full.status_code == 200, (url, fast.text)
+        assert fast.content == full.content, url
+        assert fast.headers["content-type"] == full.headers["content-type"] == "application/json"
+    for url, status in (
+        ("/v1/compare/test.growth/430400?period=2022-Q9", 400),  # not a period
+        ("/v1/rankings/test.growth?parent=430405", 400),  # no children to rank
+        ("/v1/rankings/test.growth?parent=999999", 404),
+        ("/v1/rankings/test.growth?parent=430000&period=2022-Q3&junk=1", 400),
+        ("/v1/rankings/test.growth?parent=430000&parent=CN", 200),  # a repeated name: the handler's reading
+    ):
+        r = await rich.get(url)
+        assert r.status_code == status, (url, r.text)
+        if status != 200:
+            assert r.headers["content-type"] == "application/problem+json"
+
+
 async def test_a_cursor_pins_the_snapshot_of_its_first_page(
     writable_client: httpx.AsyncClient, lake_dir: object
 ) -> None:
