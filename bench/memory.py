@@ -3,8 +3,11 @@ two workers counts half to each) over the server and its workers, after N random
 
     python -m bench.memory --lake /tmp/bench-yardstick-lake --workers 2 --requests 10000 [--memory-mb 1024]
 
-Prints one line per measurement: start time, PSS and RSS totals, the frames each worker holds (from /metrics), and
-the requests' p50/p99 (sequential: with a small --memory-mb most requests map an indicator not in memory).
+Prints one line per measurement: start time; PSS split into its anonymous part (the Python heaps: what the server
+really costs) and its file-backed part (mapped frame files in the page cache: shared by the workers, clean, and given
+back by the kernel under pressure); RSS; the frames each worker holds (from /metrics); the prepared frame files' size
+on disk (all of them, and per million observations); and the requests' p50/p99 (sequential: with a small
+--memory-mb most requests map an indicator not in memory).
 """
 
 from __future__ import annotations
@@ -15,33 +18,51 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
 from service.store.stores import lake_at
 
 
-def pss_rss_mb(pid: int) -> tuple[float, float]:
-    """Sum of PSS and of RSS over a process and its children (uvicorn's workers), in MiB."""
+class Memory(NamedTuple):
+    """Sums over a process and its children (uvicorn's workers), in MiB."""
+
+    pss: float
+    rss: float
+    pss_anon: float
+    pss_file: float
+
+
+def pss_rss_mb(pid: int) -> Memory:
+    """PSS (a page shared by two workers counts half to each), RSS, and PSS's anonymous and file-backed parts."""
     pids = [
         pid,
         *(int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()),
     ]
-    pss = rss = 0
+    fields = ("Pss", "Rss", "Pss_Anon", "Pss_File")
+    kib = dict.fromkeys(fields, 0)
     for p in pids:
         try:
             text = Path(f"/proc/{p}/smaps_rollup").read_text()
         except OSError:
             continue
-        pss += int(re.search(r"^Pss:\s+(\d+)", text, re.M)[1])  # type: ignore[index]
-        rss += int(re.search(r"^Rss:\s+(\d+)", text, re.M)[1])  # type: ignore[index]
-    return pss / 1024, rss / 1024
+        for field in fields:
+            found = re.search(rf"^{field}:\s+(\d+)", text, re.M)
+            kib[field] += int(found[1]) if found else 0
+    return Memory(*(kib[f] / 1024 for f in fields))
+
+
+def disk_mb(folder: Path) -> float:
+    """Bytes of the files under ``folder`` (the prepared frames' cache), in MiB."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20 if folder.exists() else 0.0
 
 
 def measure(lake: Path, workers: int, requests: int, memory_mb: float | None) -> dict[str, float]:
     from bench import run
 
     manifest = lake_at(lake).manifest()
+    observations = sum(f.rows for f in manifest.of("observations"))
     indicators = sorted({f.indicator for f in manifest.of("observations") if f.indicator})
     regions = [r["code"] for r in lake_at(lake).read_table(manifest, "regions").to_pylist()]
     env = {**run.OURS_ENV, **({} if memory_mb is None else {"YARDSTICK_MEMORY_MB": str(memory_mb)})}
@@ -54,16 +75,21 @@ def measure(lake: Path, workers: int, requests: int, memory_mb: float | None) ->
                 t = time.perf_counter()
                 c.get(f"/v1/series/{rng.choice(indicators)}/{rng.choice(regions)}")
                 latencies.append((time.perf_counter() - t) * 1000)
-            pss, rss = pss_rss_mb(run.LAST_PID)
+            memory = pss_rss_mb(run.LAST_PID)
             held = re.search(r'yardstick_frames\{what="bytes"\} (\S+)', c.get("/metrics").text)
     frames_mb = float(held[1]) / 2**20 if held else 0.0
     latencies.sort()
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+    prepared = disk_mb(lake.parent / f"{lake.name}-cache")
     return {
         "start_s": start,
-        "pss_mb": pss,
-        "rss_mb": rss,
+        "pss_mb": memory.pss,
+        "pss_anon_mb": memory.pss_anon,
+        "pss_file_mb": memory.pss_file,
+        "rss_mb": memory.rss,
         "frames_mb_one_worker": frames_mb,
+        "prepared_disk_mb": prepared,
+        "prepared_mb_per_million_obs": prepared / max(observations / 1e6, 1e-9),
         "p50_ms": p50,
         "p99_ms": p99,
     }
