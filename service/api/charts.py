@@ -211,5 +211,5 @@ async def league_figures(
     kids = q_rankings.members(snap, parent, level)
     await ranked_in_memory(snap, indicator)
     label = period_or_latest(snap, indicator, kids, period, as_of)
-    meta, table = q_rankings.rankings(snap, indicator, parent, kids, label, descending, as_of)
-    return label, meta, table
+    meta, rows = q_rankings.rankings(snap, indicator, parent, kids, label, descending, as_of)
+    return label, meta, rows.table()

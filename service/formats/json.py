@@ -42,5 +42,6 @@ def rows(table: pa.Table) -> list[dict[str, object]]:
 def encode(payload: Payload) -> bytes:
     document = dict(payload.document)
     if payload.rows_key is not None:
-        document[payload.rows_key] = rows(payload.table)
+        made = payload.records  # rows made in Python: as they are (orjson writes dates as ISO 8601, NaN as null)
+        document[payload.rows_key] = made if made is not None else rows(payload.table)
     return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from service.model.catalog import Indicator, Region
 from service.model.period import parse_canonical
+from service.query.rows import Rows
 from service.query.series import SeriesQuery, Vintage, series
 from service.query.transforms import Transform
 from service.store import vintage
@@ -76,18 +77,16 @@ def figures(
                 found.append((code, p, at))
             else:
                 out[(code, p)] = Figure(snap.regions[code], p, None)
-    if not found:
-        return out
     full = [i for i, (code, _, _) in enumerate(found) if detail is None or code in detail]
-    values = frame.table.column("value").take([row for _, _, row in found]).to_pylist()
-    for (code, p, _), value in zip(found, values, strict=True):
-        out[(code, p)] = Figure(snap.regions[code], p, value)
+    if len(full) < len(found):  # the values of all (siblings count for ranks), the rest of the fields of some
+        values = frame.table.column("value").take([row for _, _, row in found]).to_pylist()
+        for (code, p, _), value in zip(found, values, strict=True):
+            out[(code, p)] = Figure(snap.regions[code], p, value)
     if full:
-        rows = frame.table.select(FIGURE_FIELDS[1:]).take([found[i][2] for i in full]).to_pydict()
+        fields = frame.table.select(FIGURE_FIELDS).take([found[i][2] for i in full]).to_pydict()
         for n, i in enumerate(full):
             code, p, _ = found[i]
-            rest = (rows[name][n] for name in FIGURE_FIELDS[1:])
-            out[(code, p)] = Figure(snap.regions[code], p, values[i], *rest)
+            out[(code, p)] = Figure(snap.regions[code], p, *(fields[name][n] for name in FIGURE_FIELDS))
     return out
 
 
@@ -276,7 +275,7 @@ def compare(
     as_of: date | None,
     nationwide: bool = False,
     units: Transform | None = None,
-) -> tuple[dict[str, Any], pa.Table]:
+) -> tuple[dict[str, Any], Rows]:
     """The comparison document (JSON) and the same figures as one long table (CSV, Parquet, Arrow); with
     ``nationwide``, also the region's rank among all regions of its level in the tree; with ``units``, the figures
     in those units (see ``in_units``; ranks stay those of the figures as published)."""
@@ -301,7 +300,7 @@ def compare(
     )
     document = {"measure": measure, "periods": out_periods}
     rows = [row for block in out_periods for row in period_rows(block)]
-    return document, pa.Table.from_pylist(rows, schema=COMPARE_SCHEMA)
+    return document, Rows([{name: r[name] for name in COMPARE_SCHEMA.names} for r in rows], COMPARE_SCHEMA)
 
 
 def period_block(

@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from service.errors import bad_parameter
 from service.model.catalog import Indicator, Region
-from service.query.compare import FIGURE_COLUMNS, competition_ranks, figures, relation, reported_ranks
+from service.query.compare import FIGURE_COLUMNS, Figure, competition_ranks, figures, relation, reported_ranks
+from service.query.rows import Rows
 from service.store.snapshot import Snapshot
 
 
@@ -49,7 +50,7 @@ def rankings(
     descending: bool,
     as_of: date | None,
     limit: int | None = None,
-) -> tuple[dict[str, Any], pa.Table]:
+) -> tuple[dict[str, Any], Rows]:
     figs = figures(snap, indicator.code, [parent.code, *kids], [period], as_of)
     parent_fig = figs[(parent.code, period)]
     present = {c: figs[(c, period)].value for c in kids if figs[(c, period)].value is not None}
@@ -58,22 +59,10 @@ def rankings(
     # Reported ranks are among siblings: they stand beside computed ones only when siblings are what is ranked.
     direct = all(snap.regions[c].parent == parent.code for c in kids)
     reported = reported_ranks(snap, indicator, kids, [period], as_of) if direct else {}
-    rows = []
-    for code in kids:
-        fig, rep = figs[(code, period)], reported.get((code, period))
-        up = snap.regions.get(snap.regions[code].parent or "")
-        rows.append(
-            {
-                "rank": ranks.get(code),
-                "of": len(present),
-                "percentile": percentile(ranks.get(code), len(present)),
-                **fig.as_dict(),
-                "parent": up and up.code,
-                "parent_name": up and up.name,
-                **_gaps(indicator, fig.value, parent_fig.value),
-                "reported_rank": rep[0] if rep else None,
-            }
-        )
+    rows = [
+        _row(snap, indicator, figs[(c, period)], (ranks.get(c), len(present)), parent_fig, reported.get((c, period)))
+        for c in kids
+    ]
     rows.sort(key=_league_order)
     meta = {
         "period": period,
@@ -87,7 +76,31 @@ def rankings(
         "missing": [r["region"] for r in rows if r["value"] is None],
         "measure": MEASURES[indicator.is_rate],
     }
-    return meta, pa.Table.from_pylist(rows[:limit], schema=RANKINGS_SCHEMA)
+    return meta, Rows(rows[:limit], RANKINGS_SCHEMA)
+
+
+def _row(
+    snap: Snapshot,
+    indicator: Indicator,
+    fig: Figure,
+    rank: tuple[int | None, int],
+    parent: Figure,
+    reported: tuple[int, str] | None,
+) -> dict[str, Any]:
+    """One region's row of a league table (``rank``: its rank and how many are ranked), keys in the schema's order
+    (JSON's key order)."""
+    up = snap.regions.get(fig.region.parent or "")
+    row = {
+        "rank": rank[0],
+        "of": rank[1],
+        "percentile": percentile(*rank),
+        **fig.as_dict(),
+        "parent": up and up.code,
+        "parent_name": up and up.name,
+        **_gaps(indicator, fig.value, parent.value),
+        "reported_rank": reported[0] if reported else None,
+    }
+    return {name: row[name] for name in RANKINGS_SCHEMA.names}
 
 
 MEASURES = {

@@ -45,7 +45,12 @@ def current(
     ends = np.asarray(ends, dtype="datetime64[D]").astype(np.int64)
     if len(period_end) == 0:
         return np.full(len(ends), -1, np.int64)
-    period_end, published = _as_days(period_end), _as_days(published)
+    period_end = _as_days(period_end)
+    if as_of is None and not initial:  # the latest release: the last row at or before each period end
+        at = np.searchsorted(period_end, ends, side="right") - 1
+        at[period_end[at] != ends] = -1  # (at -1, nothing before: the last row is later, so it stays -1)
+        return at
+    published = _as_days(published)
     day = _day(as_of)
     if initial:  # the period's first release, if published by then
         at = np.searchsorted(period_end, ends, side="left")

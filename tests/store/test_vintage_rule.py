@@ -443,9 +443,9 @@ def check_rankings(snap: Snapshot, code: str, history: list[Release], as_of: dat
     parent = snap.regions["430000"]
     kids = members(snap, parent, None)
     for p in PERIODS:
-        meta, table = rankings(snap, snap.indicators[code], parent, kids, p, True, as_of)
+        meta, made = rankings(snap, snap.indicators[code], parent, kids, p, True, as_of)
         assert figure(meta["parent"]) == release(latest, (code, "430000", p))
-        for row in table.to_pylist():
+        for row in made.table().to_pylist():
             assert figure(row) == release(latest, (code, row["region"], p)), (p, row["region"])
             rank = latest.get((f"{code}_rank", row["region"], p))
             assert row["reported_rank"] == (None if rank is None or rank.value is None else int(rank.value))
