@@ -59,20 +59,25 @@ def server(cmd: list[str], port: int, probe: str, env: dict[str, str] | None = N
         start_new_session=True,
     )
     try:
-        for _ in range(600):
+        deadline = t0 + 900  # a first start at 100M observations writes ~36 GB of frame files
+        while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=5).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=30).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
-        else:
-            raise RuntimeError(f"{cmd} did not start")
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{cmd} did not start in {deadline - t0:.0f} s")
         global LAST_PID
         LAST_PID = proc.pid
         yield time.perf_counter() - t0
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a worker busy writing a frame file past the shutdown's grace
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
 
 
 def ours_cmd(lake: Path, workers: int) -> list[str]:
