@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import httpx
 
+from service.config import Settings
 from service.store.stores import lake_at
 
 
@@ -53,8 +54,9 @@ def pss_rss_mb(pid: int) -> Memory:
     return Memory(*(kib[f] / 1024 for f in fields))
 
 
-def disk_mb(folder: Path) -> float:
-    """Bytes of the files under ``folder`` (the prepared frames' cache), in MiB."""
+def frames_disk_mb(lake: Path) -> float:
+    """Bytes of the lake's frame files (Arrow copies with their prepared answers), in MiB."""
+    folder = Settings(data_dir=lake).cache_path() / "frames"
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20 if folder.exists() else 0.0
 
 
@@ -80,7 +82,7 @@ def measure(lake: Path, workers: int, requests: int, memory_mb: float | None) ->
     frames_mb = max(map(float, held), default=0.0) / 2**20  # one gauge a worker (pid=...): the larger
     latencies.sort()
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
-    prepared = disk_mb(lake.parent / f"{lake.name}-cache")
+    prepared = frames_disk_mb(lake)
     return {
         "start_s": start,
         "pss_mb": memory.pss,

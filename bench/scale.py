@@ -27,7 +27,7 @@ import httpx
 from bench import run
 from bench.generate import county_codes, write_inputs
 from bench.ingest_memory import CHILD
-from bench.memory import disk_mb, pss_rss_mb
+from bench.memory import frames_disk_mb, pss_rss_mb
 
 REGIONS, MONTHS = 3218, 104
 HEAD = [
@@ -70,7 +70,7 @@ def serve(lake: Path, indicators: int, tmp: Path, duration: str) -> list[str]:
                 c.get(url)
                 latencies.append((time.perf_counter() - t) * 1000)
         memory = pss_rss_mb(run.LAST_PID)
-        prepared = disk_mb(lake.parent / f"{lake.name}-cache") / (indicators * REGIONS * MONTHS / 1e6)
+        prepared = frames_disk_mb(lake) / (indicators * REGIONS * MONTHS / 1e6)
         latencies.sort()
         cells += [
             f"{start:.1f}",

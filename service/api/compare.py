@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 from urllib.parse import unquote
@@ -184,29 +185,30 @@ def fast_compare(snap: Snapshot, path: str, query: str) -> bytes | None:
     indicator, region = snap.indicators.get(unquote(m[1])), snap.regions.get(unquote(m[2]))
     if indicator is None or region is None or not _ranked_loaded(snap, indicator):
         return None
-    try:
-        answer = comparison(snap, indicator, region, params.get("period"), (NO_RANGE, None), "lin", False, None)
-    except YardstickError:  # the handler says what was wrong, with its problem document
-        return None
-    return encode(answer, JSON)
+    period = params.get("period")
+    return _json(lambda: comparison(snap, indicator, region, period, (NO_RANGE, None), "lin", False, None))
 
 
 def fast_rankings(snap: Snapshot, path: str, query: str) -> bytes | None:
     """The JSON of ``/v1/rankings/{indicator}?parent=P`` with at most ``period`` besides, as ``fast_compare``."""
     m, params = FAST_RANKINGS.match(path), simple_query(query)
-    if m is None or params is None or "parent" not in params or not set(params) <= {"parent", "period"}:
-        return None
-    if not _period_ok(params):
+    if m is None or params is None or not {"parent"} <= set(params) <= {"parent", "period"} or not _period_ok(params):
         return None
     indicator, parent = snap.indicators.get(unquote(m[1])), snap.regions.get(params["parent"])
     if indicator is None or parent is None or not _ranked_loaded(snap, indicator):
         return None
+    period = params.get("period")  # (members' errors, too, are the handler's to answer)
+    return _json(
+        lambda: league(snap, indicator, parent, q_rankings.members(snap, parent, None), period, True, None, None)
+    )
+
+
+def _json(answer: Callable[[], Payload]) -> bytes | None:
+    """The answer as JSON, or None on an error: the handler then says what was wrong, with its problem document."""
     try:
-        kids = q_rankings.members(snap, parent, None)
-        answer = league(snap, indicator, parent, kids, params.get("period"), True, None, None)
+        return encode(answer(), JSON)
     except YardstickError:
         return None
-    return encode(answer, JSON)
 
 
 def _period_ok(params: dict[str, str]) -> bool:
@@ -216,9 +218,12 @@ def _period_ok(params: dict[str, str]) -> bool:
 
 
 def _ranked_loaded(snap: Snapshot, indicator: Indicator) -> bool:
-    return all(
-        snap.has_frame(c) for c in (indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
-    )
+    return all(snap.has_frame(code) for code in _ranked(snap, indicator))
+
+
+def _ranked(snap: Snapshot, indicator: Indicator) -> list[str]:
+    """The indicator and the rank indicators that rank it: the frames comparisons and rankings read."""
+    return [indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)]]
 
 
 def over_time(period: str | None, window: Range, last_n: int | None) -> bool:
@@ -258,7 +263,7 @@ def compare_periods(
 
 async def ranked_in_memory(snap: Snapshot, indicator: Indicator) -> None:
     """The indicator and the rank indicators that rank it, in memory (comparisons and rankings read both)."""
-    await in_memory(snap, indicator.code, *[i.code for i in q_compare.rank_indicators(snap, indicator)])
+    await in_memory(snap, *_ranked(snap, indicator))
 
 
 def period_or_latest(

@@ -300,7 +300,7 @@ def compare(
     )
     document = {"measure": measure, "periods": out_periods}
     rows = [row for block in out_periods for row in period_rows(block)]
-    return document, Rows([{name: r[name] for name in COMPARE_SCHEMA.names} for r in rows], COMPARE_SCHEMA)
+    return document, Rows.ordered(rows, COMPARE_SCHEMA)
 
 
 def period_block(

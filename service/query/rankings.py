@@ -76,7 +76,7 @@ def rankings(
         "missing": [r["region"] for r in rows if r["value"] is None],
         "measure": MEASURES[indicator.is_rate],
     }
-    return meta, Rows(rows[:limit], RANKINGS_SCHEMA)
+    return meta, Rows.ordered(rows[:limit], RANKINGS_SCHEMA)
 
 
 def _row(
@@ -87,10 +87,9 @@ def _row(
     parent: Figure,
     reported: tuple[int, str] | None,
 ) -> dict[str, Any]:
-    """One region's row of a league table (``rank``: its rank and how many are ranked), keys in the schema's order
-    (JSON's key order)."""
+    """One region's row of a league table (``rank``: its rank and how many are ranked)."""
     up = snap.regions.get(fig.region.parent or "")
-    row = {
+    return {
         "rank": rank[0],
         "of": rank[1],
         "percentile": percentile(*rank),
@@ -100,7 +99,6 @@ def _row(
         **_gaps(indicator, fig.value, parent.value),
         "reported_rank": reported[0] if reported else None,
     }
-    return {name: row[name] for name in RANKINGS_SCHEMA.names}
 
 
 MEASURES = {

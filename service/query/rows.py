@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import pyarrow as pa
@@ -13,6 +14,11 @@ class Rows(NamedTuple):
 
     rows: list[dict[str, Any]]
     schema: pa.Schema
+
+    @classmethod
+    def ordered(cls, rows: Iterable[dict[str, Any]], schema: pa.Schema) -> Rows:
+        """Rows with each row's keys put in the schema's order (JSON's key order), those it lacks left out."""
+        return cls([{name: row[name] for name in schema.names} for row in rows], schema)
 
     def table(self) -> pa.Table:
         return pa.Table.from_pylist(self.rows, schema=self.schema)
